@@ -1,0 +1,75 @@
+// Decoding and encoding whole messages of the generated types.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "protocol/wire.h"
+
+namespace fjord::protocol {
+
+// Decodes `body` as message M at `version`. Every byte must be used. bytes/records
+// fields of *out point into `body`.
+template <typename M>
+absl::Status Decode(ByteView body, int16_t version, M* out) {
+  if (version < M::kMinVersion || version > M::kMaxVersion) {
+    return absl::InvalidArgumentError(absl::StrCat(M::kName, ": unsupported version ", version));
+  }
+  *out = M{};
+  Reader r(body);
+  out->Read(r, version);
+  if (!r.ok()) return absl::InvalidArgumentError(absl::StrCat(M::kName, " v", version, ": ", r.error()));
+  if (r.remaining() != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(M::kName, " v", version, ": ", r.remaining(), " trailing bytes"));
+  }
+  return absl::OkStatus();
+}
+
+// Bytes m takes at `version`, or the reason it cannot be encoded at that version.
+template <typename M>
+absl::StatusOr<size_t> EncodedSize(const M& m, int16_t version) {
+  if (version < M::kMinVersion || version > M::kMaxVersion) {
+    return absl::InvalidArgumentError(absl::StrCat(M::kName, ": unsupported version ", version));
+  }
+  Writer counter;
+  m.Write(counter, version);
+  if (!counter.ok()) return absl::InvalidArgumentError(absl::StrCat(M::kName, " v", version, ": ", counter.error()));
+  return counter.size();
+}
+
+// Appends the encoding of m at `version` to *out.
+template <typename M>
+absl::Status Encode(const M& m, int16_t version, std::vector<uint8_t>* out) {
+  absl::StatusOr<size_t> size = EncodedSize(m, version);
+  if (!size.ok()) return size.status();
+  const size_t start = out->size();
+  out->resize(start + *size);
+  Writer w(out->data() + start, *size);
+  m.Write(w, version);
+  if (!w.ok() || w.size() != *size) {
+    out->resize(start);
+    return absl::InternalError(absl::StrCat(M::kName, ": encoding disagreed with its size: ", w.error()));
+  }
+  return absl::OkStatus();
+}
+
+// Decode, re-encode into *reencoded, decode again and compare.
+template <typename M>
+absl::Status RoundTrip(ByteView body, int16_t version, std::vector<uint8_t>* reencoded) {
+  M first;
+  if (absl::Status s = Decode(body, version, &first); !s.ok()) return s;
+  reencoded->clear();
+  if (absl::Status s = Encode(first, version, reencoded); !s.ok()) return s;
+  M second;
+  if (absl::Status s = Decode(ByteView(*reencoded), version, &second); !s.ok()) {
+    return absl::InternalError(absl::StrCat("re-encoded message does not decode: ", s.message()));
+  }
+  if (!(first == second)) return absl::InternalError(absl::StrCat(M::kName, ": re-encoded message differs"));
+  return absl::OkStatus();
+}
+
+}  // namespace fjord::protocol

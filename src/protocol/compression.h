@@ -1,0 +1,31 @@
+// The compression codecs of Kafka record batches, on Debian's zlib, snappy, lz4 and
+// zstd. Decompression is bounded: output beyond `max_output` is an error, so a small
+// compressed batch cannot make us allocate without limit.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "protocol/wire.h"
+
+namespace fjord::protocol {
+
+// Values of the batch attributes' low three bits.
+enum class Compression : uint8_t { kNone = 0, kGzip = 1, kSnappy = 2, kLz4 = 3, kZstd = 4 };
+
+std::string_view CompressionName(Compression c);
+
+// Appends the compressed form of `in` to *out. Snappy output is raw snappy, as
+// librdkafka writes; lz4 output is the standard LZ4 frame format.
+absl::Status Compress(Compression c, ByteView in, std::vector<uint8_t>* out);
+
+// Appends the decompressed form of `in` to *out. Snappy accepts both raw snappy and
+// the xerial framing that Java clients write.
+absl::Status Decompress(Compression c, ByteView in, size_t max_output, std::vector<uint8_t>* out);
+
+// Default bound for one batch's decompressed size.
+inline constexpr size_t kDefaultMaxDecompressed = 256u << 20;
+
+}  // namespace fjord::protocol

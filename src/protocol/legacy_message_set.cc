@@ -1,0 +1,75 @@
+#include "protocol/legacy_message_set.h"
+
+#include <zlib.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace fjord::protocol {
+namespace {
+
+absl::Status DecodeLevel(ByteView set, size_t max_decompressed, bool inner, DecodedMessageSet* out,
+                         std::vector<LegacyMessage>* level) {
+  Reader r(set);
+  while (r.remaining() > 0) {
+    if (r.remaining() < 12) {
+      return absl::InvalidArgumentError(absl::StrCat("message set: ", r.remaining(), " trailing bytes"));
+    }
+    LegacyMessage m;
+    m.offset = r.Int64();
+    const int32_t size = r.Int32();
+    if (size < 14) return absl::InvalidArgumentError(absl::StrCat("message set: message size ", size, " too small"));
+    Reader mr = r.Sub(static_cast<size_t>(size), "message");
+    if (!r.ok()) return absl::InvalidArgumentError(absl::StrCat("message set: ", r.error()));
+    const uint32_t crc = mr.Uint32();
+    const uint8_t* covered = mr.position();
+    const uint32_t actual = static_cast<uint32_t>(crc32(0, covered, static_cast<uInt>(size - 4)));
+    if (crc != actual) {
+      return absl::DataLossError(absl::StrCat("message at offset ", m.offset, ": CRC mismatch"));
+    }
+    m.magic = mr.Int8();
+    if (m.magic != 0 && m.magic != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("message set: magic ", m.magic));
+    }
+    m.attributes = mr.Int8();
+    if (m.magic == 1) m.timestamp = mr.Int64();
+    m.key = mr.NullableBytes(false, true, "key");
+    m.value = mr.NullableBytes(false, true, "value");
+    if (!mr.ok()) return absl::InvalidArgumentError(absl::StrCat("message set: ", mr.error()));
+    if (mr.remaining() != 0) return absl::InvalidArgumentError("message set: bytes left over in a message");
+    const auto codec = static_cast<Compression>(m.attributes & 0x7);
+    if (codec == Compression::kNone) {
+      level->push_back(m);
+      continue;
+    }
+    if (inner) return absl::InvalidArgumentError("message set: nested compression");
+    if (static_cast<uint8_t>(codec) > 4 || (codec == Compression::kZstd)) {
+      return absl::InvalidArgumentError(absl::StrCat("message set: codec ", static_cast<int>(codec), " not allowed"));
+    }
+    if (!m.value) return absl::InvalidArgumentError("message set: compressed message without a value");
+    std::vector<uint8_t>& buf = out->buffers.emplace_back();
+    if (absl::Status s = Decompress(codec, *m.value, max_decompressed, &buf); !s.ok()) return s;
+    std::vector<LegacyMessage> inner_msgs;
+    if (absl::Status s = DecodeLevel(ByteView(buf), max_decompressed, true, out, &inner_msgs); !s.ok()) return s;
+    if (m.magic == 1 && !inner_msgs.empty()) {
+      const int64_t last = inner_msgs.back().offset;
+      for (LegacyMessage& im : inner_msgs) {
+        im.offset = m.offset - last + im.offset;
+        if (m.attributes & 0x8) im.timestamp = m.timestamp;  // LogAppendTime wrapper
+      }
+    }
+    level->insert(level->end(), inner_msgs.begin(), inner_msgs.end());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DecodeLegacyMessageSet(ByteView set, size_t max_decompressed, DecodedMessageSet* out) {
+  out->messages.clear();
+  out->buffers.clear();
+  return DecodeLevel(set, max_decompressed, false, out, &out->messages);
+}
+
+int DetectMagic(ByteView records) { return records.size() < 17 ? -1 : static_cast<int8_t>(records.data()[16]); }
+
+}  // namespace fjord::protocol
