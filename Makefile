@@ -1,0 +1,40 @@
+# The two commands every newcomer runs: `make run` and `make test`.
+# Both install what is missing (scripts/install-deps.sh), then build with CMake+Ninja.
+.PHONY: deps build run test bench fuzz fmt clean
+
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+DATA_DIR ?= $(CURDIR)/var
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+# A single combined controller+broker on localhost:9092, data under ./var/.
+run: build
+	@mkdir -p $(DATA_DIR)
+	./build/bin/fjord config/server.properties --override log.dirs=$(DATA_DIR)/data
+
+# The whole suite through ctest; ends in ctest's summary line.
+test: build
+	@cd build && ctest --output-on-failure -j $(JOBS) --timeout 1800
+
+bench: build
+	@FJORD_DEPS_BENCH=1 bash scripts/install-deps.sh
+	@bash bench/run-all.sh
+
+# Runs the request-decoder fuzzer for FUZZ_SECONDS (default 60), seeded with the
+# golden client captures.
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target request_decoder_fuzzer
+	@bash fuzz/run.sh build-fuzz/bin/request_decoder_fuzzer $(FUZZ_SECONDS)
+
+fmt:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build build-debug build-asan build-fuzz

@@ -1,0 +1,82 @@
+#include "protocol/legacy_message_set.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <string>
+
+namespace fjord::protocol {
+namespace {
+
+// Builds one legacy message as a Kafka 0.10 client would.
+void AppendMessage(std::vector<uint8_t>* out, int64_t offset, int8_t magic, int8_t attrs, int64_t ts,
+                   std::optional<std::string> key, std::optional<std::string> value) {
+  std::vector<uint8_t> body;
+  Writer counter;
+  auto write_body = [&](Writer& w) {
+    w.Int8(magic);
+    w.Int8(attrs);
+    if (magic == 1) w.Int64(ts);
+    w.NullableBytes(false, true, key ? std::optional<ByteView>(ByteView(std::string_view(*key))) : std::nullopt, "k");
+    w.NullableBytes(false, true, value ? std::optional<ByteView>(ByteView(std::string_view(*value))) : std::nullopt, "v");
+  };
+  write_body(counter);
+  body.resize(counter.size());
+  Writer w(body.data(), body.size());
+  write_body(w);
+  const uint32_t crc = static_cast<uint32_t>(crc32(0, body.data(), static_cast<uInt>(body.size())));
+  std::vector<uint8_t> head(16);
+  Writer hw(head.data(), head.size());
+  hw.Int64(offset);
+  hw.Int32(static_cast<int32_t>(body.size() + 4));
+  hw.Uint32(crc);
+  out->insert(out->end(), head.begin(), head.end());
+  out->insert(out->end(), body.begin(), body.end());
+}
+
+TEST(LegacyMessageSet, DecodesV0AndV1) {
+  std::vector<uint8_t> set;
+  AppendMessage(&set, 0, 0, 0, -1, std::nullopt, "hello");
+  AppendMessage(&set, 1, 1, 0, 1234, "k", "world");
+  EXPECT_EQ(DetectMagic(ByteView(set)), 0);
+  DecodedMessageSet d;
+  ASSERT_TRUE(DecodeLegacyMessageSet(ByteView(set), 1 << 20, &d).ok());
+  ASSERT_EQ(d.messages.size(), 2u);
+  EXPECT_FALSE(d.messages[0].key.has_value());
+  EXPECT_EQ(d.messages[0].value->as_string_view(), "hello");
+  EXPECT_EQ(d.messages[1].timestamp, 1234);
+  EXPECT_EQ(d.messages[1].key->as_string_view(), "k");
+}
+
+TEST(LegacyMessageSet, CompressedV1WrapperHasRelativeInnerOffsets) {
+  for (Compression c : {Compression::kGzip, Compression::kSnappy, Compression::kLz4}) {
+    std::vector<uint8_t> inner;
+    for (int i = 0; i < 3; ++i) AppendMessage(&inner, i, 1, 0, 100 + i, std::nullopt, "v" + std::to_string(i));
+    std::vector<uint8_t> packed;
+    ASSERT_TRUE(Compress(c, ByteView(inner), &packed).ok());
+    std::vector<uint8_t> set;
+    AppendMessage(&set, 41, 1, static_cast<int8_t>(c), 100, std::nullopt,
+                  std::string(packed.begin(), packed.end()));
+    DecodedMessageSet d;
+    absl::Status s = DecodeLegacyMessageSet(ByteView(set), 1 << 20, &d);
+    ASSERT_TRUE(s.ok()) << CompressionName(c) << ": " << s;
+    ASSERT_EQ(d.messages.size(), 3u);
+    EXPECT_EQ(d.messages[0].offset, 39);
+    EXPECT_EQ(d.messages[2].offset, 41);
+    EXPECT_EQ(d.messages[1].value->as_string_view(), "v1");
+  }
+}
+
+TEST(LegacyMessageSet, BadCrcAndTruncationAreErrors) {
+  std::vector<uint8_t> set;
+  AppendMessage(&set, 0, 1, 0, 5, "key", "value");
+  DecodedMessageSet d;
+  for (size_t n = 1; n < set.size(); ++n) {
+    EXPECT_FALSE(DecodeLegacyMessageSet(ByteView(set.data(), n), 1 << 20, &d).ok()) << n;
+  }
+  set.back() ^= 1;
+  EXPECT_EQ(DecodeLegacyMessageSet(ByteView(set), 1 << 20, &d).code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace fjord::protocol
