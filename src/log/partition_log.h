@@ -1,0 +1,88 @@
+// A partition's log: ordered segments in `<log.dir>/<topic>-<partition>/`.
+//
+// Owned by exactly one shard; not thread-safe by design (no locks on the hot path).
+// Append assigns offsets in place in the client's batch bytes (base offset, and the
+// max timestamp for LogAppendTime) and rewrites nothing else.
+//
+// Durability words, as used here:
+//   appended  - written to the segment file with pwrite (in the page cache);
+//   flushed   - fdatasync has returned for it.
+// A clean shutdown writes `.clean-shutdown`; without it, opening the log checks every
+// batch of the last segment by CRC and cuts a torn tail.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "log/segment.h"
+#include "protocol/wire.h"
+
+namespace fjord::log {
+
+struct LogConfig {
+  int64_t segment_bytes = 1LL << 30;      // segment.bytes
+  int32_t index_interval_bytes = 4096;    // index.interval.bytes
+  int64_t flush_messages = INT64_MAX;     // flush.messages: fsync after this many
+  bool flush_on_every_append = false;     // fsync before acknowledging (Redpanda-style)
+  bool log_append_time = false;           // message.timestamp.type=LogAppendTime
+};
+
+struct AppendResult {
+  int64_t base_offset = 0;
+  int64_t last_offset = 0;
+  int64_t log_append_time = -1;  // -1 unless LogAppendTime
+};
+
+struct ReadResult {
+  std::vector<uint8_t> bytes;  // whole batches
+  int64_t high_watermark = 0;
+  int64_t log_start_offset = 0;
+};
+
+class PartitionLog {
+ public:
+  static absl::StatusOr<std::unique_ptr<PartitionLog>> Open(const std::filesystem::path& dir, LogConfig config);
+  ~PartitionLog();
+
+  // Appends one or more record batches v2 (already validated: lengths, magic, CRC).
+  // Offsets are assigned from log_end_offset(). `batches` is modified in place.
+  absl::StatusOr<AppendResult> Append(uint8_t* batches, size_t size, int64_t now_ms);
+
+  // Whole batches starting with the one holding `offset`, up to max_bytes but always
+  // at least one batch. OFFSET_OUT_OF_RANGE is OutOfRange.
+  absl::StatusOr<ReadResult> Read(int64_t offset, size_t max_bytes);
+
+  // First offset whose record timestamp is >= ts, or -1 with no such record.
+  absl::StatusOr<std::pair<int64_t, int64_t>> OffsetForTimestamp(int64_t ts);  // {offset, timestamp}
+
+  int64_t log_start_offset() const { return log_start_offset_; }
+  int64_t log_end_offset() const { return segments_.empty() ? 0 : segments_.rbegin()->second->next_offset(); }
+  // Single replica: everything appended is committed.
+  int64_t high_watermark() const { return log_end_offset(); }
+  uint64_t size_bytes() const;
+  const std::filesystem::path& dir() const { return dir_; }
+
+  absl::Status Flush();
+  // Flushes and marks the log cleanly closed.
+  absl::Status Close();
+
+ private:
+  PartitionLog(std::filesystem::path dir, LogConfig config) : dir_(std::move(dir)), config_(config) {}
+  absl::Status Load();
+  absl::Status Roll(int64_t next_offset);
+  Segment& active() { return *segments_.rbegin()->second; }
+
+  std::filesystem::path dir_;
+  LogConfig config_;
+  std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset
+  int64_t log_start_offset_ = 0;
+  int64_t unflushed_messages_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace fjord::log

@@ -1,0 +1,225 @@
+#include "log/segment.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "protocol/record_batch.h"
+
+namespace fjord::log {
+namespace {
+
+absl::Status Errno(const std::string& what) {
+  const int e = errno;
+  std::string msg = absl::StrCat(what, ": ", std::strerror(e));
+  if (e == ENOSPC || e == EIO || e == EROFS || e == EDQUOT) return absl::UnavailableError(msg);
+  return absl::InternalError(msg);
+}
+
+absl::Status PwriteAll(int fd, const uint8_t* p, size_t n, uint64_t at, const std::string& what) {
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(at));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return Errno(what);
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+    at += static_cast<uint64_t>(w);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string Segment::FileName(int64_t base_offset, const char* suffix) {
+  return absl::StrFormat("%020d%s", base_offset, suffix);
+}
+
+Segment::~Segment() {
+  if (log_fd_ >= 0) ::close(log_fd_);
+  if (index_fd_ >= 0) ::close(index_fd_);
+}
+
+absl::StatusOr<std::unique_ptr<Segment>> Segment::Open(const std::filesystem::path& dir, int64_t base_offset,
+                                                       int32_t index_interval_bytes) {
+  std::unique_ptr<Segment> s(new Segment(dir, base_offset, index_interval_bytes));
+  const auto log_path = dir / FileName(base_offset, ".log");
+  s->log_fd_ = ::open(log_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (s->log_fd_ < 0) return Errno(absl::StrCat("open ", log_path.string()));
+  const auto index_path = dir / FileName(base_offset, ".index");
+  s->index_fd_ = ::open(index_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (s->index_fd_ < 0) return Errno(absl::StrCat("open ", index_path.string()));
+  struct stat st {};
+  if (::fstat(s->log_fd_, &st) != 0) return Errno("fstat");
+  s->size_ = static_cast<uint64_t>(st.st_size);
+  s->next_offset_ = base_offset;
+  if (absl::Status st2 = s->LoadIndex(); !st2.ok()) return st2;
+  return s;
+}
+
+absl::Status Segment::LoadIndex() {
+  // Trust nothing: the segment's next offset and max timestamp come from a scan of the
+  // batch headers (cheap: headers only), and the index is checked against that scan.
+  uint64_t cut = 0;
+  return RebuildFromScan(/*truncate=*/false, &cut);
+}
+
+absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut) {
+  index_.clear();
+  bytes_since_index_ = 0;
+  next_offset_ = base_offset_;
+  max_timestamp_ = -1;
+  uint64_t pos = 0;
+  std::vector<uint8_t> header(protocol::kBatchHeaderSize);
+  std::vector<uint8_t> batch;
+  while (pos + protocol::kBatchHeaderSize <= size_) {
+    ssize_t r = ::pread(log_fd_, header.data(), header.size(), static_cast<off_t>(pos));
+    if (r != static_cast<ssize_t>(header.size())) break;
+    protocol::Reader peek{protocol::ByteView(header)};
+    const int64_t base = peek.Int64();
+    const int32_t length = peek.Int32();
+    if (length < static_cast<int32_t>(protocol::kBatchHeaderSize - 12) || header[16] != 2) break;
+    const uint64_t total = 12 + static_cast<uint64_t>(length);
+    if (pos + total > size_ || base < next_offset_) break;
+    if (truncate) {  // full check: CRC over the whole batch
+      batch.resize(total);
+      if (::pread(log_fd_, batch.data(), total, static_cast<off_t>(pos)) != static_cast<ssize_t>(total)) break;
+      if (!protocol::BatchCrcValid(protocol::ByteView(batch))) break;
+    }
+    protocol::Reader rest(header.data() + 23, header.size() - 23);
+    const int32_t last_delta = rest.Int32();
+    rest.Int64();
+    const int64_t max_ts = rest.Int64();
+    if (bytes_since_index_ >= static_cast<uint64_t>(index_interval_bytes_) || index_.empty()) {
+      index_.push_back({static_cast<uint32_t>(base - base_offset_), static_cast<uint32_t>(pos)});
+      bytes_since_index_ = 0;
+    }
+    bytes_since_index_ += total;
+    next_offset_ = base + last_delta + 1;
+    max_timestamp_ = std::max(max_timestamp_, max_ts);
+    pos += total;
+  }
+  *cut = size_ - pos;
+  if (*cut != 0 && truncate) {
+    if (::ftruncate(log_fd_, static_cast<off_t>(pos)) != 0) return Errno("truncate torn tail");
+    size_ = pos;
+  } else if (*cut != 0) {
+    size_ = pos;  // bytes past the last whole batch are ignored until Recover() cuts them
+  }
+  // Rewrite the index from what the scan found.
+  std::vector<uint8_t> bytes;
+  bytes.reserve(index_.size() * 8);
+  for (const IndexEntry& e : index_) {
+    for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<uint8_t>(e.relative_offset >> (8 * i)));
+    for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<uint8_t>(e.position >> (8 * i)));
+  }
+  if (::ftruncate(index_fd_, 0) != 0) return Errno("truncate index");
+  return PwriteAll(index_fd_, bytes.data(), bytes.size(), 0, "write index");
+}
+
+absl::StatusOr<uint64_t> Segment::Recover() {
+  struct stat st {};
+  if (::fstat(log_fd_, &st) != 0) return Errno("fstat");
+  size_ = static_cast<uint64_t>(st.st_size);
+  uint64_t cut = 0;
+  if (absl::Status s = RebuildFromScan(/*truncate=*/true, &cut); !s.ok()) return s;
+  return cut;
+}
+
+absl::Status Segment::WriteIndexEntry(uint32_t relative_offset, uint32_t position) {
+  uint8_t b[8];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(relative_offset >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i) b[4 + i] = static_cast<uint8_t>(position >> (24 - 8 * i));
+  index_.push_back({relative_offset, position});
+  return PwriteAll(index_fd_, b, 8, (index_.size() - 1) * 8, "write index");
+}
+
+absl::Status Segment::Append(protocol::ByteView batches, int64_t first_offset, int64_t last_offset,
+                             int64_t max_timestamp) {
+  if (absl::Status s = PwriteAll(log_fd_, batches.data(), batches.size(), size_, "append"); !s.ok()) return s;
+  if (index_.empty() || bytes_since_index_ >= static_cast<uint64_t>(index_interval_bytes_)) {
+    if (absl::Status s = WriteIndexEntry(static_cast<uint32_t>(first_offset - base_offset_),
+                                         static_cast<uint32_t>(size_));
+        !s.ok()) {
+      return s;
+    }
+    bytes_since_index_ = 0;
+  }
+  bytes_since_index_ += batches.size();
+  size_ += batches.size();
+  next_offset_ = last_offset + 1;
+  max_timestamp_ = std::max(max_timestamp_, max_timestamp);
+  return absl::OkStatus();
+}
+
+absl::Status Segment::Flush() {
+  if (::fdatasync(log_fd_) != 0) return Errno("fdatasync");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Segment::FindPosition(int64_t offset) {
+  if (offset >= next_offset_) return size_;
+  // Last index entry at or before the offset, then walk batch headers.
+  uint64_t pos = 0;
+  for (const IndexEntry& e : index_) {
+    if (base_offset_ + e.relative_offset > offset) break;
+    pos = e.position;
+  }
+  uint8_t header[protocol::kBatchHeaderSize];
+  while (pos < size_) {
+    if (::pread(log_fd_, header, sizeof header, static_cast<off_t>(pos)) != static_cast<ssize_t>(sizeof header)) {
+      return Errno("read batch header");
+    }
+    protocol::Reader r(header, sizeof header);
+    const int64_t base = r.Int64();
+    const int32_t length = r.Int32();
+    protocol::Reader d(header + 23, 4);
+    const int64_t last = base + d.Int32();
+    if (last >= offset) return pos;
+    pos += 12 + static_cast<uint64_t>(length);
+  }
+  return size_;
+}
+
+absl::Status Segment::ReadAt(uint64_t position, size_t n, std::vector<uint8_t>* out) const {
+  const size_t start = out->size();
+  out->resize(start + n);
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(log_fd_, out->data() + start + done, n - done, static_cast<off_t>(position + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      out->resize(start);
+      return Errno("read segment");
+    }
+    done += static_cast<size_t>(r);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Segment::TruncateTo(int64_t offset) {
+  absl::StatusOr<uint64_t> pos = FindPosition(offset);
+  if (!pos.ok()) return pos.status();
+  // FindPosition returns the batch holding `offset`; batches are not split, so the
+  // cut falls at that batch's start.
+  if (::ftruncate(log_fd_, static_cast<off_t>(*pos)) != 0) return Errno("truncate");
+  size_ = *pos;
+  uint64_t cut = 0;
+  return RebuildFromScan(false, &cut);
+}
+
+absl::Status Segment::Remove() {
+  std::error_code ec;
+  std::filesystem::remove(dir_ / FileName(base_offset_, ".log"), ec);
+  std::filesystem::remove(dir_ / FileName(base_offset_, ".index"), ec);
+  return absl::OkStatus();
+}
+
+}  // namespace fjord::log

@@ -1,0 +1,83 @@
+// One log segment: `<base offset, 20 digits>.log` holding record batches v2 exactly as
+// clients sent them (offsets assigned in place), and `<base>.index`, a sparse index.
+//
+// .index entries (8 bytes, big-endian): uint32 offset - base_offset, uint32 byte
+// position in .log of the batch that starts at or before that offset. One entry per
+// `index.interval.bytes` of appended data. Entries are increasing in both fields.
+// The index is a cache, never trusted: opening a segment rebuilds it from a scan of
+// the batch headers in .log (recovery also checks each batch's CRC).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "protocol/wire.h"
+
+namespace fjord::log {
+
+struct IndexEntry {
+  uint32_t relative_offset;
+  uint32_t position;
+};
+
+class Segment {
+ public:
+  ~Segment();
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+
+  // Opens (creating if absent) the segment at `base_offset` in `dir`.
+  static absl::StatusOr<std::unique_ptr<Segment>> Open(const std::filesystem::path& dir, int64_t base_offset,
+                                                       int32_t index_interval_bytes);
+  static std::string FileName(int64_t base_offset, const char* suffix);
+
+  int64_t base_offset() const { return base_offset_; }
+  uint64_t size() const { return size_; }
+  // Offset after the last batch (the next offset to assign if this is the active segment).
+  int64_t next_offset() const { return next_offset_; }
+  int64_t max_timestamp() const { return max_timestamp_; }
+  bool empty() const { return size_ == 0; }
+
+  // Appends whole batches whose offsets are already assigned; `last_offset` is the
+  // last offset they hold. Written with pwrite at the end of the file.
+  absl::Status Append(protocol::ByteView batches, int64_t first_offset, int64_t last_offset, int64_t max_timestamp);
+  absl::Status Flush();  // fdatasync of .log (the index is rebuilt if lost)
+
+  // Byte position of the batch holding `offset` (or the first after it), found
+  // through the index and a scan of batch headers; size() when past the end.
+  absl::StatusOr<uint64_t> FindPosition(int64_t offset);
+  // Reads [position, position + n) of .log.
+  absl::Status ReadAt(uint64_t position, size_t n, std::vector<uint8_t>* out) const;
+
+  // Scans .log from the start checking each batch (length, magic, CRC, offsets
+  // increasing); truncates .log after the last valid batch and rebuilds the index.
+  // Returns the number of bytes cut.
+  absl::StatusOr<uint64_t> Recover();
+  // Cuts the segment so that it ends before `offset`.
+  absl::Status TruncateTo(int64_t offset);
+  absl::Status Remove();
+
+ private:
+  Segment(std::filesystem::path dir, int64_t base_offset, int32_t index_interval_bytes)
+      : dir_(std::move(dir)), base_offset_(base_offset), index_interval_bytes_(index_interval_bytes) {}
+  absl::Status LoadIndex();  // reads .index; an index that does not verify is rebuilt
+  absl::Status RebuildFromScan(bool truncate, uint64_t* cut);
+  absl::Status WriteIndexEntry(uint32_t relative_offset, uint32_t position);
+
+  std::filesystem::path dir_;
+  int64_t base_offset_;
+  int32_t index_interval_bytes_;
+  int log_fd_ = -1;
+  int index_fd_ = -1;
+  uint64_t size_ = 0;
+  int64_t next_offset_ = 0;
+  int64_t max_timestamp_ = -1;
+  uint64_t bytes_since_index_ = 0;
+  std::vector<IndexEntry> index_;
+};
+
+}  // namespace fjord::log
