@@ -169,6 +169,13 @@ absl::StatusOr<std::pair<int64_t, int64_t>> PartitionLog::OffsetForTimestamp(int
   return std::make_pair(int64_t{-1}, int64_t{-1});
 }
 
+absl::StatusOr<std::pair<int64_t, int64_t>> PartitionLog::MaxTimestampOffset() {
+  int64_t max_ts = -1;
+  for (const auto& [base, seg] : segments_) max_ts = std::max(max_ts, seg->max_timestamp());
+  if (max_ts < 0) return std::make_pair(int64_t{-1}, int64_t{-1});
+  return OffsetForTimestamp(max_ts);
+}
+
 uint64_t PartitionLog::size_bytes() const {
   uint64_t n = 0;
   for (const auto& [base, seg] : segments_) n += seg->size();

@@ -60,6 +60,9 @@ class PartitionLog {
   // First offset whose record timestamp is >= ts, or -1 with no such record.
   absl::StatusOr<std::pair<int64_t, int64_t>> OffsetForTimestamp(int64_t ts);  // {offset, timestamp}
 
+  // The record holding the largest timestamp (the first such record), or {-1, -1}.
+  absl::StatusOr<std::pair<int64_t, int64_t>> MaxTimestampOffset();
+
   int64_t log_start_offset() const { return log_start_offset_; }
   int64_t log_end_offset() const { return segments_.empty() ? 0 : segments_.rbegin()->second->next_offset(); }
   // Single replica: everything appended is committed.

@@ -1,0 +1,61 @@
+#include "broker/broker.h"
+
+#include <future>
+#include <thread>
+
+
+#include "spdlog/spdlog.h"
+
+namespace fjord::broker {
+
+Broker::Broker(BrokerConfig config, std::unique_ptr<MetadataStore> metadata)
+    : config_(std::move(config)), metadata_(std::move(metadata)) {
+  int n = config_.smp > 0 ? config_.smp : static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  log::LogConfig lc;
+  lc.segment_bytes = config_.log_segment_bytes;
+  lc.index_interval_bytes = config_.log_index_interval_bytes;
+  lc.flush_messages = config_.log_flush_interval_messages;
+  lc.flush_on_every_append = config_.log_flush_on_ack;
+  lc.log_append_time = config_.log_message_timestamp_type == "LogAppendTime";
+  for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(i, config_.log_dirs.front(), lc));
+}
+
+Broker::~Broker() { Shutdown(); }
+
+Shard& Broker::OwnerOf(const TopicPartition& tp) {
+  const size_t h = std::hash<std::string>()(tp.topic) * 31 + static_cast<size_t>(tp.partition);
+  return *shards_[h % shards_.size()];
+}
+
+void Broker::NotifyAppend() {
+  for (auto& s : shards_) {
+    boost::asio::post(s->context(), [shard = s.get()] { shard->WakeWaiters(); });
+  }
+}
+
+void Broker::Start() {
+  started_ = true;
+  for (auto& s : shards_) s->Start();
+  spdlog::info("broker: {} shard(s)", shards_.size());
+}
+
+void Broker::Shutdown() {
+  if (!started_ || shards_.empty()) return;
+  for (auto& s : shards_) {
+    std::promise<void> done;
+    auto fut = done.get_future();
+    boost::asio::post(s->context(), [shard = s.get(), &done] {
+      shard->CloseAll();
+      done.set_value();
+    });
+    if (fut.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      spdlog::error("shard {} did not close its logs within 30 s", s->id());
+    }
+  }
+  for (auto& s : shards_) s->Stop();
+  for (auto& s : shards_) s->Join();
+  shards_.clear();
+}
+
+}  // namespace fjord::broker

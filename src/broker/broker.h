@@ -1,0 +1,64 @@
+// The broker: its shards, its metadata, and the helpers handlers use to reach the
+// shard that owns a partition.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "broker/config.h"
+#include "broker/metadata_store.h"
+#include "broker/shard.h"
+
+namespace fjord::broker {
+
+class Broker {
+ public:
+  Broker(BrokerConfig config, std::unique_ptr<MetadataStore> metadata);
+  ~Broker();
+
+  const BrokerConfig& config() const { return config_; }
+  MetadataStore& metadata() { return *metadata_; }
+  Shard& shard(size_t i) { return *shards_[i]; }
+  size_t shard_count() const { return shards_.size(); }
+  // The shard that owns a partition (a stable hash of topic and partition).
+  Shard& OwnerOf(const TopicPartition& tp);
+
+  // Runs fn() on `shard`'s thread and resumes the caller on its own executor with the
+  // result. fn must not block. It runs while the awaiting coroutine is suspended, so it
+  // should capture by reference: GCC 12 may copy a co_await operand's temporaries
+  // bitwise, which breaks captured objects that point into themselves (short strings).
+  template <typename F>
+  auto RunOn(Shard& shard, F fn) {
+    using R = decltype(fn());
+    auto initiate = [&shard](auto handler, F work) {
+      boost::asio::post(shard.context(), [work = std::move(work), handler = std::move(handler)]() mutable {
+        R result = work();
+        auto ex = boost::asio::get_associated_executor(handler);
+        boost::asio::post(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
+          std::move(handler)(std::move(result));
+        });
+      });
+    };
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(R)>(
+        initiate, boost::asio::use_awaitable, std::move(fn));
+  }
+
+  // After an append: wake long-polling fetches on every shard.
+  void NotifyAppend();
+
+  void Start();
+  // Stops accepting work, closes every log cleanly, joins the shard threads.
+  void Shutdown();
+
+ private:
+  BrokerConfig config_;
+  std::unique_ptr<MetadataStore> metadata_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  bool started_ = false;
+};
+
+}  // namespace fjord::broker

@@ -1,0 +1,193 @@
+#include "broker/config.h"
+
+#include <fstream>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
+
+namespace fjord::broker {
+namespace {
+
+// Kafka keys that are accepted and not yet acted on are still "known": they are not
+// warned about as typos. Everything else unknown gets a warning.
+const std::set<std::string> kKnownButIgnored = {
+    "num.network.threads", "num.io.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
+    "num.recovery.threads.per.data.dir", "offsets.topic.replication.factor",
+    "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
+    "log.retention.check.interval.ms", "inter.broker.listener.name", "listener.security.protocol.map",
+    "group.initial.rebalance.delay.ms", "log.flush.interval.ms", "min.insync.replicas",
+};
+
+absl::Status Bad(const std::string& key, const std::string& value, const std::string& why) {
+  return absl::InvalidArgumentError(absl::StrCat("config ", key, "=", value, ": ", why));
+}
+
+template <typename T>
+absl::Status ParseInt(const std::string& key, const std::string& value, T min, T* out) {
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(value, &v) || v < static_cast<int64_t>(min) ||
+      v > static_cast<int64_t>(std::numeric_limits<T>::max())) {
+    return Bad(key, value, absl::StrCat("expected an integer >= ", min));
+  }
+  *out = static_cast<T>(v);
+  return absl::OkStatus();
+}
+
+absl::Status ParseBool(const std::string& key, const std::string& value, bool* out) {
+  std::string v = absl::AsciiStrToLower(value);
+  if (v == "true") *out = true;
+  else if (v == "false") *out = false;
+  else return Bad(key, value, "expected true or false");
+  return absl::OkStatus();
+}
+
+std::vector<std::string> List(const std::string& value) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(part));
+  }
+  return out;
+}
+
+absl::Status Apply(BrokerConfig& c, const std::string& key, const std::string& value,
+                   std::vector<std::string>* warnings) {
+  if (key == "node.id" || key == "broker.id") return ParseInt<int32_t>(key, value, 0, &c.node_id);
+  if (key == "process.roles") {
+    c.process_roles = List(value);
+    for (const auto& r : c.process_roles) {
+      if (r != "broker" && r != "controller") return Bad(key, value, "roles are broker and/or controller");
+    }
+    if (c.process_roles.empty()) return Bad(key, value, "at least one role");
+    return absl::OkStatus();
+  }
+  if (key == "listeners" || key == "advertised.listeners") {
+    auto l = ParseListeners(value);
+    if (!l.ok()) return Bad(key, value, std::string(l.status().message()));
+    (key == "listeners" ? c.listeners : c.advertised_listeners) = *l;
+    return absl::OkStatus();
+  }
+  if (key == "controller.listener.names") {
+    c.controller_listener_names = List(value);
+    return absl::OkStatus();
+  }
+  if (key == "controller.quorum.voters") {
+    c.controller_quorum_voters = value;
+    return absl::OkStatus();
+  }
+  if (key == "log.dirs" || key == "log.dir") {
+    c.log_dirs = List(value);
+    if (c.log_dirs.empty()) return Bad(key, value, "at least one directory");
+    return absl::OkStatus();
+  }
+  if (key == "num.partitions") return ParseInt<int32_t>(key, value, 1, &c.num_partitions);
+  if (key == "default.replication.factor") return ParseInt<int16_t>(key, value, 1, &c.default_replication_factor);
+  if (key == "auto.create.topics.enable") return ParseBool(key, value, &c.auto_create_topics_enable);
+  if (key == "log.segment.bytes") return ParseInt<int64_t>(key, value, 14, &c.log_segment_bytes);
+  if (key == "log.retention.ms") return ParseInt<int64_t>(key, value, -1, &c.log_retention_ms);
+  if (key == "log.retention.minutes" || key == "log.retention.hours") {
+    int64_t v = 0;
+    if (absl::Status s = ParseInt<int64_t>(key, value, -1, &v); !s.ok()) return s;
+    c.log_retention_ms = v < 0 ? -1 : v * (key == "log.retention.hours" ? 3600000 : 60000);
+    return absl::OkStatus();
+  }
+  if (key == "log.retention.bytes") return ParseInt<int64_t>(key, value, -1, &c.log_retention_bytes);
+  if (key == "log.index.interval.bytes") return ParseInt<int32_t>(key, value, 0, &c.log_index_interval_bytes);
+  if (key == "log.flush.interval.messages") return ParseInt<int64_t>(key, value, 1, &c.log_flush_interval_messages);
+  if (key == "log.flush.on.ack") return ParseBool(key, value, &c.log_flush_on_ack);
+  if (key == "log.message.timestamp.type") {
+    if (value != "CreateTime" && value != "LogAppendTime") return Bad(key, value, "CreateTime or LogAppendTime");
+    c.log_message_timestamp_type = value;
+    return absl::OkStatus();
+  }
+  if (key == "message.max.bytes") return ParseInt<int32_t>(key, value, 0, &c.message_max_bytes);
+  if (key == "socket.request.max.bytes") return ParseInt<int32_t>(key, value, 1, &c.socket_request_max_bytes);
+  if (key == "fjord.max.inflight.requests.per.connection") {
+    return ParseInt<int32_t>(key, value, 1, &c.max_inflight_requests_per_connection);
+  }
+  if (key == "smp") return ParseInt<int>(key, value, 0, &c.smp);
+  if (!kKnownButIgnored.contains(key)) warnings->push_back(absl::StrCat("unknown config key ", key, " (ignored)"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Listener>> ParseListeners(const std::string& value) {
+  std::vector<Listener> out;
+  for (const std::string& item : List(value)) {
+    const size_t sep = item.find("://");
+    if (sep == std::string::npos) return absl::InvalidArgumentError(absl::StrCat("listener '", item, "' lacks NAME://"));
+    Listener l;
+    l.name = item.substr(0, sep);
+    const std::string hostport = item.substr(sep + 3);
+    const size_t colon = hostport.rfind(':');
+    if (colon == std::string::npos) return absl::InvalidArgumentError(absl::StrCat("listener '", item, "' lacks :port"));
+    l.host = hostport.substr(0, colon);
+    if (l.host.size() >= 2 && l.host.front() == '[' && l.host.back() == ']') l.host = l.host.substr(1, l.host.size() - 2);
+    int port = 0;
+    if (!absl::SimpleAtoi(hostport.substr(colon + 1), &port) || port < 0 || port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat("listener '", item, "' has a bad port"));
+    }
+    l.port = static_cast<uint16_t>(port);
+    out.push_back(l);
+  }
+  return out;
+}
+
+const Listener& BrokerConfig::client_listener() const {
+  for (const Listener& l : listeners) {
+    bool is_controller = false;
+    for (const auto& n : controller_listener_names) is_controller |= n == l.name;
+    if (!is_controller) return l;
+  }
+  static const Listener kDefault{"PLAINTEXT", "", 9092};
+  return listeners.empty() ? kDefault : listeners.front();
+}
+
+Listener BrokerConfig::advertised_client_listener() const {
+  const Listener& l = client_listener();
+  for (const Listener& a : advertised_listeners) {
+    if (a.name == l.name) return a;
+  }
+  Listener out = l;
+  if (out.host.empty() || out.host == "0.0.0.0") out.host = "localhost";
+  return out;
+}
+
+absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vector<std::string>& overrides,
+                                        std::vector<std::string>* warnings) {
+  BrokerConfig c;
+  c.listeners = {{"PLAINTEXT", "", 9092}};
+  std::vector<std::pair<std::string, std::string>> entries;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+    std::string line;
+    int lineno = 0;
+    while (std::getline(in, line)) {
+      ++lineno;
+      absl::string_view t = absl::StripAsciiWhitespace(line);
+      if (t.empty() || t[0] == '#' || t[0] == '!') continue;
+      const size_t eq = t.find_first_of("=:");
+      if (eq == std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ":", lineno, ": expected key=value"));
+      }
+      entries.emplace_back(std::string(absl::StripAsciiWhitespace(t.substr(0, eq))),
+                           std::string(absl::StripAsciiWhitespace(t.substr(eq + 1))));
+    }
+  }
+  for (const std::string& o : overrides) {
+    const size_t eq = o.find('=');
+    if (eq == std::string::npos) return absl::InvalidArgumentError(absl::StrCat("--override ", o, ": expected key=value"));
+    entries.emplace_back(o.substr(0, eq), o.substr(eq + 1));
+  }
+  for (const auto& [k, v] : entries) {
+    if (absl::Status s = Apply(c, k, v, warnings); !s.ok()) return s;
+  }
+  return c;
+}
+
+}  // namespace fjord::broker

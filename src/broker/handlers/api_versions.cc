@@ -1,0 +1,53 @@
+#include <chrono>
+
+#include "broker/handlers/handlers.h"
+#include "fjord_protocol/messages/api_versions_request.h"
+#include "fjord_protocol/messages/api_versions_response.h"
+#include "protocol/codec.h"
+#include "protocol/frame.h"
+
+namespace fjord::broker {
+
+// Ranges are Kafka 3.9's for each implemented API, except where noted: Fetch v0-3
+// would need down-conversion to message format v0/v1, which Fjord does not store.
+const std::vector<AdvertisedApi>& AdvertisedApis() {
+  static const std::vector<AdvertisedApi> apis = {
+      {0, 0, 11, HandleProduce},   {1, 4, 17, HandleFetch},         {2, 0, 9, HandleListOffsets},
+      {3, 0, 12, HandleMetadata},  {18, 0, 4, HandleApiVersions},   {19, 0, 7, HandleCreateTopics},
+  };
+  return apis;
+}
+
+const AdvertisedApi* FindAdvertised(int16_t api_key) {
+  for (const auto& a : AdvertisedApis()) {
+    if (a.api_key == api_key) return &a;
+  }
+  return nullptr;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void AppendApiVersionsResponse(int16_t version, int16_t error_code, int32_t correlation_id,
+                               std::vector<uint8_t>* out) {
+  protocol::ApiVersionsResponse resp;
+  resp.error_code = error_code;
+  for (const auto& a : AdvertisedApis()) {
+    auto& k = resp.api_keys.emplace_back();
+    k.api_key = a.api_key;
+    k.min_version = a.min_version;
+    k.max_version = a.max_version;
+  }
+  (void)protocol::AppendResponseFrame(resp, version, correlation_id, out);
+}
+
+boost::asio::awaitable<absl::Status> HandleApiVersions(RequestContext& c) {
+  protocol::ApiVersionsRequest req;
+  if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
+  AppendApiVersionsResponse(c.version, 0, c.header.correlation_id, c.response);
+  co_return absl::OkStatus();
+}
+
+}  // namespace fjord::broker

@@ -1,0 +1,73 @@
+#include "broker/handlers/handlers.h"
+#include "broker/kafka_errors.h"
+#include "fjord_protocol/messages/create_topics_request.h"
+#include "fjord_protocol/messages/create_topics_response.h"
+#include "protocol/codec.h"
+#include "protocol/frame.h"
+
+namespace fjord::broker {
+
+namespace {
+
+int16_t CreateError(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument: return kInvalidTopicException;
+    case absl::StatusCode::kAlreadyExists: return kTopicAlreadyExists;
+    case absl::StatusCode::kOutOfRange: return kInvalidPartitions;
+    case absl::StatusCode::kFailedPrecondition: return kInvalidReplicationFactor;
+    default: return ToKafkaError(s);
+  }
+}
+
+}  // namespace
+
+boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
+  protocol::CreateTopicsRequest req;
+  if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
+  protocol::CreateTopicsResponse resp;
+  const int32_t node = c.broker.config().node_id;
+  for (const auto& t : req.topics) {
+    auto& out = resp.topics.emplace_back();
+    out.name = t.name;
+    CreateTopicRequest create;
+    create.name = t.name;
+    create.partitions = t.num_partitions;
+    create.replication_factor = t.replication_factor;
+    create.validate_only = req.validate_only;
+    for (const auto& cfg : t.configs) {
+      if (cfg.value) create.configs[cfg.name] = *cfg.value;
+    }
+    if (!t.assignments.empty()) {
+      // Manual assignment: every replica must be this node (one broker for now).
+      if (t.num_partitions != -1 || t.replication_factor != -1) {
+        out.error_code = kInvalidRequest;
+        out.error_message = "both assignments and num_partitions/replication_factor were given";
+        continue;
+      }
+      create.partitions = static_cast<int32_t>(t.assignments.size());
+      create.replication_factor = static_cast<int16_t>(t.assignments.front().broker_ids.size());
+      bool ok = true;
+      for (const auto& a : t.assignments) {
+        for (int32_t id : a.broker_ids) ok &= id == node;
+        ok &= static_cast<int16_t>(a.broker_ids.size()) == create.replication_factor;
+      }
+      if (!ok) {
+        out.error_code = 39;  // INVALID_REPLICA_ASSIGNMENT
+        out.error_message = "replica assignment names a broker that does not exist";
+        continue;
+      }
+    }
+    auto created = c.broker.metadata().CreateTopic(create);
+    if (!created.ok()) {
+      out.error_code = CreateError(created.status());
+      out.error_message = std::string(created.status().message());
+      continue;
+    }
+    out.topic_id = created->id;
+    out.num_partitions = created->partitions;
+    out.replication_factor = created->replication_factor;
+  }
+  co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+}
+
+}  // namespace fjord::broker

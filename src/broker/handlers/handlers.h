@@ -1,0 +1,55 @@
+// Request handlers: one file each. A handler decodes its request, does the work (on
+// the shards that own the partitions), and appends the response frame. A non-OK
+// status means the request was malformed: the connection is closed.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <deque>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "broker/broker.h"
+#include "fjord_protocol/messages/request_header.h"
+#include "protocol/wire.h"
+
+namespace fjord::broker {
+
+struct RequestContext {
+  Broker& broker;
+  Shard& home;  // the connection's shard
+  const protocol::RequestHeader& header;
+  int16_t version;
+  protocol::ByteView body;          // points into the connection's frame buffer
+  std::vector<uint8_t>* response;   // the response frame is appended here
+  bool send_response = true;        // false for Produce with acks=0
+  std::deque<std::vector<uint8_t>> arena;  // bytes that response views point into
+};
+
+using Handler = boost::asio::awaitable<absl::Status> (*)(RequestContext&);
+
+struct AdvertisedApi {
+  int16_t api_key;
+  int16_t min_version;
+  int16_t max_version;
+  Handler handler;
+};
+
+// What this broker implements and advertises in ApiVersions. Nothing else is listed.
+const std::vector<AdvertisedApi>& AdvertisedApis();
+const AdvertisedApi* FindAdvertised(int16_t api_key);
+
+boost::asio::awaitable<absl::Status> HandleApiVersions(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleMetadata(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c);
+
+// Builds the ApiVersions response for `version` (also used for the v0 answer to an
+// unsupported ApiVersions version).
+void AppendApiVersionsResponse(int16_t version, int16_t error_code, int32_t correlation_id,
+                               std::vector<uint8_t>* out);
+
+int64_t NowMs();
+
+}  // namespace fjord::broker

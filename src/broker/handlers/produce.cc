@@ -1,0 +1,173 @@
+#include "broker/handlers/handlers.h"
+#include "broker/kafka_errors.h"
+#include "fjord_protocol/messages/produce_request.h"
+#include "fjord_protocol/messages/produce_response.h"
+#include "protocol/codec.h"
+#include "protocol/frame.h"
+#include "protocol/legacy_message_set.h"
+#include "protocol/record_batch.h"
+
+namespace fjord::broker {
+
+namespace {
+
+struct Checked {
+  int16_t error = kNone;
+  std::string message;
+  uint8_t* data = nullptr;  // the batches to append, in the request frame or the arena
+  size_t size = 0;
+};
+
+// Produce v0-2 carry message sets v0/v1: Fjord stores only v2, so the messages are
+// rebuilt as one uncompressed v2 batch (as Kafka does when converting formats).
+absl::Status ConvertLegacy(protocol::ByteView set, std::vector<uint8_t>* out) {
+  protocol::DecodedMessageSet legacy;
+  if (absl::Status s = protocol::DecodeLegacyMessageSet(set, protocol::kDefaultMaxDecompressed, &legacy); !s.ok()) {
+    return s;
+  }
+  if (legacy.messages.empty()) return absl::InvalidArgumentError("empty message set");
+  const int64_t now = NowMs();
+  std::vector<protocol::Record> records;
+  protocol::BatchHeader h;
+  h.base_timestamp = legacy.messages.front().timestamp >= 0 ? legacy.messages.front().timestamp : now;
+  h.max_timestamp = h.base_timestamp;
+  for (size_t i = 0; i < legacy.messages.size(); ++i) {
+    const auto& m = legacy.messages[i];
+    protocol::Record r;
+    const int64_t ts = m.timestamp >= 0 ? m.timestamp : now;
+    r.timestamp_delta = ts - h.base_timestamp;
+    r.offset_delta = static_cast<int32_t>(i);
+    r.key = m.key;
+    r.value = m.value;
+    h.max_timestamp = std::max(h.max_timestamp, ts);
+    records.push_back(r);
+  }
+  h.last_offset_delta = static_cast<int32_t>(records.size() - 1);
+  return protocol::EncodeBatch(h, records, out);
+}
+
+Checked Check(RequestContext& c, const std::optional<protocol::ByteView>& records) {
+  Checked out;
+  if (!records || records->empty()) {
+    out.error = kInvalidRecord;
+    out.message = "no records";
+    return out;
+  }
+  protocol::ByteView view = *records;
+  const int magic = protocol::DetectMagic(view);
+  if (magic < 2) {
+    if (c.version >= 3 || magic < 0) {
+      out.error = magic < 0 ? kCorruptMessage : kUnsupportedForMessageFormat;
+      out.message = "Produce v3+ requires record batches v2";
+      return out;
+    }
+    auto& converted = c.arena.emplace_back();
+    if (absl::Status s = ConvertLegacy(view, &converted); !s.ok()) {
+      out.error = s.code() == absl::StatusCode::kDataLoss ? kCorruptMessage : kInvalidRecord;
+      out.message = std::string(s.message());
+      return out;
+    }
+    view = protocol::ByteView(converted);
+  }
+  protocol::ByteView tail;
+  auto batches = protocol::SplitBatches(view, &tail);
+  if (!batches.ok() || !tail.empty() || batches->empty()) {
+    out.error = kCorruptMessage;
+    out.message = batches.ok() ? "records end in a partial batch" : std::string(batches.status().message());
+    return out;
+  }
+  const size_t max_batch = static_cast<size_t>(c.broker.config().message_max_bytes);
+  for (protocol::ByteView b : *batches) {
+    auto h = protocol::ParseBatchHeader(b);
+    if (!h.ok()) {
+      out.error = h.status().code() == absl::StatusCode::kInvalidArgument && b.size() >= 17 && b.data()[16] != 2
+                      ? kUnsupportedForMessageFormat
+                      : kCorruptMessage;
+      out.message = std::string(h.status().message());
+      return out;
+    }
+    if (b.size() > max_batch) {
+      out.error = kMessageTooLarge;
+      out.message = "batch larger than message.max.bytes";
+      return out;
+    }
+    if (!protocol::BatchCrcValid(b)) {
+      out.error = kCorruptMessage;
+      out.message = "record batch CRC mismatch";
+      return out;
+    }
+    if (h->record_count <= 0 || h->last_offset_delta < 0) {
+      out.error = kInvalidRecord;
+      out.message = "batch without records";
+      return out;
+    }
+    if (h->producer_id >= 0 || h->is_transactional() || h->is_control()) {
+      // InitProducerId is not advertised yet: an idempotent or transactional batch
+      // cannot be honoured, so it is refused rather than stored without its guarantees.
+      out.error = kInvalidRecord;
+      out.message = "idempotent and transactional producers are not supported yet";
+      return out;
+    }
+  }
+  // The records are rewritten in place (offsets): they live in our own frame buffer.
+  out.data = const_cast<uint8_t*>(view.data());
+  out.size = view.size();
+  return out;
+}
+
+}  // namespace
+
+boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
+  protocol::ProduceRequest req;
+  if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
+  c.send_response = req.acks != 0;
+  auto image = c.broker.metadata().Current();
+  protocol::ProduceResponse resp;
+  bool appended = false;
+  for (const auto& t : req.topic_data) {
+    auto& rt = resp.responses.emplace_back();
+    rt.name = t.name;
+    const TopicInfo* topic = image->Find(t.name);
+    for (const auto& p : t.partition_data) {
+      auto& rp = rt.partition_responses.emplace_back();
+      rp.index = p.index;
+      if (req.acks != 0 && req.acks != 1 && req.acks != -1) {
+        rp.error_code = kInvalidRequiredAcks;
+        continue;
+      }
+      if (topic == nullptr || p.index < 0 || p.index >= topic->partitions) {
+        rp.error_code = kUnknownTopicOrPartition;
+        continue;
+      }
+      Checked checked = Check(c, p.records);
+      if (checked.error != kNone) {
+        rp.error_code = checked.error;
+        rp.error_message = checked.message;
+        continue;
+      }
+      TopicPartition tp{t.name, p.index};
+      auto result = co_await c.broker.RunOn(
+          c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<std::pair<log::AppendResult, int64_t>> {
+            auto log = c.broker.OwnerOf(tp).Log(tp);
+            if (!log.ok()) return log.status();
+            auto r = (*log)->Append(checked.data, checked.size, NowMs());
+            if (!r.ok()) return r.status();
+            return std::make_pair(*r, (*log)->log_start_offset());
+          });
+      if (!result.ok()) {
+        rp.error_code = ToKafkaError(result.status());
+        rp.error_message = std::string(result.status().message());
+        continue;
+      }
+      appended = true;
+      rp.base_offset = result->first.base_offset;
+      rp.log_append_time_ms = result->first.log_append_time;
+      rp.log_start_offset = result->second;
+    }
+  }
+  if (appended) c.broker.NotifyAppend();
+  if (!c.send_response) co_return absl::OkStatus();
+  co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+}
+
+}  // namespace fjord::broker

@@ -1,0 +1,51 @@
+// Kafka error codes, used only at the protocol edge (handlers). Inside, errors are
+// absl::Status values; ToKafkaError maps them.
+#pragma once
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+
+namespace fjord::broker {
+
+enum KafkaError : int16_t {
+  kUnknownServerError = -1,
+  kNone = 0,
+  kOffsetOutOfRange = 1,
+  kCorruptMessage = 2,
+  kUnknownTopicOrPartition = 3,
+  kLeaderNotAvailable = 5,
+  kNotLeaderOrFollower = 6,
+  kRequestTimedOut = 7,
+  kMessageTooLarge = 10,
+  kInvalidTopicException = 17,
+  kRecordListTooLarge = 18,
+  kInvalidRequiredAcks = 21,
+  kInvalidTimestamp = 32,
+  kUnsupportedVersion = 35,
+  kTopicAlreadyExists = 36,
+  kInvalidPartitions = 37,
+  kInvalidReplicationFactor = 38,
+  kInvalidRequest = 42,
+  kUnsupportedForMessageFormat = 43,
+  kInvalidConfig = 40,
+  kKafkaStorageError = 56,
+  kInvalidRecord = 87,
+  kUnknownTopicId = 100,
+};
+
+// Status codes from the log and metadata layers, mapped to what a client expects.
+inline int16_t ToKafkaError(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk: return kNone;
+    case absl::StatusCode::kOutOfRange: return kOffsetOutOfRange;
+    case absl::StatusCode::kNotFound: return kUnknownTopicOrPartition;
+    case absl::StatusCode::kDataLoss: return kCorruptMessage;
+    case absl::StatusCode::kUnavailable: return kKafkaStorageError;
+    case absl::StatusCode::kAlreadyExists: return kTopicAlreadyExists;
+    case absl::StatusCode::kInvalidArgument: return kInvalidRequest;
+    default: return kUnknownServerError;
+  }
+}
+
+}  // namespace fjord::broker

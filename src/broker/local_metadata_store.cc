@@ -1,0 +1,160 @@
+#include "broker/local_metadata_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace fjord::broker {
+namespace {
+
+protocol::Uuid RandomUuid() {
+  std::random_device rd;
+  protocol::Uuid u;
+  for (auto& b : u.bytes) b = static_cast<uint8_t>(rd());
+  u.bytes[6] = (u.bytes[6] & 0x0f) | 0x40;  // version 4
+  u.bytes[8] = (u.bytes[8] & 0x3f) | 0x80;
+  return u;
+}
+
+bool ParseBase64Uuid(const std::string& s, protocol::Uuid* out) {
+  static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  if (s.size() != 22) return false;
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t n = 0;
+  for (char c : s) {
+    const size_t v = kAlphabet.find(c);
+    if (v == std::string::npos) return false;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      if (n < 16) out->bytes[n++] = static_cast<uint8_t>(acc >> bits);
+    }
+  }
+  return n == 16;
+}
+
+absl::Status WriteAtomically(const std::filesystem::path& path, const std::string& contents) {
+  const auto tmp = path.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", tmp, ": ", std::strerror(errno)));
+  const bool ok = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return absl::UnavailableError(absl::StrCat("write ", tmp, ": ", std::strerror(errno)));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return absl::UnavailableError(absl::StrCat("rename ", tmp));
+  int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateTopicName(const std::string& name) {
+  if (name.empty() || name.size() > 249) return absl::InvalidArgumentError("topic name must have 1 to 249 characters");
+  if (name == "." || name == "..") return absl::InvalidArgumentError("topic name cannot be '.' or '..'");
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return absl::InvalidArgumentError(absl::StrCat("topic name '", name, "' has a character outside [a-zA-Z0-9._-]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<LocalMetadataStore>> LocalMetadataStore::Open(const BrokerConfig& config) {
+  const auto dir = std::filesystem::path(config.log_dirs.front()) / "__fjord_metadata";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("create ", dir.string(), ": ", ec.message()));
+  std::unique_ptr<LocalMetadataStore> store(new LocalMetadataStore(config, dir));
+  if (absl::Status s = store->Load(); !s.ok()) return s;
+  return store;
+}
+
+absl::Status LocalMetadataStore::Load() {
+  auto image = std::make_shared<MetadataImage>();
+  image->controller_id = config_.node_id;
+  std::ifstream meta(dir_ / "meta.properties");
+  std::string line;
+  int32_t stored_node = -1;
+  while (std::getline(meta, line)) {
+    if (line.rfind("cluster.id=", 0) == 0) image->cluster_id = line.substr(11);
+    if (line.rfind("node.id=", 0) == 0) stored_node = std::stoi(line.substr(8));
+  }
+  if (image->cluster_id.empty()) {
+    image->cluster_id = RandomUuid().ToString();  // first start: format ourselves
+    if (absl::Status s = WriteAtomically(dir_ / "meta.properties",
+                                         absl::StrCat("version=1\nnode.id=", config_.node_id,
+                                                      "\ncluster.id=", image->cluster_id, "\n"));
+        !s.ok()) {
+      return s;
+    }
+  } else if (stored_node != config_.node_id) {
+    return absl::FailedPreconditionError(absl::StrCat((dir_ / "meta.properties").string(), " belongs to node.id ",
+                                                      stored_node, ", not ", config_.node_id));
+  }
+  std::ifstream topics(dir_ / "topics");
+  while (std::getline(topics, line)) {
+    std::istringstream in(line);
+    std::string kind, id;
+    TopicInfo t;
+    in >> kind >> id >> t.partitions >> t.replication_factor >> t.name;
+    if (kind != "topic" || !ParseBase64Uuid(id, &t.id) || t.partitions <= 0 || t.name.empty()) {
+      return absl::DataLossError(absl::StrCat("corrupt line in ", (dir_ / "topics").string(), ": ", line));
+    }
+    image->topics[t.name] = t;
+  }
+  image_ = std::move(image);
+  return absl::OkStatus();
+}
+
+absl::Status LocalMetadataStore::Persist(const MetadataImage& image) {
+  std::string out;
+  for (const auto& [name, t] : image.topics) {
+    absl::StrAppend(&out, "topic ", t.id.ToString(), " ", t.partitions, " ", t.replication_factor, " ", name, "\n");
+  }
+  return WriteAtomically(dir_ / "topics", out);
+}
+
+std::shared_ptr<const MetadataImage> LocalMetadataStore::Current() const {
+  std::lock_guard lock(mu_);
+  return image_;
+}
+
+absl::StatusOr<TopicInfo> LocalMetadataStore::CreateTopic(const CreateTopicRequest& request) {
+  if (absl::Status s = ValidateTopicName(request.name); !s.ok()) return s;
+  TopicInfo t;
+  t.name = request.name;
+  t.partitions = request.partitions == -1 ? config_.num_partitions : request.partitions;
+  t.replication_factor = request.replication_factor == -1 ? config_.default_replication_factor
+                                                          : request.replication_factor;
+  t.configs = request.configs;
+  if (t.partitions <= 0) return absl::OutOfRangeError("number of partitions must be larger than 0");
+  if (t.replication_factor <= 0) return absl::FailedPreconditionError("replication factor must be larger than 0");
+  if (t.replication_factor > 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("replication factor: ", t.replication_factor, " larger than available brokers: 1"));
+  }
+  std::lock_guard lock(mu_);
+  if (image_->topics.contains(t.name)) {
+    return absl::AlreadyExistsError(absl::StrCat("topic '", t.name, "' already exists"));
+  }
+  t.id = RandomUuid();
+  if (request.validate_only) return t;
+  auto next = std::make_shared<MetadataImage>(*image_);
+  next->topics[t.name] = t;
+  if (absl::Status s = Persist(*next); !s.ok()) return s;
+  image_ = std::move(next);
+  return t;
+}
+
+}  // namespace fjord::broker

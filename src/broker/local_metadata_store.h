@@ -1,0 +1,35 @@
+// A single node's metadata, kept in `<first log dir>/__fjord_metadata/`:
+//   meta.properties  Kafka's format: version=1, node.id=N, cluster.id=<base64 uuid>
+//   topics           one line per topic: "topic <base64 id> <partitions> <replication> <name>"
+//                    (name last: it has no spaces but future fields may)
+// Files are replaced atomically (write temp, fsync, rename, fsync dir).
+// Stands in for the controller quorum until issue 6; implements MetadataStore.
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+
+#include "broker/config.h"
+#include "broker/metadata_store.h"
+
+namespace fjord::broker {
+
+class LocalMetadataStore : public MetadataStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<LocalMetadataStore>> Open(const BrokerConfig& config);
+
+  std::shared_ptr<const MetadataImage> Current() const override;
+  absl::StatusOr<TopicInfo> CreateTopic(const CreateTopicRequest& request) override;
+
+ private:
+  LocalMetadataStore(const BrokerConfig& config, std::filesystem::path dir) : config_(config), dir_(std::move(dir)) {}
+  absl::Status Load();
+  absl::Status Persist(const MetadataImage& image);
+
+  const BrokerConfig& config_;
+  std::filesystem::path dir_;
+  mutable std::mutex mu_;  // guards image_ (the pointer, not the image)
+  std::shared_ptr<const MetadataImage> image_;
+};
+
+}  // namespace fjord::broker

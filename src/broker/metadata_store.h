@@ -1,0 +1,64 @@
+// What the broker knows about the cluster: an immutable image, swapped whole when the
+// metadata changes, read by every shard without locks on the data itself.
+//
+// MetadataStore is the interface the KRaft controller (issue 6) will implement by
+// replaying committed metadata records. Until then LocalMetadataStore (one node, its
+// own file) implements it; handlers see only this interface.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "protocol/wire.h"
+
+namespace fjord::broker {
+
+struct TopicInfo {
+  std::string name;
+  protocol::Uuid id;
+  int32_t partitions = 0;
+  int16_t replication_factor = 1;
+  std::map<std::string, std::string> configs;  // topic-level overrides
+};
+
+struct MetadataImage {
+  std::string cluster_id;
+  int32_t controller_id = -1;
+  std::map<std::string, TopicInfo> topics;
+  const TopicInfo* Find(const std::string& name) const {
+    auto it = topics.find(name);
+    return it == topics.end() ? nullptr : &it->second;
+  }
+  const TopicInfo* FindById(const protocol::Uuid& id) const {
+    for (const auto& [n, t] : topics) {
+      if (t.id == id) return &t;
+    }
+    return nullptr;
+  }
+};
+
+struct CreateTopicRequest {
+  std::string name;
+  int32_t partitions = -1;        // -1: num.partitions
+  int16_t replication_factor = -1;  // -1: default.replication.factor
+  std::map<std::string, std::string> configs;
+  bool validate_only = false;
+};
+
+class MetadataStore {
+ public:
+  virtual ~MetadataStore() = default;
+  virtual std::shared_ptr<const MetadataImage> Current() const = 0;
+  // Creates a topic, or says why not: InvalidArgument (bad name, partitions,
+  // replication factor; the message says which), AlreadyExists.
+  virtual absl::StatusOr<TopicInfo> CreateTopic(const CreateTopicRequest& request) = 0;
+};
+
+// Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+absl::Status ValidateTopicName(const std::string& name);
+
+}  // namespace fjord::broker

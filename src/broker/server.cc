@@ -1,0 +1,64 @@
+#include "broker/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "broker/connection.h"
+#include "spdlog/spdlog.h"
+
+namespace fjord::broker {
+
+namespace asio = boost::asio;
+
+Server::Server(Broker& broker, asio::io_context& accept_context)
+    : broker_(broker), ctx_(accept_context), acceptor_(accept_context) {}
+
+absl::StatusOr<uint16_t> Server::Listen() {
+  const Listener& l = broker_.config().client_listener();
+  boost::system::error_code ec;
+  asio::ip::tcp::endpoint ep;
+  if (l.host.empty() || l.host == "0.0.0.0") {
+    ep = asio::ip::tcp::endpoint(asio::ip::tcp::v4(), l.port);
+  } else {
+    asio::ip::tcp::resolver resolver(ctx_);
+    auto results = resolver.resolve(l.host, std::to_string(l.port), ec);
+    if (ec || results.empty()) return absl::InvalidArgumentError(absl::StrCat("cannot resolve listener host ", l.host));
+    ep = *results.begin();
+  }
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("listen on ", ep.address().to_string(), ":", l.port, ": ", ec.message()));
+  }
+  asio::co_spawn(ctx_, AcceptLoop(), asio::detached);
+  return acceptor_.local_endpoint().port();
+}
+
+void Server::Close() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+asio::awaitable<void> Server::AcceptLoop() {
+  while (acceptor_.is_open()) {
+    Shard& shard = broker_.shard(next_shard_++ % broker_.shard_count());
+    boost::system::error_code ec;
+    asio::ip::tcp::socket socket = co_await acceptor_.async_accept(
+        shard.context(), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted) break;
+      spdlog::warn("accept: {}", ec.message());
+      continue;
+    }
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    asio::co_spawn(shard.context(), ServeConnection(broker_, shard, std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace fjord::broker

@@ -1,0 +1,50 @@
+#include "broker/shard.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace fjord::broker {
+
+absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp) {
+  auto it = logs_.find(tp);
+  if (it != logs_.end()) return it->second.get();
+  auto log = log::PartitionLog::Open(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), log_config_);
+  if (!log.ok()) {
+    spdlog::error("shard {}: cannot open log {}-{}: {}", id_, tp.topic, tp.partition, log.status().ToString());
+    return log.status();
+  }
+  auto* p = log->get();
+  logs_[tp] = std::move(*log);
+  return p;
+}
+
+void Shard::CloseAll() {
+  for (auto& [tp, log] : logs_) {
+    if (absl::Status s = log->Close(); !s.ok()) {
+      spdlog::error("shard {}: closing {}-{}: {}", id_, tp.topic, tp.partition, s.ToString());
+    }
+  }
+  logs_.clear();
+}
+
+void Shard::WakeWaiters() {
+  ++append_generation_;
+  for (auto* t : waiters_) t->cancel();
+}
+
+void Shard::Start() {
+  thread_ = std::thread([this] {
+    auto guard = boost::asio::make_work_guard(ctx_);
+    ctx_.run();
+  });
+}
+
+void Shard::Stop() { ctx_.stop(); }
+
+void Shard::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace fjord::broker

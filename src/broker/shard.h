@@ -1,0 +1,59 @@
+// A shard: one thread, one io_context, and the partitions it owns. Everything a shard
+// owns is touched only on its thread, so nothing here takes a lock.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "log/partition_log.h"
+
+namespace fjord::broker {
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+class Shard {
+ public:
+  Shard(int id, std::filesystem::path data_dir, log::LogConfig log_config)
+      : id_(id), data_dir_(std::move(data_dir)), log_config_(log_config) {}
+  int id() const { return id_; }
+  boost::asio::io_context& context() { return ctx_; }
+
+  // The partition's log, opened on first use. Shard thread only.
+  absl::StatusOr<log::PartitionLog*> Log(const TopicPartition& tp);
+  // Closes every log cleanly (writes the clean-shutdown markers). Shard thread only.
+  void CloseAll();
+  size_t partition_count() const { return logs_.size(); }
+
+  // Long-poll support: a fetch waiting for data parks a timer here; any append on any
+  // shard wakes every parked timer on every shard (the fetch then re-checks).
+  std::list<boost::asio::steady_timer*>& waiters() { return waiters_; }
+  void WakeWaiters();
+  // Counts wake-ups, so a fetch can tell that an append raced with its reads.
+  uint64_t append_generation() const { return append_generation_; }
+
+  void Start();
+  void Stop();
+  void Join();
+
+ private:
+  int id_;
+  std::filesystem::path data_dir_;
+  log::LogConfig log_config_;
+  boost::asio::io_context ctx_{1};
+  std::thread thread_;
+  std::map<TopicPartition, std::unique_ptr<log::PartitionLog>> logs_;
+  std::list<boost::asio::steady_timer*> waiters_;
+  uint64_t append_generation_ = 0;
+};
+
+}  // namespace fjord::broker

@@ -1,0 +1,72 @@
+"""Fixtures: a real fjord process on a free loopback port with its own data dir."""
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+BIN = os.environ.get("FJORD_BIN", str(pathlib.Path(__file__).resolve().parents[2] / "build/bin/fjord"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    def __init__(self, data_dir, extra=()):
+        self.data_dir = data_dir
+        self.extra = list(extra)
+        self.port = free_port()
+        self.proc = None
+        self.log_path = pathlib.Path(data_dir) / "fjord.log"
+
+    @property
+    def bootstrap(self):
+        return f"127.0.0.1:{self.port}"
+
+    def start(self):
+        args = [BIN, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "--override", f"log.dirs={self.data_dir}/data", "--smp", "2"]
+        for e in self.extra:
+            args += ["--override", e]
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"fjord exited: {self.log_path.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("fjord did not start listening within 10 s")
+
+    def stop(self, sig=signal.SIGINT):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode if self.proc else None
+        self.proc = None
+        return rc
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+@pytest.fixture
+def broker():
+    with tempfile.TemporaryDirectory(prefix="fjord-test-") as d:
+        b = Broker(d, extra=["num.partitions=6"]).start()
+        yield b
+        b.stop()

@@ -1,0 +1,79 @@
+"""confluent-kafka, kafka-python and kafkajs against a real fjord process."""
+import pathlib
+import subprocess
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+CLIENTS = pathlib.Path(__file__).resolve().parents[1] / "clients"
+
+
+def test_confluent_admin_create_describe_and_errors(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    futures = admin.create_topics([NewTopic("orders", num_partitions=12, replication_factor=1)])
+    assert futures["orders"].result() is None
+    md = admin.list_topics(timeout=10)
+    assert len(md.topics["orders"].partitions) == 12
+    assert all(p.leader == 1 for p in md.topics["orders"].partitions.values())
+    # already exists, bad name, bad partition count, too many replicas: Kafka's error codes
+    errors = {}
+    for topic in [NewTopic("orders", 1, 1), NewTopic("bad name!", 1, 1), NewTopic("zero", 0, 1),
+                  NewTopic("rf3", 1, 3)]:
+        try:
+            admin.create_topics([topic])[topic.topic].result()
+            errors[topic.topic] = None
+        except Exception as e:  # KafkaException wrapping KafkaError
+            errors[topic.topic] = e.args[0].code()
+    # TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR
+    assert errors == {"orders": 36, "bad name!": 17, "zero": 37, "rf3": 38}
+    # validate_only creates nothing
+    admin.create_topics([NewTopic("dry", 3, 1)], validate_only=True)["dry"].result()
+    assert "dry" not in admin.list_topics(timeout=10).topics
+
+
+def test_confluent_produce_and_seek_by_timestamp(broker):
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5})
+    base = int(time.time() * 1000) - 100000
+    for i in range(300):
+        p.produce("timed", partition=0, value=f"m{i}".encode(), timestamp=base + i * 10)
+    assert p.flush(20) == 0
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "unused", "enable.auto.commit": False})
+    # offsets_for_times uses ListOffsets by timestamp
+    found = c.offsets_for_times([TopicPartition("timed", 0, base + 1234)], timeout=10)
+    assert found[0].offset == 124  # first record with ts >= base+1234 is m124 (base+1240)
+    c.assign([TopicPartition("timed", 0, found[0].offset)])
+    msg = c.poll(10)
+    assert msg is not None and msg.error() is None and msg.value() == b"m124"
+    lo, hi = c.get_watermark_offsets(TopicPartition("timed", 0), timeout=10)
+    assert (lo, hi) == (0, 300)
+    c.close()
+
+
+def test_kafka_python_produce_and_consume(broker):
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition as KTP
+    prod = KafkaProducer(bootstrap_servers=broker.bootstrap, compression_type="gzip")
+    for i in range(200):
+        prod.send("kp", key=b"k", value=f"kp-{i}".encode())
+    prod.flush(20)
+    prod.close()
+    cons = KafkaConsumer(bootstrap_servers=broker.bootstrap, consumer_timeout_ms=5000, enable_auto_commit=False)
+    parts = [KTP("kp", p) for p in cons.partitions_for_topic("kp")]
+    cons.assign(parts)
+    cons.seek_to_beginning()
+    values = [m.value.decode() for m in cons]
+    cons.close()
+    assert values == [f"kp-{i}" for i in range(200)]
+
+
+def test_kafkajs_produce_and_consume(broker):
+    # The script disables auto-creation (Kafka then answers UNKNOWN_TOPIC_OR_PARTITION).
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("js", num_partitions=2, replication_factor=1)])["js"].result()
+    r = subprocess.run(["node", str(CLIENTS / "kafkajs_produce.js"), broker.bootstrap, "js", "gzip", "100"],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr.decode()
+    r = subprocess.run(["kcat", "-b", broker.bootstrap, "-C", "-t", "js", "-o", "beginning", "-e", "-q",
+                        "-f", "%s\n"], capture_output=True, timeout=60)
+    values = r.stdout.decode().split()
+    assert len(values) == 100 and all(v.startswith("kafkajs-gzip-") for v in values)

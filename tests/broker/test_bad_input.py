@@ -1,0 +1,101 @@
+"""Bad input gets a closed connection or the right error code, and the broker keeps
+serving everyone else."""
+import socket
+import struct
+import subprocess
+
+
+def roundtrip(broker, payload, read=True):
+    s = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
+    s.sendall(payload)
+    data = b""
+    if read:
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+                if len(data) >= 4 and len(data) >= 4 + struct.unpack(">i", data[:4])[0]:
+                    break
+        except socket.timeout:
+            data = None
+    s.close()
+    return data
+
+
+def still_serves(broker):
+    r = subprocess.run(["kcat", "-b", broker.bootstrap, "-L"], capture_output=True, timeout=30)
+    return r.returncode == 0 and b"broker 1" in r.stdout
+
+
+def api_versions_request(version, correlation=7):
+    header = struct.pack(">hhih", 18, version, correlation, 4) + b"test"
+    body = b"" if version < 3 else b"\x00"  # (v3 bodies are not sent here: flexible header needed)
+    return header + body
+
+
+def test_garbage_closes_the_connection(broker):
+    assert roundtrip(broker, b"\x00\x00\x00\x10" + b"\xde\xad\xbe\xef" * 4) == b""
+    assert broker.alive() and still_serves(broker)
+
+
+def test_two_gib_length_prefix_closes_without_allocating(broker):
+    assert roundtrip(broker, struct.pack(">i", 0x7FFFFFFF) + b"x" * 100) == b""
+    assert roundtrip(broker, struct.pack(">i", -5)) == b""
+    assert broker.alive() and still_serves(broker)
+
+
+def test_unknown_api_key_closes(broker):
+    frame = struct.pack(">hhih", 999, 0, 1, -1)
+    assert roundtrip(broker, struct.pack(">i", len(frame)) + frame) == b""
+    assert broker.alive() and still_serves(broker)
+
+
+def test_unsupported_api_versions_version_gets_error_35_at_v0(broker):
+    frame = struct.pack(">hhih", 18, 99, 42, -1)
+    data = roundtrip(broker, struct.pack(">i", len(frame)) + frame)
+    size, corr, err = struct.unpack(">iih", data[:10])
+    assert corr == 42 and err == 35
+    (count,) = struct.unpack(">i", data[10:14])
+    keys = {struct.unpack(">hhh", data[14 + 6 * i: 20 + 6 * i])[0] for i in range(count)}
+    assert {0, 1, 2, 3, 18, 19} <= keys
+
+
+def test_unadvertised_version_of_another_api_closes(broker):
+    frame = struct.pack(">hhih", 1, 2, 3, -1) + b"\x00" * 20  # Fetch v2: not advertised
+    assert roundtrip(broker, struct.pack(">i", len(frame)) + frame) == b""
+    assert still_serves(broker)
+
+
+def test_truncated_produce_closes(broker):
+    # Produce v3 whose topic array claims more than the frame holds
+    body = struct.pack(">hhii", -1, 1, 30000, 5) + b"\x00\x01t"
+    frame = struct.pack(">hhih", 0, 3, 9, -1) + body
+    assert roundtrip(broker, struct.pack(">i", len(frame)) + frame) == b""
+    assert broker.alive() and still_serves(broker)
+
+
+def test_bad_crc_gets_corrupt_message(broker):
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("crc", 1, 1)])["crc"].result()
+    # One uncompressed v2 batch with one record (attributes 0, timestamp delta 0, offset
+    # delta 0, null key, value "abc", no headers) and a CRC that cannot match.
+    rec_body = bytes([0, 0, 0, 1]) + bytes([0x06]) + b"abc" + bytes([0])
+    rec = bytes([len(rec_body) * 2]) + rec_body
+    after_crc = struct.pack(">hiqqqhii", 0, 0, 0, 0, -1, -1, -1, 1) + rec
+    batch_wo_len = struct.pack(">iBI", -1, 2, 0xDEADBEEF) + after_crc
+    batch = struct.pack(">qi", 0, len(batch_wo_len)) + batch_wo_len
+    body = (struct.pack(">hhii", -1, 1, 30000, 1) + struct.pack(">h", 3) + b"crc" + struct.pack(">i", 1)
+            + struct.pack(">ii", 0, len(batch)) + batch)
+    frame = struct.pack(">hhih", 0, 3, 11, -1) + body
+    data = roundtrip(broker, struct.pack(">i", len(frame)) + frame)
+    assert data, "expected a Produce response"
+    # response v3: corr, [topics: name, [partitions: index, error, ...]]
+    (corr,) = struct.unpack(">i", data[4:8])
+    assert corr == 11
+    off = 8 + 4 + 2 + 3 + 4 + 4
+    (err,) = struct.unpack(">h", data[off: off + 2])
+    assert err == 2  # CORRUPT_MESSAGE
+    assert still_serves(broker)
