@@ -108,6 +108,12 @@ absl::Status Apply(BrokerConfig& c, const std::string& key, const std::string& v
   if (key == "fjord.max.inflight.requests.per.connection") {
     return ParseInt<int32_t>(key, value, 1, &c.max_inflight_requests_per_connection);
   }
+  if (key == "admin.listener") {
+    auto l = ParseListeners(value.find("://") == std::string::npos ? "ADMIN://" + value : value);
+    if (!l.ok() || l->size() != 1) return Bad(key, value, "expected host:port");
+    c.admin_listener = l->front();
+    return absl::OkStatus();
+  }
   if (key == "smp") return ParseInt<int>(key, value, 0, &c.smp);
   if (!kKnownButIgnored.contains(key)) warnings->push_back(absl::StrCat("unknown config key ", key, " (ignored)"));
   return absl::OkStatus();

@@ -41,6 +41,7 @@ struct BrokerConfig {
   int32_t message_max_bytes = 1048588;                   // message.max.bytes
   int32_t socket_request_max_bytes = 104857600;          // socket.request.max.bytes
   int32_t max_inflight_requests_per_connection = 100;    // fjord
+  Listener admin_listener{"ADMIN", "127.0.0.1", 9644};  // admin.listener (host:port)
   int smp = 0;                                           // --smp: 0 = one shard per core
 
   // The listener clients use (the first that is not a controller listener).

@@ -2,6 +2,7 @@
 
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
@@ -22,6 +23,7 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
   const size_t max_frame = static_cast<size_t>(broker.config().socket_request_max_bytes);
   std::vector<uint8_t> frame;
   std::vector<uint8_t> response;
+  bool bad_input = true;  // cleared when the peer simply goes away
   try {
     while (true) {
       uint8_t size_bytes[4];
@@ -35,6 +37,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       }
       frame.resize(static_cast<size_t>(size));
       co_await asio::async_read(socket, asio::buffer(frame), asio::use_awaitable);
+      const auto started = std::chrono::steady_clock::now();
+      shard.counters().bytes_in.fetch_add(4 + frame.size(), std::memory_order_relaxed);
       auto parsed = protocol::ParseRequest(protocol::ByteView(frame));
       if (!parsed.ok()) {
         spdlog::warn("{}: malformed request header ({}); closing", peer, std::string(parsed.status().message()));
@@ -64,14 +68,23 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
         spdlog::warn("{}: {} v{}: {}; closing", peer, parsed->api->name, version, std::string(s.message()));
         break;
       }
-      if (ctx.send_response) co_await asio::async_write(socket, asio::buffer(response), asio::use_awaitable);
+      if (ctx.send_response) {
+        co_await asio::async_write(socket, asio::buffer(response), asio::use_awaitable);
+        shard.counters().bytes_out.fetch_add(response.size(), std::memory_order_relaxed);
+      }
+      shard.counters().RecordRequest(
+          key, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                         std::chrono::steady_clock::now() - started)
+                                         .count()));
     }
   } catch (const boost::system::system_error& e) {
+    bad_input = false;
     if (e.code() != asio::error::eof && e.code() != asio::error::connection_reset &&
         e.code() != asio::error::operation_aborted) {
       spdlog::debug("{}: {}", peer, e.what());
     }
   }
+  if (bad_input) shard.counters().connections_closed_bad_input.fetch_add(1, std::memory_order_relaxed);
   boost::system::error_code ignored;
   socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket.close(ignored);

@@ -157,4 +157,35 @@ absl::StatusOr<TopicInfo> LocalMetadataStore::CreateTopic(const CreateTopicReque
   return t;
 }
 
+absl::StatusOr<TopicInfo> LocalMetadataStore::DeleteTopic(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = image_->topics.find(name);
+  if (it == image_->topics.end()) return absl::NotFoundError(absl::StrCat("topic '", name, "' does not exist"));
+  TopicInfo removed = it->second;
+  auto next = std::make_shared<MetadataImage>(*image_);
+  next->topics.erase(name);
+  if (absl::Status s = Persist(*next); !s.ok()) return s;
+  image_ = std::move(next);
+  return removed;
+}
+
+absl::StatusOr<TopicInfo> LocalMetadataStore::CreatePartitions(const std::string& name, int32_t count,
+                                                               bool validate_only) {
+  std::lock_guard lock(mu_);
+  auto it = image_->topics.find(name);
+  if (it == image_->topics.end()) return absl::NotFoundError(absl::StrCat("topic '", name, "' does not exist"));
+  if (count <= it->second.partitions) {
+    return absl::OutOfRangeError(absl::StrCat("topic currently has ", it->second.partitions,
+                                              " partitions, which is higher than the requested ", count));
+  }
+  TopicInfo t = it->second;
+  t.partitions = count;
+  if (validate_only) return t;
+  auto next = std::make_shared<MetadataImage>(*image_);
+  next->topics[name] = t;
+  if (absl::Status s = Persist(*next); !s.ok()) return s;
+  image_ = std::move(next);
+  return t;
+}
+
 }  // namespace fjord::broker

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/admin_http.h"
 #include "broker/broker.h"
 #include "broker/config.h"
 #include "broker/local_metadata_store.h"
@@ -72,6 +73,16 @@ int main(int argc, char** argv) {
     broker.Shutdown();
     return 1;
   }
+  fjord::broker::AdminHttp admin(broker, accept_ctx);
+  auto admin_port = admin.Listen(config->admin_listener.host, config->admin_listener.port);
+  if (!admin_port.ok()) {
+    std::fprintf(stderr, "fjord: %s\n", std::string(admin_port.status().message()).c_str());
+    server.Close();
+    broker.Shutdown();
+    return 1;
+  }
+  admin.set_ready(true);
+  spdlog::info("admin http on {}:{} (/metrics, /health, /ready)", config->admin_listener.host, *admin_port);
   const auto adv = config->advertised_client_listener();
   spdlog::info("fjord node {} serving Kafka on port {} (advertised {}:{}), data in {}, io backend pwrite",
                config->node_id, *port, adv.host, adv.port, config->log_dirs.front());
@@ -79,6 +90,7 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);
     server.Close();
+    admin.Close();
     accept_ctx.stop();
   });
   accept_ctx.run();

@@ -56,6 +56,11 @@ class MetadataStore {
   // Creates a topic, or says why not: InvalidArgument (bad name, partitions,
   // replication factor; the message says which), AlreadyExists.
   virtual absl::StatusOr<TopicInfo> CreateTopic(const CreateTopicRequest& request) = 0;
+  // Removes a topic from the metadata (NotFound if absent). The caller deletes its
+  // partitions' data.
+  virtual absl::StatusOr<TopicInfo> DeleteTopic(const std::string& name) = 0;
+  // Raises a topic's partition count to `count` (OutOfRange unless larger; NotFound).
+  virtual absl::StatusOr<TopicInfo> CreatePartitions(const std::string& name, int32_t count, bool validate_only) = 0;
 };
 
 // Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".

@@ -20,6 +20,14 @@ absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp) {
   return p;
 }
 
+absl::Status Shard::DeleteLog(const TopicPartition& tp) {
+  logs_.erase(tp);
+  std::error_code ec;
+  std::filesystem::remove_all(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("delete ", tp.topic, "-", tp.partition, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
 void Shard::CloseAll() {
   for (auto& [tp, log] : logs_) {
     if (absl::Status s = log->Close(); !s.ok()) {
@@ -27,6 +35,13 @@ void Shard::CloseAll() {
     }
   }
   logs_.clear();
+}
+
+ShardGauges Shard::Gauges() const {
+  ShardGauges g;
+  g.partitions = logs_.size();
+  for (const auto& [tp, log] : logs_) g.log_bytes += log->size_bytes();
+  return g;
 }
 
 void Shard::WakeWaiters() {

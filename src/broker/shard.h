@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "broker/metrics.h"
 #include "log/partition_log.h"
 
 namespace fjord::broker {
@@ -30,6 +31,8 @@ class Shard {
 
   // The partition's log, opened on first use. Shard thread only.
   absl::StatusOr<log::PartitionLog*> Log(const TopicPartition& tp);
+  // Closes the partition's log (if open) and deletes its directory. Shard thread only.
+  absl::Status DeleteLog(const TopicPartition& tp);
   // Closes every log cleanly (writes the clean-shutdown markers). Shard thread only.
   void CloseAll();
   size_t partition_count() const { return logs_.size(); }
@@ -40,6 +43,11 @@ class Shard {
   void WakeWaiters();
   // Counts wake-ups, so a fetch can tell that an append raced with its reads.
   uint64_t append_generation() const { return append_generation_; }
+
+  // Counters bumped by this shard's connections; read by scrapes from any thread.
+  ShardCounters& counters() { return counters_; }
+  // Partition and byte counts of the logs this shard owns. Shard thread only.
+  ShardGauges Gauges() const;
 
   void Start();
   void Stop();
@@ -54,6 +62,7 @@ class Shard {
   std::map<TopicPartition, std::unique_ptr<log::PartitionLog>> logs_;
   std::list<boost::asio::steady_timer*> waiters_;
   uint64_t append_generation_ = 0;
+  ShardCounters counters_;
 };
 
 }  // namespace fjord::broker

@@ -23,6 +23,7 @@ class Broker:
         self.data_dir = data_dir
         self.extra = list(extra)
         self.port = free_port()
+        self.admin_port = free_port()
         self.proc = None
         self.log_path = pathlib.Path(data_dir) / "fjord.log"
 
@@ -32,7 +33,8 @@ class Broker:
 
     def start(self):
         args = [BIN, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                "--override", f"log.dirs={self.data_dir}/data", "--smp", "2"]
+                "--override", f"log.dirs={self.data_dir}/data", "--smp", "2",
+                "--override", f"admin.listener=127.0.0.1:{self.admin_port}"]
         for e in self.extra:
             args += ["--override", e]
         self.log = open(self.log_path, "ab")

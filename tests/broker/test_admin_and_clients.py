@@ -77,3 +77,83 @@ def test_kafkajs_produce_and_consume(broker):
                         "-f", "%s\n"], capture_output=True, timeout=60)
     values = r.stdout.decode().split()
     assert len(values) == 100 and all(v.startswith("kafkajs-gzip-") for v in values)
+
+
+def test_confluent_admin_delete_and_add_partitions(broker):
+    from confluent_kafka.admin import NewPartitions
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("grow", 2, 1), NewTopic("gone", 3, 1)])["gone"].result()
+    p = Producer({"bootstrap.servers": broker.bootstrap})
+    for i in range(30):
+        p.produce("gone", value=b"x", partition=i % 3)
+    assert p.flush(10) == 0
+    # add partitions; shrinking or keeping the count is INVALID_PARTITIONS (37)
+    admin.create_partitions([NewPartitions("grow", 5)])["grow"].result()
+    assert len(admin.list_topics(timeout=10).topics["grow"].partitions) == 5
+    try:
+        admin.create_partitions([NewPartitions("grow", 4)])["grow"].result()
+        raise AssertionError("shrinking should fail")
+    except Exception as e:
+        assert e.args[0].code() == 37
+    # delete: the topic and its data go; deleting again is UNKNOWN_TOPIC_OR_PARTITION (3)
+    data = pathlib.Path(broker.data_dir) / "data"
+    assert (data / "gone-0").exists()
+    admin.delete_topics(["gone"])["gone"].result()
+    assert "gone" not in admin.list_topics(timeout=10).topics
+    assert not any(d.name.startswith("gone-") for d in data.iterdir())
+    try:
+        admin.delete_topics(["gone"])["gone"].result()
+        raise AssertionError("second delete should fail")
+    except Exception as e:
+        assert e.args[0].code() == 3
+
+
+def test_describe_cluster(broker):
+    # confluent-kafka 1.7 (Debian 12) has no describe_cluster; the request is built by
+    # hand here (flexible v0: header v2, compact strings, tagged fields).
+    import socket
+    import struct
+
+    def uvarint(b, i):
+        v = shift = 0
+        while True:
+            x = b[i]
+            i += 1
+            v |= (x & 0x7F) << shift
+            shift += 7
+            if x < 0x80:
+                return v, i
+
+    def compact_string(b, i):
+        n, i = uvarint(b, i)
+        return (None if n == 0 else b[i:i + n - 1].decode()), i + max(n - 1, 0)
+
+    frame = struct.pack(">hhih", 60, 0, 5, 4) + b"test" + b"\x00" + b"\x00" + b"\x00"
+    s = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
+    s.sendall(struct.pack(">i", len(frame)) + frame)
+    data = b""
+    while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+        data += s.recv(65536)
+    s.close()
+    i = 4
+    (corr,) = struct.unpack(">i", data[i:i + 4])
+    i += 4
+    _, i = uvarint(data, i)  # header tagged fields
+    throttle, err = struct.unpack(">ih", data[i:i + 6])
+    i += 6
+    _, i = compact_string(data, i)
+    cluster_id, i = compact_string(data, i)
+    (controller,) = struct.unpack(">i", data[i:i + 4])
+    i += 4
+    count, i = uvarint(data, i)
+    brokers = []
+    for _ in range(count - 1):
+        (bid,) = struct.unpack(">i", data[i:i + 4])
+        host, i = compact_string(data, i + 4)
+        (port,) = struct.unpack(">i", data[i:i + 4])
+        _, i = compact_string(data, i + 4)
+        _, i = uvarint(data, i)
+        brokers.append((bid, host, port))
+    assert (corr, err, controller) == (5, 0, 1)
+    assert len(cluster_id) == 22  # base64 of a UUID, as Kafka's
+    assert brokers == [(1, "127.0.0.1", broker.port)]

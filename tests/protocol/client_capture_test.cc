@@ -152,8 +152,17 @@ INSTANTIATE_TEST_SUITE_P(Codecs, Kafkajs, ::testing::Values("none", "gzip"));
 // @platformatic/kafka speaks the newest (flexible) versions: Produce v9+, Metadata v12.
 class Platformatic : public ::testing::TestWithParam<std::string> {};
 
+// Node's major version, or 0 when node is missing.
+int NodeMajor() {
+  ProcessResult r = RunProcess({"node", "-p", "process.versions.node.split('.')[0]"}, "", std::chrono::seconds(10));
+  return r.exit_code == 0 ? std::atoi(r.output.c_str()) : 0;
+}
+
 TEST_P(Platformatic, ProducesGoldenBatches) {
   const std::string codec = GetParam();
+  // The client targets Node 22; tests/clients/node-shims.mjs carries it on Node 20.
+  // Debian 12's own nodejs is 18, where it cannot run: say so instead of failing.
+  if (HaveProgram("node") && NodeMajor() < 20) GTEST_SKIP() << "@platformatic/kafka needs Node >= 20";
   RunProduceCase({"platformatic-kafka", "node", codec,
                   {"node", "--import", SourceDir() + "/tests/clients/node-shims.mjs", SourceDir() + "/tests/clients/platformatic_produce.mjs", "127.0.0.1:{port}", "golden",
                    codec, std::to_string(kRecords)},

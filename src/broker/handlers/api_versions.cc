@@ -14,6 +14,7 @@ const std::vector<AdvertisedApi>& AdvertisedApis() {
   static const std::vector<AdvertisedApi> apis = {
       {0, 0, 11, HandleProduce},   {1, 4, 17, HandleFetch},         {2, 0, 9, HandleListOffsets},
       {3, 0, 12, HandleMetadata},  {18, 0, 4, HandleApiVersions},   {19, 0, 7, HandleCreateTopics},
+      {20, 0, 6, HandleDeleteTopics}, {37, 0, 3, HandleCreatePartitions}, {60, 0, 1, HandleDescribeCluster},
   };
   return apis;
 }

@@ -46,7 +46,7 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
             return (*log)->OffsetForTimestamp(ts);
           });
       if (!found.ok()) {
-        rp.error_code = found.status().code() == absl::StatusCode::kInvalidArgument ? kInvalidRequest
+        rp.error_code = found.status().code() == absl::StatusCode::kInvalidArgument ? static_cast<int16_t>(kInvalidRequest)
                                                                                     : ToKafkaError(found.status());
         continue;
       }

@@ -1,0 +1,98 @@
+#include "broker/admin_http.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "broker/metrics.h"
+#include "spdlog/spdlog.h"
+
+namespace fjord::broker {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+AdminHttp::AdminHttp(Broker& broker, asio::io_context& ctx) : broker_(broker), ctx_(ctx), acceptor_(ctx) {}
+
+absl::StatusOr<uint16_t> AdminHttp::Listen(const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host.empty() ? "127.0.0.1" : host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("admin.listener host ", host, ": ", ec.message()));
+  asio::ip::tcp::endpoint ep(address, port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("admin listener ", host, ":", port, ": ", ec.message()));
+  asio::co_spawn(ctx_, AcceptLoop(), asio::detached);
+  return acceptor_.local_endpoint().port();
+}
+
+void AdminHttp::Close() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+asio::awaitable<void> AdminHttp::AcceptLoop() {
+  while (acceptor_.is_open()) {
+    boost::system::error_code ec;
+    auto socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted) break;
+      continue;
+    }
+    asio::co_spawn(ctx_, Serve(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<std::string> AdminHttp::Metrics() {
+  std::vector<const ShardCounters*> counters;
+  std::vector<ShardGauges> gauges;
+  for (size_t i = 0; i < broker_.shard_count(); ++i) {
+    Shard& shard = broker_.shard(i);
+    counters.push_back(&shard.counters());
+    gauges.push_back(co_await broker_.RunOn(shard, [&]() { return shard.Gauges(); }));
+  }
+  co_return RenderPrometheus(counters, gauges, "pwrite", broker_.metadata().Current()->topics.size());
+}
+
+asio::awaitable<void> AdminHttp::Serve(asio::ip::tcp::socket socket) {
+  boost::beast::flat_buffer buffer(16 * 1024);
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(8 * 1024);
+  boost::system::error_code ec;
+  co_await http::async_read(socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  const auto& req = parser.get();
+  http::response<http::string_body> res;
+  res.version(req.version());
+  res.keep_alive(false);
+  res.set(http::field::server, "fjord");
+  const std::string target(req.target());
+  if (req.method() != http::verb::get) {
+    res.result(http::status::method_not_allowed);
+    res.body() = "only GET\n";
+  } else if (target == "/metrics") {
+    res.result(http::status::ok);
+    res.set(http::field::content_type, "text/plain; version=0.0.4");
+    res.body() = co_await Metrics();
+  } else if (target == "/health") {
+    res.result(http::status::ok);
+    res.body() = "ok\n";
+  } else if (target == "/ready") {
+    res.result(ready_ ? http::status::ok : http::status::service_unavailable);
+    res.body() = ready_ ? "ready\n" : "starting\n";
+  } else {
+    res.result(http::status::not_found);
+    res.body() = "unknown path; try /metrics, /health or /ready\n";
+  }
+  res.prepare_payload();
+  co_await http::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
+  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+}
+
+}  // namespace fjord::broker

@@ -1,0 +1,39 @@
+#include "broker/handlers/handlers.h"
+#include "broker/kafka_errors.h"
+#include "fjord_protocol/messages/create_partitions_request.h"
+#include "fjord_protocol/messages/create_partitions_response.h"
+#include "protocol/codec.h"
+#include "protocol/frame.h"
+
+namespace fjord::broker {
+
+boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
+  protocol::CreatePartitionsRequest req;
+  if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
+  protocol::CreatePartitionsResponse resp;
+  const int32_t node = c.broker.config().node_id;
+  for (const auto& t : req.topics) {
+    auto& out = resp.results.emplace_back();
+    out.name = t.name;
+    if (t.assignments) {
+      bool ok = true;
+      for (const auto& a : *t.assignments) {
+        for (int32_t id : a.broker_ids) ok &= id == node;
+      }
+      if (!ok) {
+        out.error_code = 39;  // INVALID_REPLICA_ASSIGNMENT
+        out.error_message = "replica assignment names a broker that does not exist";
+        continue;
+      }
+    }
+    auto r = c.broker.metadata().CreatePartitions(t.name, t.count, req.validate_only);
+    if (!r.ok()) {
+      out.error_code = r.status().code() == absl::StatusCode::kOutOfRange ? static_cast<int16_t>(kInvalidPartitions)
+                                                                           : ToKafkaError(r.status());
+      out.error_message = std::string(r.status().message());
+    }
+  }
+  co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+}
+
+}  // namespace fjord::broker

@@ -1,0 +1,53 @@
+#include "broker/handlers/handlers.h"
+#include "broker/kafka_errors.h"
+#include "fjord_protocol/messages/delete_topics_request.h"
+#include "fjord_protocol/messages/delete_topics_response.h"
+#include "protocol/codec.h"
+#include "protocol/frame.h"
+
+namespace fjord::broker {
+
+// Removes the topic from the metadata first (so no new request reaches it), then each
+// owning shard closes the partition's log and deletes its directory.
+boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
+  protocol::DeleteTopicsRequest req;
+  if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
+  // v0-5 name topics in topic_names; v6 in topics (by name or by id).
+  std::vector<std::pair<std::optional<std::string>, protocol::Uuid>> wanted;
+  for (const auto& n : req.topic_names) wanted.emplace_back(n, protocol::Uuid{});
+  for (const auto& t : req.topics) wanted.emplace_back(t.name, t.topic_id);
+  protocol::DeleteTopicsResponse resp;
+  for (const auto& [name, id] : wanted) {
+    auto& out = resp.responses.emplace_back();
+    out.name = name;
+    out.topic_id = id;
+    std::string topic_name;
+    if (name.has_value()) {
+      topic_name = *name;
+    } else if (const TopicInfo* t = c.broker.metadata().Current()->FindById(id)) {
+      topic_name = t->name;
+    } else {
+      out.error_code = kUnknownTopicId;
+      continue;
+    }
+    auto removed = c.broker.metadata().DeleteTopic(topic_name);
+    if (!removed.ok()) {
+      out.error_code = ToKafkaError(removed.status());
+      out.error_message = std::string(removed.status().message());
+      continue;
+    }
+    out.name = removed->name;
+    out.topic_id = removed->id;
+    for (int32_t p = 0; p < removed->partitions; ++p) {
+      TopicPartition tp{removed->name, p};
+      absl::Status s = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() { return c.broker.OwnerOf(tp).DeleteLog(tp); });
+      if (!s.ok()) {
+        out.error_code = kKafkaStorageError;
+        out.error_message = std::string(s.message());
+      }
+    }
+  }
+  co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+}
+
+}  // namespace fjord::broker

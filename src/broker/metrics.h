@@ -1,0 +1,44 @@
+// Broker metrics, rendered in Prometheus' text format by the admin endpoint.
+//
+// Counters live per shard and are bumped with relaxed atomics by the shard that owns
+// them (no sharing on the hot path); a scrape sums the shards. Latency histograms use
+// fixed buckets (seconds, as Prometheus expects).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fjord::broker {
+
+inline constexpr std::array<double, 12> kLatencyBucketsSeconds = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
+
+struct ApiCounters {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> latency_sum_us{0};
+  std::array<std::atomic<uint64_t>, kLatencyBucketsSeconds.size()> latency_buckets{};
+};
+
+struct ShardCounters {
+  static constexpr int kApis = 88;
+  std::array<ApiCounters, kApis> apis;
+  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> bytes_out{0};
+  std::atomic<uint64_t> connections_closed_bad_input{0};
+
+  void RecordRequest(int16_t api_key, uint64_t micros);
+};
+
+// What a scrape collects from each shard's own data (asked on the shard's thread).
+struct ShardGauges {
+  uint64_t partitions = 0;
+  uint64_t log_bytes = 0;
+};
+
+std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards, const std::vector<ShardGauges>& gauges,
+                             const std::string& io_backend, uint64_t topics);
+
+}  // namespace fjord::broker

@@ -1,0 +1,40 @@
+"""The admin HTTP endpoint: /health, /ready and Prometheus /metrics that move with load."""
+import subprocess
+import urllib.request
+
+
+def get(broker, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{broker.admin_port}{path}", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def test_health_ready_and_unknown_path(broker):
+    assert get(broker, "/health") == (200, "ok\n")
+    assert get(broker, "/ready") == (200, "ready\n")
+    assert get(broker, "/nope")[0] == 404
+
+
+def test_metrics_count_requests_bytes_and_partitions(broker):
+    subprocess.run(["kcat", "-b", broker.bootstrap, "-P", "-t", "m", "-K", ":"],
+                   input=b"".join(b"k%d:v\n" % i for i in range(500)), check=True, timeout=60)
+    status, text = get(broker, "/metrics")
+    assert status == 200
+    assert "# TYPE fjord_request_latency_seconds histogram" in text
+    assert metric(text, 'fjord_requests_total{api="Produce"}') >= 1
+    assert metric(text, 'fjord_requests_total{api="Metadata"}') >= 1
+    assert metric(text, 'fjord_request_latency_seconds_bucket{api="Produce",le="+Inf"}') >= 1
+    assert metric(text, 'fjord_network_bytes_total{direction="in"}') > 500 * 4
+    assert metric(text, "fjord_topics") == 1
+    assert metric(text, "fjord_open_partitions") == 6  # num.partitions=6, keys spread over all
+    assert metric(text, "fjord_log_size_bytes") > 0
+    assert metric(text, 'fjord_io_backend{backend="pwrite"}') == 1
