@@ -1,0 +1,57 @@
+"""kill -9 the broker under acks=all load with fsync-before-ack on: after a restart
+every acknowledged record is readable."""
+import signal
+import tempfile
+import threading
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from conftest import Broker
+
+
+def test_acknowledged_records_survive_kill_9():
+    with tempfile.TemporaryDirectory(prefix="fjord-durable-") as d:
+        b = Broker(d, extra=["log.flush.on.ack=true", "num.partitions=4"]).start()
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        admin.create_topics([NewTopic("acked", 4, 1)])["acked"].result()
+        acked, lock = set(), threading.Lock()
+
+        def on_delivery(err, msg):
+            if err is None:
+                with lock:
+                    acked.add(msg.value())
+
+        p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "linger.ms": 2,
+                      "message.timeout.ms": 5000, "retries": 0})
+        killer = threading.Timer(1.0, lambda: b.proc.send_signal(signal.SIGKILL))
+        killer.start()
+        deadline = time.time() + 4  # bounded load: at most 4 s and 3M records, past the kill
+        i = 0
+        while time.time() < deadline and i < 3000000:
+            try:
+                p.produce("acked", value=b"r%07d" % i, on_delivery=on_delivery)
+                i += 1
+            except BufferError:
+                p.poll(0.05)
+            p.poll(0)
+        p.flush(10)
+        killer.join()
+        b.proc.wait()
+        assert len(acked) > 100, "the load should have been acknowledged for a while before the kill"
+        b.proc = None
+        b.start()
+        c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "x", "enable.auto.commit": False})
+        c.assign([TopicPartition("acked", p, 0) for p in range(4)])
+        seen = set()
+        end = time.time() + 30
+        while time.time() < end and not acked <= seen:
+            for m in c.consume(1000, timeout=1):
+                if m.error() is None:
+                    seen.add(m.value())
+        c.close()
+        b.stop()
+        print(f"produced {i}, acknowledged {len(acked)}, read back {len(seen)}")
+        missing = acked - seen
+        assert not missing, f"{len(missing)} of {len(acked)} acknowledged records lost, e.g. {sorted(missing)[:3]}"
