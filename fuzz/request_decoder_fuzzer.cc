@@ -8,8 +8,8 @@
 // record batches inside Produce requests are decoded too (CRC, decompression capped at
 // 1 MiB, records). A crash, a sanitizer report or a round-trip disagreement is a bug.
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 #include "fjord_protocol/messages.h"
 #include "protocol/api_table.h"

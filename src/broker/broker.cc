@@ -3,7 +3,6 @@
 #include <future>
 #include <thread>
 
-
 #include "spdlog/spdlog.h"
 
 namespace fjord::broker {
@@ -21,7 +20,9 @@ Broker::Broker(BrokerConfig config, std::unique_ptr<MetadataStore> metadata)
   for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(i, config_.log_dirs.front(), lc));
 }
 
-Broker::~Broker() { Shutdown(); }
+Broker::~Broker() {
+  Shutdown();
+}
 
 Shard& Broker::OwnerOf(const TopicPartition& tp) {
   const size_t h = std::hash<std::string>()(tp.topic) * 31 + static_cast<size_t>(tp.partition);

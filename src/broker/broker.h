@@ -2,10 +2,10 @@
 // shard that owns a partition.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <atomic>
 #include <memory>
 #include <vector>
 

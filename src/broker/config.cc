@@ -3,11 +3,11 @@
 #include <fstream>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 
 namespace fjord::broker {
 namespace {
@@ -15,11 +15,20 @@ namespace {
 // Kafka keys that are accepted and not yet acted on are still "known": they are not
 // warned about as typos. Everything else unknown gets a warning.
 const std::set<std::string> kKnownButIgnored = {
-    "num.network.threads", "num.io.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
-    "num.recovery.threads.per.data.dir", "offsets.topic.replication.factor",
-    "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
-    "log.retention.check.interval.ms", "inter.broker.listener.name", "listener.security.protocol.map",
-    "group.initial.rebalance.delay.ms", "log.flush.interval.ms", "min.insync.replicas",
+    "num.network.threads",
+    "num.io.threads",
+    "socket.send.buffer.bytes",
+    "socket.receive.buffer.bytes",
+    "num.recovery.threads.per.data.dir",
+    "offsets.topic.replication.factor",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+    "log.retention.check.interval.ms",
+    "inter.broker.listener.name",
+    "listener.security.protocol.map",
+    "group.initial.rebalance.delay.ms",
+    "log.flush.interval.ms",
+    "min.insync.replicas",
 };
 
 absl::Status Bad(const std::string& key, const std::string& value, const std::string& why) {
@@ -39,9 +48,12 @@ absl::Status ParseInt(const std::string& key, const std::string& value, T min, T
 
 absl::Status ParseBool(const std::string& key, const std::string& value, bool* out) {
   std::string v = absl::AsciiStrToLower(value);
-  if (v == "true") *out = true;
-  else if (v == "false") *out = false;
-  else return Bad(key, value, "expected true or false");
+  if (v == "true")
+    *out = true;
+  else if (v == "false")
+    *out = false;
+  else
+    return Bad(key, value, "expected true or false");
   return absl::OkStatus();
 }
 
@@ -84,7 +96,8 @@ absl::Status Apply(BrokerConfig& c, const std::string& key, const std::string& v
     return absl::OkStatus();
   }
   if (key == "num.partitions") return ParseInt<int32_t>(key, value, 1, &c.num_partitions);
-  if (key == "default.replication.factor") return ParseInt<int16_t>(key, value, 1, &c.default_replication_factor);
+  if (key == "default.replication.factor")
+    return ParseInt<int16_t>(key, value, 1, &c.default_replication_factor);
   if (key == "auto.create.topics.enable") return ParseBool(key, value, &c.auto_create_topics_enable);
   if (key == "log.segment.bytes") return ParseInt<int64_t>(key, value, 14, &c.log_segment_bytes);
   if (key == "log.retention.ms") return ParseInt<int64_t>(key, value, -1, &c.log_retention_ms);
@@ -96,10 +109,12 @@ absl::Status Apply(BrokerConfig& c, const std::string& key, const std::string& v
   }
   if (key == "log.retention.bytes") return ParseInt<int64_t>(key, value, -1, &c.log_retention_bytes);
   if (key == "log.index.interval.bytes") return ParseInt<int32_t>(key, value, 0, &c.log_index_interval_bytes);
-  if (key == "log.flush.interval.messages") return ParseInt<int64_t>(key, value, 1, &c.log_flush_interval_messages);
+  if (key == "log.flush.interval.messages")
+    return ParseInt<int64_t>(key, value, 1, &c.log_flush_interval_messages);
   if (key == "log.flush.on.ack") return ParseBool(key, value, &c.log_flush_on_ack);
   if (key == "log.message.timestamp.type") {
-    if (value != "CreateTime" && value != "LogAppendTime") return Bad(key, value, "CreateTime or LogAppendTime");
+    if (value != "CreateTime" && value != "LogAppendTime")
+      return Bad(key, value, "CreateTime or LogAppendTime");
     c.log_message_timestamp_type = value;
     return absl::OkStatus();
   }
@@ -115,7 +130,8 @@ absl::Status Apply(BrokerConfig& c, const std::string& key, const std::string& v
     return absl::OkStatus();
   }
   if (key == "smp") return ParseInt<int>(key, value, 0, &c.smp);
-  if (!kKnownButIgnored.contains(key)) warnings->push_back(absl::StrCat("unknown config key ", key, " (ignored)"));
+  if (!kKnownButIgnored.contains(key))
+    warnings->push_back(absl::StrCat("unknown config key ", key, " (ignored)"));
   return absl::OkStatus();
 }
 
@@ -125,14 +141,17 @@ absl::StatusOr<std::vector<Listener>> ParseListeners(const std::string& value) {
   std::vector<Listener> out;
   for (const std::string& item : List(value)) {
     const size_t sep = item.find("://");
-    if (sep == std::string::npos) return absl::InvalidArgumentError(absl::StrCat("listener '", item, "' lacks NAME://"));
+    if (sep == std::string::npos)
+      return absl::InvalidArgumentError(absl::StrCat("listener '", item, "' lacks NAME://"));
     Listener l;
     l.name = item.substr(0, sep);
     const std::string hostport = item.substr(sep + 3);
     const size_t colon = hostport.rfind(':');
-    if (colon == std::string::npos) return absl::InvalidArgumentError(absl::StrCat("listener '", item, "' lacks :port"));
+    if (colon == std::string::npos)
+      return absl::InvalidArgumentError(absl::StrCat("listener '", item, "' lacks :port"));
     l.host = hostport.substr(0, colon);
-    if (l.host.size() >= 2 && l.host.front() == '[' && l.host.back() == ']') l.host = l.host.substr(1, l.host.size() - 2);
+    if (l.host.size() >= 2 && l.host.front() == '[' && l.host.back() == ']')
+      l.host = l.host.substr(1, l.host.size() - 2);
     int port = 0;
     if (!absl::SimpleAtoi(hostport.substr(colon + 1), &port) || port < 0 || port > 65535) {
       return absl::InvalidArgumentError(absl::StrCat("listener '", item, "' has a bad port"));
@@ -187,7 +206,8 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
   }
   for (const std::string& o : overrides) {
     const size_t eq = o.find('=');
-    if (eq == std::string::npos) return absl::InvalidArgumentError(absl::StrCat("--override ", o, ": expected key=value"));
+    if (eq == std::string::npos)
+      return absl::InvalidArgumentError(absl::StrCat("--override ", o, ": expected key=value"));
     entries.emplace_back(o.substr(0, eq), o.substr(eq + 1));
   }
   for (const auto& [k, v] : entries) {

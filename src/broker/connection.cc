@@ -16,7 +16,8 @@ namespace asio = boost::asio;
 asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tcp::socket socket) {
   std::string peer;
   try {
-    peer = socket.remote_endpoint().address().to_string() + ":" + std::to_string(socket.remote_endpoint().port());
+    peer = socket.remote_endpoint().address().to_string() + ":" +
+           std::to_string(socket.remote_endpoint().port());
   } catch (...) {
     co_return;
   }
@@ -28,8 +29,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
     while (true) {
       uint8_t size_bytes[4];
       co_await asio::async_read(socket, asio::buffer(size_bytes), asio::use_awaitable);
-      const int32_t size = static_cast<int32_t>(static_cast<uint32_t>(size_bytes[0]) << 24 | size_bytes[1] << 16 |
-                                                size_bytes[2] << 8 | size_bytes[3]);
+      const int32_t size = static_cast<int32_t>(static_cast<uint32_t>(size_bytes[0]) << 24 |
+                                                size_bytes[1] << 16 | size_bytes[2] << 8 | size_bytes[3]);
       if (size < 0 || static_cast<size_t>(size) > max_frame) {
         spdlog::warn("{}: request size {} is outside [0, socket.request.max.bytes={}]; closing", peer, size,
                      max_frame);
@@ -41,7 +42,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       shard.counters().bytes_in.fetch_add(4 + frame.size(), std::memory_order_relaxed);
       auto parsed = protocol::ParseRequest(protocol::ByteView(frame));
       if (!parsed.ok()) {
-        spdlog::warn("{}: malformed request header ({}); closing", peer, std::string(parsed.status().message()));
+        spdlog::warn("{}: malformed request header ({}); closing", peer,
+                     std::string(parsed.status().message()));
         break;
       }
       const int16_t key = parsed->header.request_api_key;

@@ -15,6 +15,7 @@
 
 namespace fjord::broker {
 
-boost::asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, boost::asio::ip::tcp::socket socket);
+boost::asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard,
+                                             boost::asio::ip::tcp::socket socket);
 
 }  // namespace fjord::broker

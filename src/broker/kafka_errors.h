@@ -37,14 +37,22 @@ enum KafkaError : int16_t {
 // Status codes from the log and metadata layers, mapped to what a client expects.
 inline int16_t ToKafkaError(const absl::Status& s) {
   switch (s.code()) {
-    case absl::StatusCode::kOk: return kNone;
-    case absl::StatusCode::kOutOfRange: return kOffsetOutOfRange;
-    case absl::StatusCode::kNotFound: return kUnknownTopicOrPartition;
-    case absl::StatusCode::kDataLoss: return kCorruptMessage;
-    case absl::StatusCode::kUnavailable: return kKafkaStorageError;
-    case absl::StatusCode::kAlreadyExists: return kTopicAlreadyExists;
-    case absl::StatusCode::kInvalidArgument: return kInvalidRequest;
-    default: return kUnknownServerError;
+    case absl::StatusCode::kOk:
+      return kNone;
+    case absl::StatusCode::kOutOfRange:
+      return kOffsetOutOfRange;
+    case absl::StatusCode::kNotFound:
+      return kUnknownTopicOrPartition;
+    case absl::StatusCode::kDataLoss:
+      return kCorruptMessage;
+    case absl::StatusCode::kUnavailable:
+      return kKafkaStorageError;
+    case absl::StatusCode::kAlreadyExists:
+      return kTopicAlreadyExists;
+    case absl::StatusCode::kInvalidArgument:
+      return kInvalidRequest;
+    default:
+      return kUnknownServerError;
   }
 }
 

@@ -60,11 +60,13 @@ absl::Status WriteAtomically(const std::filesystem::path& path, const std::strin
 }  // namespace
 
 absl::Status ValidateTopicName(const std::string& name) {
-  if (name.empty() || name.size() > 249) return absl::InvalidArgumentError("topic name must have 1 to 249 characters");
+  if (name.empty() || name.size() > 249)
+    return absl::InvalidArgumentError("topic name must have 1 to 249 characters");
   if (name == "." || name == "..") return absl::InvalidArgumentError("topic name cannot be '.' or '..'");
   for (char c : name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
-      return absl::InvalidArgumentError(absl::StrCat("topic name '", name, "' has a character outside [a-zA-Z0-9._-]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("topic name '", name, "' has a character outside [a-zA-Z0-9._-]"));
     }
   }
   return absl::OkStatus();
@@ -92,15 +94,15 @@ absl::Status LocalMetadataStore::Load() {
   }
   if (image->cluster_id.empty()) {
     image->cluster_id = RandomUuid().ToString();  // first start: format ourselves
-    if (absl::Status s = WriteAtomically(dir_ / "meta.properties",
-                                         absl::StrCat("version=1\nnode.id=", config_.node_id,
-                                                      "\ncluster.id=", image->cluster_id, "\n"));
+    if (absl::Status s = WriteAtomically(
+            dir_ / "meta.properties",
+            absl::StrCat("version=1\nnode.id=", config_.node_id, "\ncluster.id=", image->cluster_id, "\n"));
         !s.ok()) {
       return s;
     }
   } else if (stored_node != config_.node_id) {
-    return absl::FailedPreconditionError(absl::StrCat((dir_ / "meta.properties").string(), " belongs to node.id ",
-                                                      stored_node, ", not ", config_.node_id));
+    return absl::FailedPreconditionError(absl::StrCat(
+        (dir_ / "meta.properties").string(), " belongs to node.id ", stored_node, ", not ", config_.node_id));
   }
   std::ifstream topics(dir_ / "topics");
   while (std::getline(topics, line)) {
@@ -120,7 +122,8 @@ absl::Status LocalMetadataStore::Load() {
 absl::Status LocalMetadataStore::Persist(const MetadataImage& image) {
   std::string out;
   for (const auto& [name, t] : image.topics) {
-    absl::StrAppend(&out, "topic ", t.id.ToString(), " ", t.partitions, " ", t.replication_factor, " ", name, "\n");
+    absl::StrAppend(&out, "topic ", t.id.ToString(), " ", t.partitions, " ", t.replication_factor, " ", name,
+                    "\n");
   }
   return WriteAtomically(dir_ / "topics", out);
 }
@@ -135,11 +138,12 @@ absl::StatusOr<TopicInfo> LocalMetadataStore::CreateTopic(const CreateTopicReque
   TopicInfo t;
   t.name = request.name;
   t.partitions = request.partitions == -1 ? config_.num_partitions : request.partitions;
-  t.replication_factor = request.replication_factor == -1 ? config_.default_replication_factor
-                                                          : request.replication_factor;
+  t.replication_factor =
+      request.replication_factor == -1 ? config_.default_replication_factor : request.replication_factor;
   t.configs = request.configs;
   if (t.partitions <= 0) return absl::OutOfRangeError("number of partitions must be larger than 0");
-  if (t.replication_factor <= 0) return absl::FailedPreconditionError("replication factor must be larger than 0");
+  if (t.replication_factor <= 0)
+    return absl::FailedPreconditionError("replication factor must be larger than 0");
   if (t.replication_factor > 1) {
     return absl::FailedPreconditionError(
         absl::StrCat("replication factor: ", t.replication_factor, " larger than available brokers: 1"));
@@ -160,7 +164,8 @@ absl::StatusOr<TopicInfo> LocalMetadataStore::CreateTopic(const CreateTopicReque
 absl::StatusOr<TopicInfo> LocalMetadataStore::DeleteTopic(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = image_->topics.find(name);
-  if (it == image_->topics.end()) return absl::NotFoundError(absl::StrCat("topic '", name, "' does not exist"));
+  if (it == image_->topics.end())
+    return absl::NotFoundError(absl::StrCat("topic '", name, "' does not exist"));
   TopicInfo removed = it->second;
   auto next = std::make_shared<MetadataImage>(*image_);
   next->topics.erase(name);
@@ -173,7 +178,8 @@ absl::StatusOr<TopicInfo> LocalMetadataStore::CreatePartitions(const std::string
                                                                bool validate_only) {
   std::lock_guard lock(mu_);
   auto it = image_->topics.find(name);
-  if (it == image_->topics.end()) return absl::NotFoundError(absl::StrCat("topic '", name, "' does not exist"));
+  if (it == image_->topics.end())
+    return absl::NotFoundError(absl::StrCat("topic '", name, "' does not exist"));
   if (count <= it->second.partitions) {
     return absl::OutOfRangeError(absl::StrCat("topic currently has ", it->second.partitions,
                                               " partitions, which is higher than the requested ", count));

@@ -21,10 +21,12 @@ class LocalMetadataStore : public MetadataStore {
   std::shared_ptr<const MetadataImage> Current() const override;
   absl::StatusOr<TopicInfo> CreateTopic(const CreateTopicRequest& request) override;
   absl::StatusOr<TopicInfo> DeleteTopic(const std::string& name) override;
-  absl::StatusOr<TopicInfo> CreatePartitions(const std::string& name, int32_t count, bool validate_only) override;
+  absl::StatusOr<TopicInfo> CreatePartitions(const std::string& name, int32_t count,
+                                             bool validate_only) override;
 
  private:
-  LocalMetadataStore(const BrokerConfig& config, std::filesystem::path dir) : config_(config), dir_(std::move(dir)) {}
+  LocalMetadataStore(const BrokerConfig& config, std::filesystem::path dir)
+      : config_(config), dir_(std::move(dir)) {}
   absl::Status Load();
   absl::Status Persist(const MetadataImage& image);
 

@@ -54,8 +54,9 @@ int main(int argc, char** argv) {
   for (const auto& w : warnings) spdlog::warn("{}", w);
   for (const auto& role : config->process_roles) {
     if (role == "controller") {
-      spdlog::warn("process.roles includes controller: the KRaft quorum is not built yet; "
-                   "this node keeps its metadata locally");
+      spdlog::warn(
+          "process.roles includes controller: the KRaft quorum is not built yet; "
+          "this node keeps its metadata locally");
     }
   }
   auto metadata = fjord::broker::LocalMetadataStore::Open(*config);

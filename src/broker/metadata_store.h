@@ -43,7 +43,7 @@ struct MetadataImage {
 
 struct CreateTopicRequest {
   std::string name;
-  int32_t partitions = -1;        // -1: num.partitions
+  int32_t partitions = -1;          // -1: num.partitions
   int16_t replication_factor = -1;  // -1: default.replication.factor
   std::map<std::string, std::string> configs;
   bool validate_only = false;
@@ -60,7 +60,8 @@ class MetadataStore {
   // partitions' data.
   virtual absl::StatusOr<TopicInfo> DeleteTopic(const std::string& name) = 0;
   // Raises a topic's partition count to `count` (OutOfRange unless larger; NotFound).
-  virtual absl::StatusOr<TopicInfo> CreatePartitions(const std::string& name, int32_t count, bool validate_only) = 0;
+  virtual absl::StatusOr<TopicInfo> CreatePartitions(const std::string& name, int32_t count,
+                                                     bool validate_only) = 0;
 };
 
 // Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".

@@ -20,63 +20,74 @@ void ShardCounters::RecordRequest(int16_t api_key, uint64_t micros) {
   }
 }
 
-std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards, const std::vector<ShardGauges>& gauges,
-                             const std::string& io_backend, uint64_t topics) {
+std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
+                             const std::vector<ShardGauges>& gauges, const std::string& io_backend,
+                             uint64_t topics) {
   std::string out;
   auto sum = [&](auto get) {
     uint64_t n = 0;
     for (const ShardCounters* s : shards) n += get(*s);
     return n;
   };
-  absl::StrAppend(&out, "# HELP fjord_requests_total Requests handled, by API.\n# TYPE fjord_requests_total counter\n");
+  absl::StrAppend(
+      &out, "# HELP fjord_requests_total Requests handled, by API.\n# TYPE fjord_requests_total counter\n");
   for (int k = 0; k < ShardCounters::kApis; ++k) {
-    const uint64_t n = sum([&](const ShardCounters& s) { return s.apis[k].requests.load(std::memory_order_relaxed); });
+    const uint64_t n =
+        sum([&](const ShardCounters& s) { return s.apis[k].requests.load(std::memory_order_relaxed); });
     if (n == 0) continue;
-    absl::StrAppend(&out, "fjord_requests_total{api=\"", protocol::FindApi(static_cast<int16_t>(k))->name, "\"} ", n,
-                    "\n");
+    absl::StrAppend(&out, "fjord_requests_total{api=\"", protocol::FindApi(static_cast<int16_t>(k))->name,
+                    "\"} ", n, "\n");
   }
   absl::StrAppend(&out,
                   "# HELP fjord_request_latency_seconds Time from a request's arrival to its response.\n"
                   "# TYPE fjord_request_latency_seconds histogram\n");
   for (int k = 0; k < ShardCounters::kApis; ++k) {
-    const uint64_t n = sum([&](const ShardCounters& s) { return s.apis[k].requests.load(std::memory_order_relaxed); });
+    const uint64_t n =
+        sum([&](const ShardCounters& s) { return s.apis[k].requests.load(std::memory_order_relaxed); });
     if (n == 0) continue;
     const char* name = protocol::FindApi(static_cast<int16_t>(k))->name;
     uint64_t cumulative = 0;
     for (size_t b = 0; b < kLatencyBucketsSeconds.size(); ++b) {
-      cumulative +=
-          sum([&](const ShardCounters& s) { return s.apis[k].latency_buckets[b].load(std::memory_order_relaxed); });
+      cumulative += sum([&](const ShardCounters& s) {
+        return s.apis[k].latency_buckets[b].load(std::memory_order_relaxed);
+      });
       absl::StrAppend(&out, "fjord_request_latency_seconds_bucket{api=\"", name, "\",le=\"",
                       absl::StrFormat("%g", kLatencyBucketsSeconds[b]), "\"} ", cumulative, "\n");
     }
     absl::StrAppend(&out, "fjord_request_latency_seconds_bucket{api=\"", name, "\",le=\"+Inf\"} ", n, "\n");
-    const uint64_t us = sum([&](const ShardCounters& s) { return s.apis[k].latency_sum_us.load(std::memory_order_relaxed); });
+    const uint64_t us =
+        sum([&](const ShardCounters& s) { return s.apis[k].latency_sum_us.load(std::memory_order_relaxed); });
     absl::StrAppend(&out, "fjord_request_latency_seconds_sum{api=\"", name, "\"} ",
                     absl::StrFormat("%.6f", static_cast<double>(us) / 1e6), "\n");
     absl::StrAppend(&out, "fjord_request_latency_seconds_count{api=\"", name, "\"} ", n, "\n");
   }
-  absl::StrAppend(&out, "# HELP fjord_network_bytes_total Bytes received and sent on client connections.\n",
-                  "# TYPE fjord_network_bytes_total counter\n", "fjord_network_bytes_total{direction=\"in\"} ",
-                  sum([](const ShardCounters& s) { return s.bytes_in.load(std::memory_order_relaxed); }), "\n",
-                  "fjord_network_bytes_total{direction=\"out\"} ",
-                  sum([](const ShardCounters& s) { return s.bytes_out.load(std::memory_order_relaxed); }), "\n");
-  absl::StrAppend(&out, "# HELP fjord_connections_closed_bad_input_total Connections closed for malformed input.\n",
+  absl::StrAppend(
+      &out, "# HELP fjord_network_bytes_total Bytes received and sent on client connections.\n",
+      "# TYPE fjord_network_bytes_total counter\n", "fjord_network_bytes_total{direction=\"in\"} ",
+      sum([](const ShardCounters& s) { return s.bytes_in.load(std::memory_order_relaxed); }), "\n",
+      "fjord_network_bytes_total{direction=\"out\"} ",
+      sum([](const ShardCounters& s) { return s.bytes_out.load(std::memory_order_relaxed); }), "\n");
+  absl::StrAppend(&out,
+                  "# HELP fjord_connections_closed_bad_input_total Connections closed for malformed input.\n",
                   "# TYPE fjord_connections_closed_bad_input_total counter\n",
-                  "fjord_connections_closed_bad_input_total ",
-                  sum([](const ShardCounters& s) { return s.connections_closed_bad_input.load(std::memory_order_relaxed); }),
+                  "fjord_connections_closed_bad_input_total ", sum([](const ShardCounters& s) {
+                    return s.connections_closed_bad_input.load(std::memory_order_relaxed);
+                  }),
                   "\n");
   uint64_t partitions = 0, bytes = 0;
   for (const ShardGauges& g : gauges) {
     partitions += g.partitions;
     bytes += g.log_bytes;
   }
-  absl::StrAppend(&out, "# HELP fjord_topics Topics in the metadata.\n# TYPE fjord_topics gauge\nfjord_topics ", topics,
-                  "\n");
+  absl::StrAppend(&out,
+                  "# HELP fjord_topics Topics in the metadata.\n# TYPE fjord_topics gauge\nfjord_topics ",
+                  topics, "\n");
   absl::StrAppend(&out, "# HELP fjord_open_partitions Partition logs open on this node.\n",
                   "# TYPE fjord_open_partitions gauge\nfjord_open_partitions ", partitions, "\n");
   absl::StrAppend(&out, "# HELP fjord_log_size_bytes Bytes in the open partition logs.\n",
                   "# TYPE fjord_log_size_bytes gauge\nfjord_log_size_bytes ", bytes, "\n");
-  absl::StrAppend(&out, "# HELP fjord_io_backend The log I/O backend in use.\n# TYPE fjord_io_backend gauge\n",
+  absl::StrAppend(&out,
+                  "# HELP fjord_io_backend The log I/O backend in use.\n# TYPE fjord_io_backend gauge\n",
                   "fjord_io_backend{backend=\"", io_backend, "\"} 1\n");
   return out;
 }

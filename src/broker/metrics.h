@@ -38,7 +38,8 @@ struct ShardGauges {
   uint64_t log_bytes = 0;
 };
 
-std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards, const std::vector<ShardGauges>& gauges,
-                             const std::string& io_backend, uint64_t topics);
+std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
+                             const std::vector<ShardGauges>& gauges, const std::string& io_backend,
+                             uint64_t topics);
 
 }  // namespace fjord::broker

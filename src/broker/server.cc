@@ -26,7 +26,8 @@ absl::StatusOr<uint16_t> Server::Listen() {
   } else {
     asio::ip::tcp::resolver resolver(ctx_);
     auto results = resolver.resolve(l.host, std::to_string(l.port), ec);
-    if (ec || results.empty()) return absl::InvalidArgumentError(absl::StrCat("cannot resolve listener host ", l.host));
+    if (ec || results.empty())
+      return absl::InvalidArgumentError(absl::StrCat("cannot resolve listener host ", l.host));
     ep = *results.begin();
   }
   acceptor_.open(ep.protocol(), ec);
@@ -34,7 +35,8 @@ absl::StatusOr<uint16_t> Server::Listen() {
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat("listen on ", ep.address().to_string(), ":", l.port, ": ", ec.message()));
+    return absl::UnavailableError(
+        absl::StrCat("listen on ", ep.address().to_string(), ":", l.port, ": ", ec.message()));
   }
   asio::co_spawn(ctx_, AcceptLoop(), asio::detached);
   return acceptor_.local_endpoint().port();
@@ -49,8 +51,8 @@ asio::awaitable<void> Server::AcceptLoop() {
   while (acceptor_.is_open()) {
     Shard& shard = broker_.shard(next_shard_++ % broker_.shard_count());
     boost::system::error_code ec;
-    asio::ip::tcp::socket socket = co_await acceptor_.async_accept(
-        shard.context(), asio::redirect_error(asio::use_awaitable, ec));
+    asio::ip::tcp::socket socket =
+        co_await acceptor_.async_accept(shard.context(), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted) break;
       spdlog::warn("accept: {}", ec.message());

@@ -2,8 +2,8 @@
 // connection to the next shard, round robin.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "broker/broker.h"
 

@@ -12,7 +12,8 @@ absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp) {
   if (it != logs_.end()) return it->second.get();
   auto log = log::PartitionLog::Open(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), log_config_);
   if (!log.ok()) {
-    spdlog::error("shard {}: cannot open log {}-{}: {}", id_, tp.topic, tp.partition, log.status().ToString());
+    spdlog::error("shard {}: cannot open log {}-{}: {}", id_, tp.topic, tp.partition,
+                  log.status().ToString());
     return log.status();
   }
   auto* p = log->get();
@@ -24,7 +25,8 @@ absl::Status Shard::DeleteLog(const TopicPartition& tp) {
   logs_.erase(tp);
   std::error_code ec;
   std::filesystem::remove_all(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("delete ", tp.topic, "-", tp.partition, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("delete ", tp.topic, "-", tp.partition, ": ", ec.message()));
   return absl::OkStatus();
 }
 
@@ -56,7 +58,9 @@ void Shard::Start() {
   });
 }
 
-void Shard::Stop() { ctx_.stop(); }
+void Shard::Stop() {
+  ctx_.stop();
+}
 
 void Shard::Join() {
   if (thread_.joinable()) thread_.join();

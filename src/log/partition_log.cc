@@ -13,7 +13,8 @@ constexpr char kCleanShutdown[] = ".clean-shutdown";
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(const std::filesystem::path& dir, LogConfig config) {
+absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(const std::filesystem::path& dir,
+                                                                 LogConfig config) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("create ", dir.string(), ": ", ec.message()));
@@ -94,7 +95,8 @@ absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, in
   if (active().size() > 0 && active().size() + size > static_cast<uint64_t>(config_.segment_bytes)) {
     if (absl::Status s = Roll(result.base_offset); !s.ok()) return s;
   }
-  if (absl::Status s = active().Append(protocol::ByteView(data, size), result.base_offset, result.last_offset, max_ts);
+  if (absl::Status s =
+          active().Append(protocol::ByteView(data, size), result.base_offset, result.last_offset, max_ts);
       !s.ok()) {
     return s;
   }
@@ -110,8 +112,8 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
   out.high_watermark = high_watermark();
   out.log_start_offset = log_start_offset_;
   if (offset < log_start_offset_ || offset > log_end_offset()) {
-    return absl::OutOfRangeError(absl::StrCat("offset ", offset, " is outside [", log_start_offset_, ", ",
-                                              log_end_offset(), "]"));
+    return absl::OutOfRangeError(
+        absl::StrCat("offset ", offset, " is outside [", log_start_offset_, ", ", log_end_offset(), "]"));
   }
   auto it = segments_.upper_bound(offset);
   if (it != segments_.begin()) --it;
@@ -151,7 +153,8 @@ absl::StatusOr<std::pair<int64_t, int64_t>> PartitionLog::OffsetForTimestamp(int
       if (!r.ok()) return r.status();
       if (r->bytes.empty()) break;
       protocol::DecodedBatch d;
-      if (absl::Status s = protocol::DecodeBatch(protocol::ByteView(r->bytes), protocol::kDefaultMaxDecompressed, &d);
+      if (absl::Status s =
+              protocol::DecodeBatch(protocol::ByteView(r->bytes), protocol::kDefaultMaxDecompressed, &d);
           !s.ok()) {
         return s;
       }

@@ -25,11 +25,11 @@
 namespace fjord::log {
 
 struct LogConfig {
-  int64_t segment_bytes = 1LL << 30;      // segment.bytes
-  int32_t index_interval_bytes = 4096;    // index.interval.bytes
-  int64_t flush_messages = INT64_MAX;     // flush.messages: fsync after this many
-  bool flush_on_every_append = false;     // fsync before acknowledging (Redpanda-style)
-  bool log_append_time = false;           // message.timestamp.type=LogAppendTime
+  int64_t segment_bytes = 1LL << 30;    // segment.bytes
+  int32_t index_interval_bytes = 4096;  // index.interval.bytes
+  int64_t flush_messages = INT64_MAX;   // flush.messages: fsync after this many
+  bool flush_on_every_append = false;   // fsync before acknowledging (Redpanda-style)
+  bool log_append_time = false;         // message.timestamp.type=LogAppendTime
 };
 
 struct AppendResult {
@@ -46,7 +46,8 @@ struct ReadResult {
 
 class PartitionLog {
  public:
-  static absl::StatusOr<std::unique_ptr<PartitionLog>> Open(const std::filesystem::path& dir, LogConfig config);
+  static absl::StatusOr<std::unique_ptr<PartitionLog>> Open(const std::filesystem::path& dir,
+                                                            LogConfig config);
   ~PartitionLog();
 
   // Appends one or more record batches v2 (already validated: lengths, magic, CRC).

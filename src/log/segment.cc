@@ -90,7 +90,8 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut) {
     if (pos + total > size_ || base < next_offset_) break;
     if (truncate) {  // full check: CRC over the whole batch
       batch.resize(total);
-      if (::pread(log_fd_, batch.data(), total, static_cast<off_t>(pos)) != static_cast<ssize_t>(total)) break;
+      if (::pread(log_fd_, batch.data(), total, static_cast<off_t>(pos)) != static_cast<ssize_t>(total))
+        break;
       if (!protocol::BatchCrcValid(protocol::ByteView(batch))) break;
     }
     protocol::Reader rest(header.data() + 23, header.size() - 23);
@@ -145,8 +146,8 @@ absl::Status Segment::Append(protocol::ByteView batches, int64_t first_offset, i
                              int64_t max_timestamp) {
   if (absl::Status s = PwriteAll(log_fd_, batches.data(), batches.size(), size_, "append"); !s.ok()) return s;
   if (index_.empty() || bytes_since_index_ >= static_cast<uint64_t>(index_interval_bytes_)) {
-    if (absl::Status s = WriteIndexEntry(static_cast<uint32_t>(first_offset - base_offset_),
-                                         static_cast<uint32_t>(size_));
+    if (absl::Status s =
+            WriteIndexEntry(static_cast<uint32_t>(first_offset - base_offset_), static_cast<uint32_t>(size_));
         !s.ok()) {
       return s;
     }
@@ -174,7 +175,8 @@ absl::StatusOr<uint64_t> Segment::FindPosition(int64_t offset) {
   }
   uint8_t header[protocol::kBatchHeaderSize];
   while (pos < size_) {
-    if (::pread(log_fd_, header, sizeof header, static_cast<off_t>(pos)) != static_cast<ssize_t>(sizeof header)) {
+    if (::pread(log_fd_, header, sizeof header, static_cast<off_t>(pos)) !=
+        static_cast<ssize_t>(sizeof header)) {
       return Errno("read batch header");
     }
     protocol::Reader r(header, sizeof header);

@@ -44,7 +44,8 @@ class Segment {
 
   // Appends whole batches whose offsets are already assigned; `last_offset` is the
   // last offset they hold. Written with pwrite at the end of the file.
-  absl::Status Append(protocol::ByteView batches, int64_t first_offset, int64_t last_offset, int64_t max_timestamp);
+  absl::Status Append(protocol::ByteView batches, int64_t first_offset, int64_t last_offset,
+                      int64_t max_timestamp);
   absl::Status Flush();  // fdatasync of .log (the index is rebuilt if lost)
 
   // Byte position of the batch holding `offset` (or the first after it), found

@@ -37,7 +37,8 @@ absl::StatusOr<size_t> EncodedSize(const M& m, int16_t version) {
   }
   Writer counter;
   m.Write(counter, version);
-  if (!counter.ok()) return absl::InvalidArgumentError(absl::StrCat(M::kName, " v", version, ": ", counter.error()));
+  if (!counter.ok())
+    return absl::InvalidArgumentError(absl::StrCat(M::kName, " v", version, ": ", counter.error()));
   return counter.size();
 }
 

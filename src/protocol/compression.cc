@@ -85,7 +85,8 @@ absl::Status SnappyBlock(const uint8_t* p, size_t n, size_t max_output, std::vec
   if (len > max_output) return TooLarge("snappy", max_output);
   const size_t start = out->size();
   out->resize(start + len);
-  if (!snappy::RawUncompress(reinterpret_cast<const char*>(p), n, reinterpret_cast<char*>(out->data() + start))) {
+  if (!snappy::RawUncompress(reinterpret_cast<const char*>(p), n,
+                             reinterpret_cast<char*>(out->data() + start))) {
     out->resize(start);
     return absl::InvalidArgumentError("snappy: corrupt data");
   }
@@ -192,7 +193,8 @@ absl::Status ZstdDecompress(ByteView in, size_t max_output, std::vector<uint8_t>
   absl::Status status;
   size_t rc = 1;
   while (true) {
-    size_t room = std::min<size_t>(std::max<size_t>(ZSTD_DStreamOutSize(), in.size() * 4), max_output + 1 - produced);
+    size_t room =
+        std::min<size_t>(std::max<size_t>(ZSTD_DStreamOutSize(), in.size() * 4), max_output + 1 - produced);
     out->resize(start + produced + room);
     ZSTD_outBuffer output{out->data() + start + produced, room, 0};
     rc = ZSTD_decompressStream(ds, &output, &input);
@@ -220,11 +222,16 @@ absl::Status ZstdDecompress(ByteView in, size_t max_output, std::vector<uint8_t>
 
 std::string_view CompressionName(Compression c) {
   switch (c) {
-    case Compression::kNone: return "none";
-    case Compression::kGzip: return "gzip";
-    case Compression::kSnappy: return "snappy";
-    case Compression::kLz4: return "lz4";
-    case Compression::kZstd: return "zstd";
+    case Compression::kNone:
+      return "none";
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kSnappy:
+      return "snappy";
+    case Compression::kLz4:
+      return "lz4";
+    case Compression::kZstd:
+      return "zstd";
   }
   return "unknown";
 }
@@ -234,7 +241,8 @@ absl::Status Compress(Compression c, ByteView in, std::vector<uint8_t>* out) {
     case Compression::kNone:
       out->insert(out->end(), in.begin(), in.end());
       return absl::OkStatus();
-    case Compression::kGzip: return GzipCompress(in, out);
+    case Compression::kGzip:
+      return GzipCompress(in, out);
     case Compression::kSnappy: {
       const size_t start = out->size();
       out->resize(start + snappy::MaxCompressedLength(in.size()));
@@ -244,8 +252,10 @@ absl::Status Compress(Compression c, ByteView in, std::vector<uint8_t>* out) {
       out->resize(start + n);
       return absl::OkStatus();
     }
-    case Compression::kLz4: return Lz4Compress(in, out);
-    case Compression::kZstd: return ZstdCompress(in, out);
+    case Compression::kLz4:
+      return Lz4Compress(in, out);
+    case Compression::kZstd:
+      return ZstdCompress(in, out);
   }
   return absl::InvalidArgumentError("unknown compression codec");
 }
@@ -256,10 +266,14 @@ absl::Status Decompress(Compression c, ByteView in, size_t max_output, std::vect
       if (in.size() > max_output) return TooLarge("none", max_output);
       out->insert(out->end(), in.begin(), in.end());
       return absl::OkStatus();
-    case Compression::kGzip: return GzipDecompress(in, max_output, out);
-    case Compression::kSnappy: return SnappyDecompress(in, max_output, out);
-    case Compression::kLz4: return Lz4Decompress(in, max_output, out);
-    case Compression::kZstd: return ZstdDecompress(in, max_output, out);
+    case Compression::kGzip:
+      return GzipDecompress(in, max_output, out);
+    case Compression::kSnappy:
+      return SnappyDecompress(in, max_output, out);
+    case Compression::kLz4:
+      return Lz4Decompress(in, max_output, out);
+    case Compression::kZstd:
+      return ZstdDecompress(in, max_output, out);
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown compression codec ", static_cast<int>(c)));
 }

@@ -94,10 +94,9 @@ uint32_t PortableState(uint32_t state, const uint8_t* p, size_t n) {
     uint64_t word;
     std::memcpy(&word, p, 8);  // little-endian hosts only, as everything here
     word ^= state;
-    state = t.slice[7][word & 0xff] ^ t.slice[6][(word >> 8) & 0xff] ^
-            t.slice[5][(word >> 16) & 0xff] ^ t.slice[4][(word >> 24) & 0xff] ^
-            t.slice[3][(word >> 32) & 0xff] ^ t.slice[2][(word >> 40) & 0xff] ^
-            t.slice[1][(word >> 48) & 0xff] ^ t.slice[0][word >> 56];
+    state = t.slice[7][word & 0xff] ^ t.slice[6][(word >> 8) & 0xff] ^ t.slice[5][(word >> 16) & 0xff] ^
+            t.slice[4][(word >> 24) & 0xff] ^ t.slice[3][(word >> 32) & 0xff] ^
+            t.slice[2][(word >> 40) & 0xff] ^ t.slice[1][(word >> 48) & 0xff] ^ t.slice[0][word >> 56];
     p += 8;
     n -= 8;
   }
@@ -106,9 +105,8 @@ uint32_t PortableState(uint32_t state, const uint8_t* p, size_t n) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) uint32_t HardwareStripes(uint32_t state, const uint8_t*& p,
-                                                             size_t& n, size_t stripe,
-                                                             const uint32_t shift[4][256]) {
+__attribute__((target("sse4.2"))) uint32_t HardwareStripes(uint32_t state, const uint8_t*& p, size_t& n,
+                                                           size_t stripe, const uint32_t shift[4][256]) {
   while (n >= 3 * stripe) {
     uint64_t c0 = state, c1 = 0, c2 = 0;
     for (size_t i = 0; i < stripe; i += 8) {

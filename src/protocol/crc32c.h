@@ -8,7 +8,9 @@ namespace fjord::protocol {
 
 // Extends `crc` (a finished CRC32C of earlier bytes, 0 to start) over data[0, n).
 uint32_t Crc32c(uint32_t crc, const void* data, size_t n);
-inline uint32_t Crc32c(const void* data, size_t n) { return Crc32c(0, data, n); }
+inline uint32_t Crc32c(const void* data, size_t n) {
+  return Crc32c(0, data, n);
+}
 
 // The portable implementation, exposed so tests can check the accelerated one.
 uint32_t Crc32cPortable(uint32_t crc, const void* data, size_t n);

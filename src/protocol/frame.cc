@@ -6,7 +6,8 @@ namespace fjord::protocol {
 
 absl::StatusOr<ParsedRequest> ParseRequest(ByteView frame) {
   if (frame.size() < 8) {
-    return absl::InvalidArgumentError(absl::StrCat("request of ", frame.size(), " bytes is shorter than its header"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("request of ", frame.size(), " bytes is shorter than its header"));
   }
   Reader peek(frame);
   const int16_t api_key = peek.Int16();
@@ -15,8 +16,10 @@ absl::StatusOr<ParsedRequest> ParseRequest(ByteView frame) {
   req.api = FindApi(api_key);
   // Unknown key or version: read only the fields every header version has.
   int16_t header_version = 0;
-  if (req.api != nullptr && req.api->Supports(version)) header_version = RequestHeaderVersion(*req.api, version);
-  else if (frame.size() >= 10) header_version = 1;  // best effort: client id, for the logs
+  if (req.api != nullptr && req.api->Supports(version))
+    header_version = RequestHeaderVersion(*req.api, version);
+  else if (frame.size() >= 10)
+    header_version = 1;  // best effort: client id, for the logs
   Reader r(frame);
   req.header.Read(r, header_version);
   if (!r.ok()) {

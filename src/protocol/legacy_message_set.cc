@@ -17,7 +17,8 @@ absl::Status DecodeLevel(ByteView set, size_t max_decompressed, bool inner, Deco
     LegacyMessage m;
     m.offset = r.Int64();
     const int32_t size = r.Int32();
-    if (size < 14) return absl::InvalidArgumentError(absl::StrCat("message set: message size ", size, " too small"));
+    if (size < 14)
+      return absl::InvalidArgumentError(absl::StrCat("message set: message size ", size, " too small"));
     Reader mr = r.Sub(static_cast<size_t>(size), "message");
     if (!r.ok()) return absl::InvalidArgumentError(absl::StrCat("message set: ", r.error()));
     const uint32_t crc = mr.Uint32();
@@ -43,13 +44,15 @@ absl::Status DecodeLevel(ByteView set, size_t max_decompressed, bool inner, Deco
     }
     if (inner) return absl::InvalidArgumentError("message set: nested compression");
     if (static_cast<uint8_t>(codec) > 4 || (codec == Compression::kZstd)) {
-      return absl::InvalidArgumentError(absl::StrCat("message set: codec ", static_cast<int>(codec), " not allowed"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("message set: codec ", static_cast<int>(codec), " not allowed"));
     }
     if (!m.value) return absl::InvalidArgumentError("message set: compressed message without a value");
     std::vector<uint8_t>& buf = out->buffers.emplace_back();
     if (absl::Status s = Decompress(codec, *m.value, max_decompressed, &buf); !s.ok()) return s;
     std::vector<LegacyMessage> inner_msgs;
-    if (absl::Status s = DecodeLevel(ByteView(buf), max_decompressed, true, out, &inner_msgs); !s.ok()) return s;
+    if (absl::Status s = DecodeLevel(ByteView(buf), max_decompressed, true, out, &inner_msgs); !s.ok())
+      return s;
     if (m.magic == 1 && !inner_msgs.empty()) {
       const int64_t last = inner_msgs.back().offset;
       for (LegacyMessage& im : inner_msgs) {
@@ -70,6 +73,8 @@ absl::Status DecodeLegacyMessageSet(ByteView set, size_t max_decompressed, Decod
   return DecodeLevel(set, max_decompressed, false, out, &out->messages);
 }
 
-int DetectMagic(ByteView records) { return records.size() < 17 ? -1 : static_cast<int8_t>(records.data()[16]); }
+int DetectMagic(ByteView records) {
+  return records.size() < 17 ? -1 : static_cast<int8_t>(records.data()[16]);
+}
 
 }  // namespace fjord::protocol

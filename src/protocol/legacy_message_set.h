@@ -30,7 +30,7 @@ struct LegacyMessage {
 };
 
 struct DecodedMessageSet {
-  std::vector<LegacyMessage> messages;  // compressed wrappers replaced by their contents
+  std::vector<LegacyMessage> messages;        // compressed wrappers replaced by their contents
   std::vector<std::vector<uint8_t>> buffers;  // decompressed data the views point into
 };
 

@@ -79,7 +79,8 @@ absl::Status DecodeRecords(ByteView section, int32_t count, std::vector<Record>*
       hdr.key = rr.Raw(static_cast<size_t>(klen), "header key");
       hdr.value = ReadVarBytes(rr, "header value");
     }
-    if (rr.ok() && rr.remaining() != 0) rr.Fail(absl::StrCat(rr.remaining(), " bytes left over in the record"));
+    if (rr.ok() && rr.remaining() != 0)
+      rr.Fail(absl::StrCat(rr.remaining(), " bytes left over in the record"));
     if (!rr.ok()) return absl::InvalidArgumentError(absl::StrCat("record ", i, ": ", rr.error()));
   }
   if (r.remaining() != 0) {
@@ -92,7 +93,8 @@ absl::Status DecodeRecords(ByteView section, int32_t count, std::vector<Record>*
 
 absl::StatusOr<BatchHeader> ParseBatchHeader(ByteView batch) {
   if (batch.size() < kBatchHeaderSize) {
-    return absl::InvalidArgumentError(absl::StrCat("record batch of ", batch.size(), " bytes is shorter than its header"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("record batch of ", batch.size(), " bytes is shorter than its header"));
   }
   Reader r(batch);
   BatchHeader h;
@@ -109,7 +111,8 @@ absl::StatusOr<BatchHeader> ParseBatchHeader(ByteView batch) {
   h.producer_epoch = r.Int16();
   h.base_sequence = r.Int32();
   h.record_count = r.Int32();
-  if (h.magic != 2) return absl::InvalidArgumentError(absl::StrCat("record batch magic ", h.magic, " is not 2"));
+  if (h.magic != 2)
+    return absl::InvalidArgumentError(absl::StrCat("record batch magic ", h.magic, " is not 2"));
   if (h.batch_length < static_cast<int32_t>(kBatchHeaderSize - kBatchOverheadBeforeLength)) {
     return absl::InvalidArgumentError(absl::StrCat("record batch length ", h.batch_length, " is too small"));
   }
@@ -134,7 +137,8 @@ absl::Status DecodeBatch(ByteView batch, size_t max_decompressed, DecodedBatch* 
   if (!h.ok()) return h.status();
   out->header = *h;
   const ByteView body(batch.data() + kBatchHeaderSize, h->total_size() - kBatchHeaderSize);
-  const uint32_t crc = Crc32c(batch.data() + kBatchAttributesOffset, h->total_size() - kBatchAttributesOffset);
+  const uint32_t crc =
+      Crc32c(batch.data() + kBatchAttributesOffset, h->total_size() - kBatchAttributesOffset);
   if (crc != h->crc) {
     return absl::DataLossError(absl::StrCat("record batch at offset ", h->base_offset, ": CRC ", crc,
                                             " does not match the stored ", h->crc));
@@ -187,7 +191,8 @@ void EncodeBatchWithRecordsSection(const BatchHeader& header, ByteView section, 
   PutBe(p + kBatchCrcOffset, Crc32c(p + kBatchAttributesOffset, total - kBatchAttributesOffset), 4);
 }
 
-absl::Status EncodeBatch(const BatchHeader& header, const std::vector<Record>& records, std::vector<uint8_t>* out) {
+absl::Status EncodeBatch(const BatchHeader& header, const std::vector<Record>& records,
+                         std::vector<uint8_t>* out) {
   std::vector<uint8_t> plain;
   EncodeRecords(records, &plain);
   BatchHeader h = header;
@@ -232,7 +237,9 @@ absl::StatusOr<std::vector<ByteView>> SplitBatches(ByteView records, ByteView* p
   return batches;
 }
 
-void SetBaseOffset(uint8_t* batch, int64_t base_offset) { PutBe(batch, static_cast<uint64_t>(base_offset), 8); }
+void SetBaseOffset(uint8_t* batch, int64_t base_offset) {
+  PutBe(batch, static_cast<uint64_t>(base_offset), 8);
+}
 
 void SetPartitionLeaderEpoch(uint8_t* batch, int32_t epoch) {
   PutBe(batch + 12, static_cast<uint32_t>(epoch), 4);

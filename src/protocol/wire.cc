@@ -6,8 +6,7 @@
 namespace fjord::protocol {
 
 std::string Uuid::ToString() const {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   uint32_t acc = 0;
   int bits = 0;
@@ -28,7 +27,9 @@ void Reader::Fail(std::string_view what) {
   p_ = end_;
 }
 
-double Reader::Float64() { return std::bit_cast<double>(Fixed<uint64_t>("float64")); }
+double Reader::Float64() {
+  return std::bit_cast<double>(Fixed<uint64_t>("float64"));
+}
 
 Uuid Reader::ReadUuid() {
   Uuid u;
@@ -84,8 +85,8 @@ int64_t Reader::Varlong() {
 ByteView Reader::Raw(size_t n, const char* what) {
   if (!ok()) return {};
   if (n > static_cast<size_t>(end_ - p_)) {
-    Fail(std::string(what) + ": length " + std::to_string(n) + " exceeds the " +
-         std::to_string(end_ - p_) + " bytes remaining");
+    Fail(std::string(what) + ": length " + std::to_string(n) + " exceeds the " + std::to_string(end_ - p_) +
+         " bytes remaining");
     return {};
   }
   ByteView v(p_, n);
@@ -136,7 +137,8 @@ int32_t Reader::ArrayLength(bool compact, bool nullable, size_t min_element_size
   if (!ok()) return 0;
   if (n < 0) {
     if (n == -1 && nullable) return -1;
-    Fail(std::string(field) + ": " + (n == -1 ? "null array in a non-nullable version" : "negative array length"));
+    Fail(std::string(field) + ": " +
+         (n == -1 ? "null array in a non-nullable version" : "negative array length"));
     return 0;
   }
   size_t per = std::max<size_t>(min_element_size, 1);
@@ -152,14 +154,16 @@ uint32_t Reader::TagCount() {
   uint32_t n = UVarint();
   // Each tagged field takes at least two bytes (tag and size).
   if (ok() && n > remaining() / 2) {
-    Fail("tagged field count " + std::to_string(n) + " cannot fit in the " +
-         std::to_string(remaining()) + " bytes remaining");
+    Fail("tagged field count " + std::to_string(n) + " cannot fit in the " + std::to_string(remaining()) +
+         " bytes remaining");
     return 0;
   }
   return n;
 }
 
-void Writer::Float64(double v) { Fixed<uint64_t>(std::bit_cast<uint64_t>(v)); }
+void Writer::Float64(double v) {
+  Fixed<uint64_t>(std::bit_cast<uint64_t>(v));
+}
 
 void Writer::UVarlong(uint64_t v) {
   while (v >= 0x80) {
@@ -209,8 +213,7 @@ void Writer::Bytes(bool compact, ByteView b) {
   Raw(b.data(), b.size());
 }
 
-void Writer::NullableBytes(bool compact, bool nullable, const std::optional<ByteView>& b,
-                           const char* field) {
+void Writer::NullableBytes(bool compact, bool nullable, const std::optional<ByteView>& b, const char* field) {
   if (b) return Bytes(compact, *b);
   if (!nullable) return Fail(std::string(field) + ": null in a non-nullable version");
   if (compact) {

@@ -37,9 +37,7 @@ class ByteView {
   bool empty() const { return size_ == 0; }
   const uint8_t* begin() const { return data_; }
   const uint8_t* end() const { return data_ + size_; }
-  std::string_view as_string_view() const {
-    return {reinterpret_cast<const char*>(data_), size_};
-  }
+  std::string_view as_string_view() const { return {reinterpret_cast<const char*>(data_), size_}; }
   ByteView subview(size_t pos, size_t n) const { return {data_ + pos, std::min(n, size_ - pos)}; }
 
   friend bool operator==(const ByteView& a, const ByteView& b) {
@@ -90,7 +88,7 @@ class Reader {
   Uuid ReadUuid();
   uint32_t UVarint();
   uint64_t UVarlong();
-  int32_t Varint();  // zig-zag
+  int32_t Varint();   // zig-zag
   int64_t Varlong();  // zig-zag
 
   // Takes n raw bytes (checked against what remains).
@@ -166,11 +164,9 @@ class Writer {
   void Raw(const uint8_t* p, size_t n);
 
   void String(bool compact, std::string_view s);
-  void NullableString(bool compact, bool nullable, const std::optional<std::string>& s,
-                      const char* field);
+  void NullableString(bool compact, bool nullable, const std::optional<std::string>& s, const char* field);
   void Bytes(bool compact, ByteView b);
-  void NullableBytes(bool compact, bool nullable, const std::optional<ByteView>& b,
-                     const char* field);
+  void NullableBytes(bool compact, bool nullable, const std::optional<ByteView>& b, const char* field);
   void ArrayLength(bool compact, size_t n);
   void NullArray(bool compact, bool nullable, const char* field);
 
@@ -179,7 +175,8 @@ class Writer {
   void Fixed(T v) {
     if (out_ != nullptr) {
       if (capacity_ - pos_ < sizeof(T)) return Overflow();
-      for (size_t i = 0; i < sizeof(T); ++i) out_[pos_ + i] = static_cast<uint8_t>(v >> (8 * (sizeof(T) - 1 - i)));
+      for (size_t i = 0; i < sizeof(T); ++i)
+        out_[pos_ + i] = static_cast<uint8_t>(v >> (8 * (sizeof(T) - 1 - i)));
     }
     pos_ += sizeof(T);
   }

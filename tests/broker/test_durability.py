@@ -25,11 +25,25 @@ def test_acknowledged_records_survive_kill_9():
 
         p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "linger.ms": 2,
                       "message.timeout.ms": 5000, "retries": 0})
-        killer = threading.Timer(1.0, lambda: b.proc.send_signal(signal.SIGKILL))
+        killed_at = []
+
+        def kill_when_loaded():
+            # Kill once the load is well under way (not on a fixed clock: a busy
+            # machine may take seconds to deliver the first acks), at most after 15 s.
+            end = time.time() + 15
+            while time.time() < end:
+                with lock:
+                    if len(acked) >= 20000:
+                        break
+                time.sleep(0.005)
+            b.proc.send_signal(signal.SIGKILL)
+            killed_at.append(time.time())
+
+        killer = threading.Thread(target=kill_when_loaded)
         killer.start()
-        deadline = time.time() + 4  # bounded load: at most 4 s and 3M records, past the kill
+        deadline = time.time() + 20  # bounded load: 20 s and 3M records at most
         i = 0
-        while time.time() < deadline and i < 3000000:
+        while time.time() < deadline and i < 3000000 and not (killed_at and time.time() > killed_at[0] + 1):
             try:
                 p.produce("acked", value=b"r%07d" % i, on_delivery=on_delivery)
                 i += 1

@@ -36,13 +36,16 @@ std::vector<uint8_t> MakeBatch(uint64_t i) {
   h.base_timestamp = 1000 + static_cast<int64_t>(i);
   h.max_timestamp = h.base_timestamp + n - 1;
   h.last_offset_delta = n - 1;
-  h.attributes = static_cast<int16_t>(i % 3 == 0 ? protocol::Compression::kLz4 : protocol::Compression::kNone);
+  h.attributes =
+      static_cast<int16_t>(i % 3 == 0 ? protocol::Compression::kLz4 : protocol::Compression::kNone);
   std::vector<uint8_t> out;
   (void)protocol::EncodeBatch(h, recs, &out);
   return out;
 }
 
-int RecordCount(uint64_t i) { return protocol::ParseBatchHeader(protocol::ByteView(MakeBatch(i)))->record_count; }
+int RecordCount(uint64_t i) {
+  return protocol::ParseBatchHeader(protocol::ByteView(MakeBatch(i)))->record_count;
+}
 
 // The child: append batches first_batch, first_batch+1, ... forever, acking each.
 [[noreturn]] void ChildAppend(const fs::path& dir, uint64_t first_batch, int ack_fd, int segment_bytes) {
@@ -67,7 +70,8 @@ std::vector<uint8_t> ReadAll(PartitionLog& log) {
     auto chunk = log.Read(next, SIZE_MAX);
     if (!chunk.ok() || chunk->bytes.empty()) break;
     for (size_t p = 0; p < chunk->bytes.size();) {
-      auto h = protocol::ParseBatchHeader(protocol::ByteView(chunk->bytes.data() + p, chunk->bytes.size() - p));
+      auto h =
+          protocol::ParseBatchHeader(protocol::ByteView(chunk->bytes.data() + p, chunk->bytes.size() - p));
       next = h->last_offset() + 1;
       p += h->total_size();
     }
@@ -80,12 +84,12 @@ class CrashHarness : public ::testing::TestWithParam<int> {};
 
 TEST_P(CrashHarness, AcknowledgedBatchesSurviveSigkill) {
   const int segment_bytes = GetParam();
-  const fs::path dir = fs::temp_directory_path() / ("fjord-crash-" + std::to_string(getpid()) + "-" +
-                                                    std::to_string(segment_bytes));
+  const fs::path dir = fs::temp_directory_path() /
+                       ("fjord-crash-" + std::to_string(getpid()) + "-" + std::to_string(segment_bytes));
   fs::remove_all(dir);
   std::mt19937 rng(segment_bytes);
-  uint64_t next_batch = 0;      // first batch the next child writes
-  int64_t acked_through = -1;   // highest batch acknowledged so far
+  uint64_t next_batch = 0;     // first batch the next child writes
+  int64_t acked_through = -1;  // highest batch acknowledged so far
   const int kRounds = 40;
   for (int round = 0; round < kRounds; ++round) {
     int fds[2];
@@ -130,9 +134,10 @@ TEST_P(CrashHarness, AcknowledgedBatchesSurviveSigkill) {
       offset += RecordCount(batch);
       ++batch;
     }
-    ASSERT_GE(static_cast<int64_t>(batch) - 1, acked_through) << "round " << round << ": acknowledged batch lost";
+    ASSERT_GE(static_cast<int64_t>(batch) - 1, acked_through)
+        << "round " << round << ": acknowledged batch lost";
     ASSERT_EQ((*log)->log_end_offset(), offset);
-    next_batch = batch;  // the next child continues right after the last valid batch
+    next_batch = batch;      // the next child continues right after the last valid batch
     (void)(*log).release();  // leave without a clean close: the next open recovers again
   }
   EXPECT_GT(acked_through, kRounds);

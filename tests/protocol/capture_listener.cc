@@ -107,7 +107,8 @@ void CaptureListener::Serve(int fd) {
   while (!stop_) {
     uint8_t size_bytes[4];
     if (!ReadFull(fd, size_bytes, 4, stop_)) break;
-    const int32_t size = static_cast<int32_t>(size_bytes[0] << 24 | size_bytes[1] << 16 | size_bytes[2] << 8 | size_bytes[3]);
+    const int32_t size =
+        static_cast<int32_t>(size_bytes[0] << 24 | size_bytes[1] << 16 | size_bytes[2] << 8 | size_bytes[3]);
     if (size < 8 || size > (64 << 20)) break;
     CapturedFrame f;
     f.frame.resize(static_cast<size_t>(size));

@@ -27,7 +27,9 @@ using fjord::testing::SourceDir;
 
 constexpr int kRecords = 40;
 
-bool MissingAllowed() { return std::getenv("FJORD_ALLOW_MISSING_CLIENTS") != nullptr; }
+bool MissingAllowed() {
+  return std::getenv("FJORD_ALLOW_MISSING_CLIENTS") != nullptr;
+}
 
 void SaveCaptures(const std::string& name, const std::vector<CapturedFrame>& frames) {
   if (std::getenv("FJORD_UPDATE_GOLDEN") == nullptr) return;
@@ -40,7 +42,8 @@ void SaveCaptures(const std::string& name, const std::vector<CapturedFrame>& fra
   for (const auto& f : frames) {
     // One capture per (api, version) keeps the corpus small; Fetch repeats are dropped.
     if (!seen.insert({f.api_key, f.api_version}).second) continue;
-    std::ofstream out(dir / absl::StrCat(n++, "-api", f.api_key, "-v", f.api_version, ".bin"), std::ios::binary);
+    std::ofstream out(dir / absl::StrCat(n++, "-api", f.api_key, "-v", f.api_version, ".bin"),
+                      std::ios::binary);
     out.write(reinterpret_cast<const char*>(f.frame.data()), static_cast<std::streamsize>(f.frame.size()));
   }
 }
@@ -62,7 +65,8 @@ void RunProduceCase(const ProduceCase& c) {
   CaptureListener listener;
   std::vector<std::string> argv = c.argv;
   for (auto& a : argv) {
-    if (auto pos = a.find("{port}"); pos != std::string::npos) a.replace(pos, 6, std::to_string(listener.port()));
+    if (auto pos = a.find("{port}"); pos != std::string::npos)
+      a.replace(pos, 6, std::to_string(listener.port()));
   }
   ProcessResult r = RunProcess(argv, c.input, std::chrono::seconds(60));
   ASSERT_FALSE(r.timed_out) << c.client << " timed out:\n" << r.output;
@@ -76,7 +80,8 @@ void RunProduceCase(const ProduceCase& c) {
     absl::Status st = CheckGoldenFrame(f.frame, &s);
     ASSERT_TRUE(st.ok()) << c.client << " api " << f.api_key << " v" << f.api_version << ": " << st;
     if (f.api_key != 0) continue;
-    for (Compression codec : s.codecs) EXPECT_EQ(CompressionName(codec), c.codec) << c.client << "\n" << r.output;
+    for (Compression codec : s.codecs)
+      EXPECT_EQ(CompressionName(codec), c.codec) << c.client << "\n" << r.output;
     for (int h : s.header_counts) {
       if (c.headers) EXPECT_GE(h, 1);
     }
@@ -88,7 +93,8 @@ void RunProduceCase(const ProduceCase& c) {
   SaveCaptures(absl::StrCat(c.client, "-", c.codec), frames);
   std::printf("%s %s: %zu requests captured, %d records, Produce v%d\n", c.client.c_str(), c.codec.c_str(),
               frames.size(), records, [&] {
-                for (const auto& f : frames) if (f.api_key == 0) return static_cast<int>(f.api_version);
+                for (const auto& f : frames)
+                  if (f.api_key == 0) return static_cast<int>(f.api_version);
                 return -1;
               }());
 }
@@ -105,9 +111,11 @@ class Kcat : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Kcat, ProducesGoldenBatches) {
   const std::string codec = GetParam();
-  RunProduceCase({"kcat", "kcat", codec,
-                  {"kcat", "-b", "127.0.0.1:{port}", "-P", "-t", "golden", "-z", codec, "-K", ":", "-H", "h=v",
-                   "-X", "client.id=fjord-golden-kcat", "-X", "linger.ms=100"},
+  RunProduceCase({"kcat",
+                  "kcat",
+                  codec,
+                  {"kcat", "-b", "127.0.0.1:{port}", "-P", "-t", "golden", "-z", codec, "-K", ":", "-H",
+                   "h=v", "-X", "client.id=fjord-golden-kcat", "-X", "linger.ms=100"},
                   KcatInput(codec)});
 }
 
@@ -117,21 +125,26 @@ class ConfluentKafkaPython : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ConfluentKafkaPython, ProducesGoldenBatches) {
   const std::string codec = GetParam();
-  RunProduceCase({"confluent-kafka-python", "/usr/bin/python3", codec,
-                  {"/usr/bin/python3", SourceDir() + "/tests/clients/confluent_produce.py", "127.0.0.1:{port}",
-                   "golden", codec, std::to_string(kRecords)},
+  RunProduceCase({"confluent-kafka-python",
+                  "/usr/bin/python3",
+                  codec,
+                  {"/usr/bin/python3", SourceDir() + "/tests/clients/confluent_produce.py",
+                   "127.0.0.1:{port}", "golden", codec, std::to_string(kRecords)},
                   ""});
 }
 
-INSTANTIATE_TEST_SUITE_P(Codecs, ConfluentKafkaPython, ::testing::Values("none", "gzip", "snappy", "lz4", "zstd"));
+INSTANTIATE_TEST_SUITE_P(Codecs, ConfluentKafkaPython,
+                         ::testing::Values("none", "gzip", "snappy", "lz4", "zstd"));
 
 class KafkaPython : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(KafkaPython, ProducesGoldenBatches) {
   const std::string codec = GetParam();
-  RunProduceCase({"kafka-python", "/usr/bin/python3", codec,
-                  {"/usr/bin/python3", SourceDir() + "/tests/clients/kafka_python_produce.py", "127.0.0.1:{port}",
-                   "golden", codec, std::to_string(kRecords)},
+  RunProduceCase({"kafka-python",
+                  "/usr/bin/python3",
+                  codec,
+                  {"/usr/bin/python3", SourceDir() + "/tests/clients/kafka_python_produce.py",
+                   "127.0.0.1:{port}", "golden", codec, std::to_string(kRecords)},
                   ""});
 }
 
@@ -141,9 +154,11 @@ class Kafkajs : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Kafkajs, ProducesGoldenBatches) {
   const std::string codec = GetParam();
-  RunProduceCase({"kafkajs", "node", codec,
-                  {"node", SourceDir() + "/tests/clients/kafkajs_produce.js", "127.0.0.1:{port}", "golden", codec,
-                   std::to_string(kRecords)},
+  RunProduceCase({"kafkajs",
+                  "node",
+                  codec,
+                  {"node", SourceDir() + "/tests/clients/kafkajs_produce.js", "127.0.0.1:{port}", "golden",
+                   codec, std::to_string(kRecords)},
                   ""});
 }
 
@@ -154,7 +169,8 @@ class Platformatic : public ::testing::TestWithParam<std::string> {};
 
 // Node's major version, or 0 when node is missing.
 int NodeMajor() {
-  ProcessResult r = RunProcess({"node", "-p", "process.versions.node.split('.')[0]"}, "", std::chrono::seconds(10));
+  ProcessResult r =
+      RunProcess({"node", "-p", "process.versions.node.split('.')[0]"}, "", std::chrono::seconds(10));
   return r.exit_code == 0 ? std::atoi(r.output.c_str()) : 0;
 }
 
@@ -163,8 +179,11 @@ TEST_P(Platformatic, ProducesGoldenBatches) {
   // The client targets Node 22; tests/clients/node-shims.mjs carries it on Node 20.
   // Debian 12's own nodejs is 18, where it cannot run: say so instead of failing.
   if (HaveProgram("node") && NodeMajor() < 20) GTEST_SKIP() << "@platformatic/kafka needs Node >= 20";
-  RunProduceCase({"platformatic-kafka", "node", codec,
-                  {"node", "--import", SourceDir() + "/tests/clients/node-shims.mjs", SourceDir() + "/tests/clients/platformatic_produce.mjs", "127.0.0.1:{port}", "golden",
+  RunProduceCase({"platformatic-kafka",
+                  "node",
+                  codec,
+                  {"node", "--import", SourceDir() + "/tests/clients/node-shims.mjs",
+                   SourceDir() + "/tests/clients/platformatic_produce.mjs", "127.0.0.1:{port}", "golden",
                    codec, std::to_string(kRecords)},
                   ""});
 }
@@ -179,9 +198,10 @@ TEST(KcatConsumer, SendsGoldenFetchAndListOffsets) {
     FAIL() << "kcat is not installed";
   }
   CaptureListener listener;
-  ProcessResult r = RunProcess({"kcat", "-b", absl::StrCat("127.0.0.1:", listener.port()), "-C", "-t", "golden",
-                                "-o", "beginning", "-e", "-X", "client.id=fjord-golden-kcat-consumer"},
-                               "", std::chrono::seconds(30));
+  ProcessResult r =
+      RunProcess({"kcat", "-b", absl::StrCat("127.0.0.1:", listener.port()), "-C", "-t", "golden", "-o",
+                  "beginning", "-e", "-X", "client.id=fjord-golden-kcat-consumer"},
+                 "", std::chrono::seconds(30));
   ASSERT_FALSE(r.timed_out) << r.output;
   EXPECT_GT(listener.CountOf(1), 0) << r.output;
   for (const auto& f : listener.frames()) {

@@ -25,8 +25,8 @@ TEST(Crc32c, AcceleratedAgreesWithPortableAtEveryLengthAndAlignment) {
   std::mt19937 rng(7);
   std::vector<uint8_t> data(3 * 8192 * 2 + 999);
   for (auto& b : data) b = static_cast<uint8_t>(rng());
-  std::vector<size_t> lengths = {0, 1, 7, 8, 9, 255, 256, 767, 768, 769, 3 * 8192 - 1, 3 * 8192,
-                                 3 * 8192 + 1, data.size() - 8};
+  std::vector<size_t> lengths = {
+      0, 1, 7, 8, 9, 255, 256, 767, 768, 769, 3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1, data.size() - 8};
   for (size_t off = 0; off < 8; ++off) {
     for (size_t len : lengths) {
       ASSERT_EQ(Crc32c(0, data.data() + off, len), Crc32cPortable(0, data.data() + off, len))

@@ -19,7 +19,9 @@ absl::Status CheckGoldenFrame(const std::vector<uint8_t>& frame, GoldenSummary* 
   summary->client_id = parsed->header.client_id.value_or("");
   // Header: re-encode at its version and compare with the bytes before the body.
   std::vector<uint8_t> header_bytes;
-  if (absl::Status s = Encode(parsed->header, RequestHeaderVersion(*parsed->api, version), &header_bytes); !s.ok()) return s;
+  if (absl::Status s = Encode(parsed->header, RequestHeaderVersion(*parsed->api, version), &header_bytes);
+      !s.ok())
+    return s;
   const size_t header_len = static_cast<size_t>(parsed->body.data() - frame.data());
   if (header_bytes != std::vector<uint8_t>(frame.begin(), frame.begin() + static_cast<long>(header_len))) {
     return absl::InternalError("request header re-encodes differently");
@@ -27,7 +29,8 @@ absl::Status CheckGoldenFrame(const std::vector<uint8_t>& frame, GoldenSummary* 
   std::vector<uint8_t> body;
   if (absl::Status s = RoundTripBody(true, key, version, parsed->body, &body); !s.ok()) return s;
   if (ByteView(body) != parsed->body) {
-    return absl::InternalError(absl::StrCat(parsed->api->name, " v", version, " body re-encodes differently"));
+    return absl::InternalError(
+        absl::StrCat(parsed->api->name, " v", version, " body re-encodes differently"));
   }
   if (key != 0) return absl::OkStatus();
 
@@ -56,7 +59,8 @@ absl::Status CheckGoldenFrame(const std::vector<uint8_t>& frame, GoldenSummary* 
         if (d.header.compression() == Compression::kNone) {
           std::vector<uint8_t> whole;
           if (absl::Status s = EncodeBatch(d.header, d.records, &whole); !s.ok()) return s;
-          if (ByteView(whole) != batch) return absl::InternalError("uncompressed batch rebuilt from records differs");
+          if (ByteView(whole) != batch)
+            return absl::InternalError("uncompressed batch rebuilt from records differs");
         }
         ++summary->batches;
         summary->codecs.push_back(d.header.compression());

@@ -20,9 +20,9 @@ struct GoldenSummary {
   std::string client_id;
   int batches = 0;
   int records = 0;
-  std::vector<Compression> codecs;            // one per batch
-  std::vector<std::string> values;            // record values, in order
-  std::vector<int> header_counts;             // headers per record
+  std::vector<Compression> codecs;  // one per batch
+  std::vector<std::string> values;  // record values, in order
+  std::vector<int> header_counts;   // headers per record
 };
 
 absl::Status CheckGoldenFrame(const std::vector<uint8_t>& frame, GoldenSummary* summary);

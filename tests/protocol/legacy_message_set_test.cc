@@ -17,8 +17,10 @@ void AppendMessage(std::vector<uint8_t>* out, int64_t offset, int8_t magic, int8
     w.Int8(magic);
     w.Int8(attrs);
     if (magic == 1) w.Int64(ts);
-    w.NullableBytes(false, true, key ? std::optional<ByteView>(ByteView(std::string_view(*key))) : std::nullopt, "k");
-    w.NullableBytes(false, true, value ? std::optional<ByteView>(ByteView(std::string_view(*value))) : std::nullopt, "v");
+    w.NullableBytes(false, true,
+                    key ? std::optional<ByteView>(ByteView(std::string_view(*key))) : std::nullopt, "k");
+    w.NullableBytes(false, true,
+                    value ? std::optional<ByteView>(ByteView(std::string_view(*value))) : std::nullopt, "v");
   };
   write_body(counter);
   body.resize(counter.size());
@@ -51,7 +53,8 @@ TEST(LegacyMessageSet, DecodesV0AndV1) {
 TEST(LegacyMessageSet, CompressedV1WrapperHasRelativeInnerOffsets) {
   for (Compression c : {Compression::kGzip, Compression::kSnappy, Compression::kLz4}) {
     std::vector<uint8_t> inner;
-    for (int i = 0; i < 3; ++i) AppendMessage(&inner, i, 1, 0, 100 + i, std::nullopt, "v" + std::to_string(i));
+    for (int i = 0; i < 3; ++i)
+      AppendMessage(&inner, i, 1, 0, 100 + i, std::nullopt, "v" + std::to_string(i));
     std::vector<uint8_t> packed;
     ASSERT_TRUE(Compress(c, ByteView(inner), &packed).ok());
     std::vector<uint8_t> set;

@@ -25,8 +25,12 @@ void* operator new(size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
 
 namespace fjord::protocol {
 namespace {
@@ -48,7 +52,9 @@ absl::Status DecodeTracked(bool request, int16_t key, int16_t v, ByteView body, 
 
 // An allocation may be as large as the input times the ratio of an in-memory struct to
 // its smallest encoding, plus a constant: bounded by the input, never by a length field.
-size_t AllocationLimit(size_t input) { return input * 128 + 64 * 1024; }
+size_t AllocationLimit(size_t input) {
+  return input * 128 + 64 * 1024;
+}
 
 class EveryApiMalformed : public ::testing::TestWithParam<int16_t> {};
 
@@ -77,10 +83,18 @@ TEST_P(EveryApiMalformed, PrefixesFailAndMutationsAreSafe) {
         for (int f = 0; f < flips; ++f) {
           const size_t at = rng() % bad.size();
           switch (rng() % 4) {
-            case 0: bad[at] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
-            case 1: bad[at] = 0xff; break;
-            case 2: bad[at] = 0x7f; break;
-            default: bad[at] = 0x00; break;
+            case 0:
+              bad[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
+              break;
+            case 1:
+              bad[at] = 0xff;
+              break;
+            case 2:
+              bad[at] = 0x7f;
+              break;
+            default:
+              bad[at] = 0x00;
+              break;
           }
         }
         size_t largest = 0;
@@ -113,8 +127,8 @@ TEST(Malformed, HugeAndNegativeLengths) {
                                         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x80, 0x80, 0x80, 0x08})
                    .ok());
   // Produce v3: a records field claiming 2 GiB.
-  std::vector<uint8_t> produce = {0xff, 0xff, 0, 1, 0, 0, 0x75, 0x30, 0, 0, 0, 1, 0, 1, 't',
-                                  0, 0, 0, 1, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff};
+  std::vector<uint8_t> produce = {0xff, 0xff, 0, 1, 0, 0, 0x75, 0x30, 0, 0,    0,    1,    0,   1,
+                                  't',  0,    0, 0, 1, 0, 0,    0,    0, 0x7f, 0xff, 0xff, 0xff};
   absl::Status s = DecodeBytes(true, 0, 3, produce);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("Records"), std::string::npos) << s;

@@ -74,7 +74,8 @@ TEST_P(EveryCodec, EncodeDecodeRoundTrip) {
   EncodeRecords(d.records, &plain);
   EXPECT_EQ(ByteView(plain), d.records_section);
   std::vector<uint8_t> again;
-  EncodeBatchWithRecordsSection(d.header, ByteView(batch.data() + kBatchHeaderSize, batch.size() - kBatchHeaderSize), &again);
+  EncodeBatchWithRecordsSection(
+      d.header, ByteView(batch.data() + kBatchHeaderSize, batch.size() - kBatchHeaderSize), &again);
   EXPECT_EQ(again, batch);
   if (GetParam() != Compression::kNone) EXPECT_LT(batch.size(), plain.size());
 }
@@ -108,8 +109,9 @@ TEST(RecordBatch, HeaderLayoutMatchesKafka) {
   Owned o;
   std::vector<uint8_t> batch;
   ASSERT_TRUE(EncodeBatch(SampleHeader(Compression::kNone), SampleRecords(o, 1, true), &batch).ok());
-  EXPECT_EQ(batch[16], 2);                            // magic
-  EXPECT_EQ((batch[8] << 24 | batch[9] << 16 | batch[10] << 8 | batch[11]) + 12, static_cast<int>(batch.size()));
+  EXPECT_EQ(batch[16], 2);  // magic
+  EXPECT_EQ((batch[8] << 24 | batch[9] << 16 | batch[10] << 8 | batch[11]) + 12,
+            static_cast<int>(batch.size()));
   uint32_t stored = static_cast<uint32_t>(batch[17]) << 24 | batch[18] << 16 | batch[19] << 8 | batch[20];
   EXPECT_EQ(stored, Crc32c(batch.data() + 21, batch.size() - 21));
 }
@@ -143,7 +145,8 @@ TEST(RecordBatch, ControlRecords) {
 TEST(RecordBatch, SplitFindsWholeBatchesAndAPartialTail) {
   Owned o;
   std::vector<uint8_t> blob;
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(EncodeBatch(SampleHeader(Compression::kNone), SampleRecords(o, 3, true), &blob).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(EncodeBatch(SampleHeader(Compression::kNone), SampleRecords(o, 3, true), &blob).ok());
   const size_t whole = blob.size();
   blob.resize(whole + 30, 0);
   blob[whole + 11] = 100;  // length of a batch that does not fully arrive
@@ -207,7 +210,8 @@ TEST(Compression, SnappyReadsTheXerialFramingOfJavaClients) {
   std::vector<uint8_t> framed = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1};
   for (size_t off = 0; off < text.size(); off += 4000) {  // several blocks, as snappy-java writes
     std::vector<uint8_t> block;
-    ASSERT_TRUE(Compress(Compression::kSnappy, ByteView(std::string_view(text).substr(off, 4000)), &block).ok());
+    ASSERT_TRUE(
+        Compress(Compression::kSnappy, ByteView(std::string_view(text).substr(off, 4000)), &block).ok());
     for (int i = 0; i < 4; ++i) framed.push_back(static_cast<uint8_t>(block.size() >> (24 - 8 * i)));
     framed.insert(framed.end(), block.begin(), block.end());
   }

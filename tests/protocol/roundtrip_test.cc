@@ -44,8 +44,8 @@ TEST_P(EveryApi, EveryVersionRoundTrips) {
         SampleGen g(/*seed=*/v * 31 + mode, /*null_mode=*/mode == 1, /*unknown_tags=*/mode == 2);
         std::vector<uint8_t> encoded;
         absl::Status s = FillAndRoundTrip(request, api->api_key, v, g, &encoded);
-        ASSERT_TRUE(s.ok()) << api->name << (request ? "Request" : "Response") << " v" << v
-                            << " mode " << mode << ": " << s;
+        ASSERT_TRUE(s.ok()) << api->name << (request ? "Request" : "Response") << " v" << v << " mode "
+                            << mode << ": " << s;
         // The type-erased decoder used by the broker's tests and the fuzzer agrees.
         std::vector<uint8_t> again;
         s = RoundTripBody(request, api->api_key, v, ByteView(encoded), &again);
@@ -81,7 +81,7 @@ TEST(RoundTrip, HeadersFollowTheirVersionRules) {
   const ApiInfo& api_versions = *FindApi(18);
   EXPECT_EQ(RequestHeaderVersion(api_versions, 3), 2);
   EXPECT_EQ(ResponseHeaderVersion(api_versions, 3), 0);  // always v0
-  EXPECT_EQ(RequestHeaderVersion(*FindApi(7), 0), 0);     // ControlledShutdown v0
+  EXPECT_EQ(RequestHeaderVersion(*FindApi(7), 0), 0);    // ControlledShutdown v0
 }
 
 TEST(RoundTrip, RequestFramesParseBack) {

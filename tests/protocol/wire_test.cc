@@ -45,8 +45,8 @@ TEST(Wire, VarintsRoundTripAtTheEdges) {
     EXPECT_EQ(r.Varint(), v);
     EXPECT_TRUE(r.ok());
   }
-  for (int64_t v : {int64_t{0}, int64_t{-1}, std::numeric_limits<int64_t>::max(),
-                    std::numeric_limits<int64_t>::min()}) {
+  for (int64_t v :
+       {int64_t{0}, int64_t{-1}, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}) {
     auto b = Encode([&](Writer& w) { w.Varlong(v); });
     Reader r{ByteView(b)};
     EXPECT_EQ(r.Varlong(), v);

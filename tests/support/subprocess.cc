@@ -43,7 +43,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[4096];
   while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       result.timed_out = true;
       ::kill(-pid, SIGKILL);

@@ -8,9 +8,9 @@
 namespace fjord::testing {
 
 struct ProcessResult {
-  int exit_code = -1;       // -1 when killed or not started
+  int exit_code = -1;  // -1 when killed or not started
   bool timed_out = false;
-  std::string output;       // stdout and stderr together
+  std::string output;  // stdout and stderr together
 };
 
 // Runs argv[0] (looked up on PATH) with `input` on stdin; kills it after `timeout`.

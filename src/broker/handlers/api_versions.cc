@@ -12,9 +12,11 @@ namespace fjord::broker {
 // would need down-conversion to message format v0/v1, which Fjord does not store.
 const std::vector<AdvertisedApi>& AdvertisedApis() {
   static const std::vector<AdvertisedApi> apis = {
-      {0, 0, 11, HandleProduce},   {1, 4, 17, HandleFetch},         {2, 0, 9, HandleListOffsets},
-      {3, 0, 12, HandleMetadata},  {18, 0, 4, HandleApiVersions},   {19, 0, 7, HandleCreateTopics},
-      {20, 0, 6, HandleDeleteTopics}, {37, 0, 3, HandleCreatePartitions}, {60, 0, 1, HandleDescribeCluster},
+      {0, 0, 11, HandleProduce},         {1, 4, 17, HandleFetch},
+      {2, 0, 9, HandleListOffsets},      {3, 0, 12, HandleMetadata},
+      {18, 0, 4, HandleApiVersions},     {19, 0, 7, HandleCreateTopics},
+      {20, 0, 6, HandleDeleteTopics},    {37, 0, 3, HandleCreatePartitions},
+      {60, 0, 1, HandleDescribeCluster},
   };
   return apis;
 }
@@ -27,7 +29,8 @@ const AdvertisedApi* FindAdvertised(int16_t api_key) {
 }
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

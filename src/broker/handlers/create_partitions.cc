@@ -28,8 +28,9 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
     }
     auto r = c.broker.metadata().CreatePartitions(t.name, t.count, req.validate_only);
     if (!r.ok()) {
-      out.error_code = r.status().code() == absl::StatusCode::kOutOfRange ? static_cast<int16_t>(kInvalidPartitions)
-                                                                           : ToKafkaError(r.status());
+      out.error_code = r.status().code() == absl::StatusCode::kOutOfRange
+                           ? static_cast<int16_t>(kInvalidPartitions)
+                           : ToKafkaError(r.status());
       out.error_message = std::string(r.status().message());
     }
   }

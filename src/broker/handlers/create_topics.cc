@@ -11,11 +11,16 @@ namespace {
 
 int16_t CreateError(const absl::Status& s) {
   switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument: return kInvalidTopicException;
-    case absl::StatusCode::kAlreadyExists: return kTopicAlreadyExists;
-    case absl::StatusCode::kOutOfRange: return kInvalidPartitions;
-    case absl::StatusCode::kFailedPrecondition: return kInvalidReplicationFactor;
-    default: return ToKafkaError(s);
+    case absl::StatusCode::kInvalidArgument:
+      return kInvalidTopicException;
+    case absl::StatusCode::kAlreadyExists:
+      return kTopicAlreadyExists;
+    case absl::StatusCode::kOutOfRange:
+      return kInvalidPartitions;
+    case absl::StatusCode::kFailedPrecondition:
+      return kInvalidReplicationFactor;
+    default:
+      return ToKafkaError(s);
   }
 }
 

@@ -40,7 +40,8 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
     out.topic_id = removed->id;
     for (int32_t p = 0; p < removed->partitions; ++p) {
       TopicPartition tp{removed->name, p};
-      absl::Status s = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() { return c.broker.OwnerOf(tp).DeleteLog(tp); });
+      absl::Status s =
+          co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() { return c.broker.OwnerOf(tp).DeleteLog(tp); });
       if (!s.ok()) {
         out.error_code = kKafkaStorageError;
         out.error_message = std::string(s.message());

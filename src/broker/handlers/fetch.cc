@@ -27,7 +27,8 @@ struct PartitionRead {
 boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
   protocol::FetchRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, req.max_wait_ms));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, req.max_wait_ms));
   protocol::FetchResponse resp;
   while (true) {
     const uint64_t generation = c.home.append_generation();

@@ -19,9 +19,9 @@ struct RequestContext {
   Shard& home;  // the connection's shard
   const protocol::RequestHeader& header;
   int16_t version;
-  protocol::ByteView body;          // points into the connection's frame buffer
-  std::vector<uint8_t>* response;   // the response frame is appended here
-  bool send_response = true;        // false for Produce with acks=0
+  protocol::ByteView body;                 // points into the connection's frame buffer
+  std::vector<uint8_t>* response;          // the response frame is appended here
+  bool send_response = true;               // false for Produce with acks=0
   std::deque<std::vector<uint8_t>> arena;  // bytes that response views point into
 };
 

@@ -34,8 +34,8 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
         continue;
       }
       TopicPartition tp{t.name, p.partition_index};
-      auto found = co_await c.broker.RunOn(
-          c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<std::pair<int64_t, int64_t>> {
+      auto found =
+          co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<std::pair<int64_t, int64_t>> {
             auto log = c.broker.OwnerOf(tp).Log(tp);
             if (!log.ok()) return log.status();
             const int64_t ts = p.timestamp;
@@ -46,8 +46,9 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
             return (*log)->OffsetForTimestamp(ts);
           });
       if (!found.ok()) {
-        rp.error_code = found.status().code() == absl::StatusCode::kInvalidArgument ? static_cast<int16_t>(kInvalidRequest)
-                                                                                    : ToKafkaError(found.status());
+        rp.error_code = found.status().code() == absl::StatusCode::kInvalidArgument
+                            ? static_cast<int16_t>(kInvalidRequest)
+                            : ToKafkaError(found.status());
         continue;
       }
       if (c.version == 0) {

@@ -9,7 +9,8 @@ namespace fjord::broker {
 
 namespace {
 
-void DescribeTopic(const TopicInfo& t, int32_t node_id, protocol::metadata_response::MetadataResponseTopic* out) {
+void DescribeTopic(const TopicInfo& t, int32_t node_id,
+                   protocol::metadata_response::MetadataResponseTopic* out) {
   out->name = t.name;
   out->topic_id = t.id;
   for (int32_t p = 0; p < t.partitions; ++p) {
@@ -43,7 +44,8 @@ boost::asio::awaitable<absl::Status> HandleMetadata(RequestContext& c) {
   if (all) {
     for (const auto& [name, t] : image->topics) DescribeTopic(t, config.node_id, &resp.topics.emplace_back());
   } else {
-    const bool may_create = config.auto_create_topics_enable && (c.version < 4 || req.allow_auto_topic_creation);
+    const bool may_create =
+        config.auto_create_topics_enable && (c.version < 4 || req.allow_auto_topic_creation);
     for (const auto& rt : *req.topics) {
       auto& out = resp.topics.emplace_back();
       const TopicInfo* t = nullptr;
@@ -76,7 +78,8 @@ boost::asio::awaitable<absl::Status> HandleMetadata(RequestContext& c) {
       if (created.ok()) {
         DescribeTopic(*created, config.node_id, &out);
       } else if (created.status().code() == absl::StatusCode::kAlreadyExists) {
-        if (const TopicInfo* now = c.broker.metadata().Current()->Find(*rt.name)) DescribeTopic(*now, config.node_id, &out);
+        if (const TopicInfo* now = c.broker.metadata().Current()->Find(*rt.name))
+          DescribeTopic(*now, config.node_id, &out);
       } else {
         out.error_code = kUnknownServerError;
       }

@@ -22,7 +22,8 @@ struct Checked {
 // rebuilt as one uncompressed v2 batch (as Kafka does when converting formats).
 absl::Status ConvertLegacy(protocol::ByteView set, std::vector<uint8_t>* out) {
   protocol::DecodedMessageSet legacy;
-  if (absl::Status s = protocol::DecodeLegacyMessageSet(set, protocol::kDefaultMaxDecompressed, &legacy); !s.ok()) {
+  if (absl::Status s = protocol::DecodeLegacyMessageSet(set, protocol::kDefaultMaxDecompressed, &legacy);
+      !s.ok()) {
     return s;
   }
   if (legacy.messages.empty()) return absl::InvalidArgumentError("empty message set");
@@ -80,9 +81,10 @@ Checked Check(RequestContext& c, const std::optional<protocol::ByteView>& record
   for (protocol::ByteView b : *batches) {
     auto h = protocol::ParseBatchHeader(b);
     if (!h.ok()) {
-      out.error = h.status().code() == absl::StatusCode::kInvalidArgument && b.size() >= 17 && b.data()[16] != 2
-                      ? kUnsupportedForMessageFormat
-                      : kCorruptMessage;
+      out.error =
+          h.status().code() == absl::StatusCode::kInvalidArgument && b.size() >= 17 && b.data()[16] != 2
+              ? kUnsupportedForMessageFormat
+              : kCorruptMessage;
       out.message = std::string(h.status().message());
       return out;
     }
@@ -146,14 +148,14 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         continue;
       }
       TopicPartition tp{t.name, p.index};
-      auto result = co_await c.broker.RunOn(
-          c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<std::pair<log::AppendResult, int64_t>> {
-            auto log = c.broker.OwnerOf(tp).Log(tp);
-            if (!log.ok()) return log.status();
-            auto r = (*log)->Append(checked.data, checked.size, NowMs());
-            if (!r.ok()) return r.status();
-            return std::make_pair(*r, (*log)->log_start_offset());
-          });
+      auto result = co_await c.broker.RunOn(c.broker.OwnerOf(tp),
+                                            [&]() -> absl::StatusOr<std::pair<log::AppendResult, int64_t>> {
+                                              auto log = c.broker.OwnerOf(tp).Log(tp);
+                                              if (!log.ok()) return log.status();
+                                              auto r = (*log)->Append(checked.data, checked.size, NowMs());
+                                              if (!r.ok()) return r.status();
+                                              return std::make_pair(*r, (*log)->log_start_offset());
+                                            });
       if (!result.ok()) {
         rp.error_code = ToKafkaError(result.status());
         rp.error_message = std::string(result.status().message());

@@ -88,10 +88,12 @@ absl::Status CheckRoundTrip(const M& m, int16_t version, std::vector<uint8_t>* e
   if (absl::Status s = Encode(m, version, encoded); !s.ok()) return s;
   M decoded;
   if (absl::Status s = Decode(ByteView(*encoded), version, &decoded); !s.ok()) return s;
-  if (!(decoded == m)) return absl::InternalError(absl::StrCat(M::kName, " v", version, ": decoded message differs"));
+  if (!(decoded == m))
+    return absl::InternalError(absl::StrCat(M::kName, " v", version, ": decoded message differs"));
   std::vector<uint8_t> again;
   if (absl::Status s = Encode(decoded, version, &again); !s.ok()) return s;
-  if (again != *encoded) return absl::InternalError(absl::StrCat(M::kName, " v", version, ": re-encoding differs"));
+  if (again != *encoded)
+    return absl::InternalError(absl::StrCat(M::kName, " v", version, ": re-encoding differs"));
   return absl::OkStatus();
 }
 
