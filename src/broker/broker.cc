@@ -29,6 +29,18 @@ Shard& Broker::OwnerOf(const TopicPartition& tp) {
   return *shards_[h % shards_.size()];
 }
 
+absl::StatusOr<int64_t> Broker::NextProducerId() {
+  std::lock_guard lock(producer_ids_mu_);
+  if (producer_id_next_ == producer_id_end_) {
+    constexpr int32_t kBlock = 1000;
+    auto first = metadata_->AllocateProducerIds(kBlock);
+    if (!first.ok()) return first.status();
+    producer_id_next_ = *first;
+    producer_id_end_ = *first + kBlock;
+  }
+  return producer_id_next_++;
+}
+
 void Broker::NotifyAppend() {
   for (auto& s : shards_) {
     boost::asio::post(s->context(), [shard = s.get()] { shard->WakeWaiters(); });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -47,6 +48,9 @@ class Broker {
         initiate, boost::asio::use_awaitable, std::move(fn));
   }
 
+  // A new producer id, taken from a block reserved in the metadata (1000 at a time).
+  absl::StatusOr<int64_t> NextProducerId();
+
   // After an append: wake long-polling fetches on every shard.
   void NotifyAppend();
 
@@ -59,6 +63,9 @@ class Broker {
   std::unique_ptr<MetadataStore> metadata_;
   std::vector<std::unique_ptr<Shard>> shards_;
   bool started_ = false;
+  std::mutex producer_ids_mu_;  // InitProducerId is rare: a lock is fine here
+  int64_t producer_id_next_ = 0;
+  int64_t producer_id_end_ = 0;
 };
 
 }  // namespace fjord::broker

@@ -108,6 +108,10 @@ absl::Status LocalMetadataStore::Load() {
   while (std::getline(topics, line)) {
     std::istringstream in(line);
     std::string kind, id;
+    if (line.rfind("producer_ids ", 0) == 0) {
+      in >> kind >> next_producer_id_;
+      continue;
+    }
     TopicInfo t;
     in >> kind >> id >> t.partitions >> t.replication_factor >> t.name;
     if (kind != "topic" || !ParseBase64Uuid(id, &t.id) || t.partitions <= 0 || t.name.empty()) {
@@ -125,6 +129,7 @@ absl::Status LocalMetadataStore::Persist(const MetadataImage& image) {
     absl::StrAppend(&out, "topic ", t.id.ToString(), " ", t.partitions, " ", t.replication_factor, " ", name,
                     "\n");
   }
+  absl::StrAppend(&out, "producer_ids ", next_producer_id_, "\n");
   return WriteAtomically(dir_ / "topics", out);
 }
 
@@ -159,6 +164,17 @@ absl::StatusOr<TopicInfo> LocalMetadataStore::CreateTopic(const CreateTopicReque
   if (absl::Status s = Persist(*next); !s.ok()) return s;
   image_ = std::move(next);
   return t;
+}
+
+absl::StatusOr<int64_t> LocalMetadataStore::AllocateProducerIds(int32_t count) {
+  std::lock_guard lock(mu_);
+  const int64_t first = next_producer_id_;
+  next_producer_id_ += count;
+  if (absl::Status s = Persist(*image_); !s.ok()) {
+    next_producer_id_ = first;
+    return s;
+  }
+  return first;
 }
 
 absl::StatusOr<TopicInfo> LocalMetadataStore::DeleteTopic(const std::string& name) {

@@ -1,7 +1,8 @@
 // A single node's metadata, kept in `<first log dir>/__fjord_metadata/`:
 //   meta.properties  Kafka's format: version=1, node.id=N, cluster.id=<base64 uuid>
 //   topics           one line per topic: "topic <base64 id> <partitions> <replication> <name>"
-//                    (name last: it has no spaces but future fields may)
+//                    (name last: it has no spaces but future fields may), and one line
+//                    "producer_ids <next unallocated producer id>"
 // Files are replaced atomically (write temp, fsync, rename, fsync dir).
 // Stands in for the controller quorum until issue 6; implements MetadataStore.
 #pragma once
@@ -23,6 +24,7 @@ class LocalMetadataStore : public MetadataStore {
   absl::StatusOr<TopicInfo> DeleteTopic(const std::string& name) override;
   absl::StatusOr<TopicInfo> CreatePartitions(const std::string& name, int32_t count,
                                              bool validate_only) override;
+  absl::StatusOr<int64_t> AllocateProducerIds(int32_t count) override;
 
  private:
   LocalMetadataStore(const BrokerConfig& config, std::filesystem::path dir)
@@ -34,6 +36,7 @@ class LocalMetadataStore : public MetadataStore {
   std::filesystem::path dir_;
   mutable std::mutex mu_;  // guards image_ (the pointer, not the image)
   std::shared_ptr<const MetadataImage> image_;
+  int64_t next_producer_id_ = 0;
 };
 
 }  // namespace fjord::broker

@@ -62,6 +62,9 @@ class MetadataStore {
   // Raises a topic's partition count to `count` (OutOfRange unless larger; NotFound).
   virtual absl::StatusOr<TopicInfo> CreatePartitions(const std::string& name, int32_t count,
                                                      bool validate_only) = 0;
+  // Reserves `count` producer ids no one else will get and returns the first (the
+  // controller's AllocateProducerIds). Durable before it returns.
+  virtual absl::StatusOr<int64_t> AllocateProducerIds(int32_t count) = 0;
 };
 
 // Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".

@@ -1,6 +1,8 @@
 #include "log/partition_log.h"
 
 #include <fcntl.h>
+
+#include <limits>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
@@ -56,6 +58,35 @@ absl::Status PartitionLog::Load() {
   }
   log_start_offset_ = segments_.begin()->first;
   std::filesystem::remove(dir_ / kCleanShutdown);
+  return RebuildProducerState();
+}
+
+absl::Status PartitionLog::RebuildProducerState() {
+  // Batch headers only: 61 bytes read per batch, no records decoded.
+  std::vector<uint8_t> header;
+  for (auto& [base, seg] : segments_) {
+    uint64_t pos = 0;
+    while (pos < seg->size()) {
+      header.clear();
+      if (absl::Status s = seg->ReadAt(pos, protocol::kBatchHeaderSize, &header); !s.ok()) return s;
+      protocol::Reader r(header.data(), header.size());
+      protocol::BatchHeader h;
+      h.base_offset = r.Int64();
+      h.batch_length = r.Int32();
+      r.Int32();
+      r.Int8();
+      r.Uint32();
+      h.attributes = r.Int16();
+      h.last_offset_delta = r.Int32();
+      r.Int64();
+      r.Int64();
+      h.producer_id = r.Int64();
+      h.producer_epoch = r.Int16();
+      h.base_sequence = r.Int32();
+      producers_.Update(h, h.base_offset);
+      pos += h.total_size();
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -75,10 +106,34 @@ absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, in
   int64_t next = result.base_offset;
   int64_t max_ts = -1;
   size_t records = 0;
+  std::vector<std::pair<protocol::BatchHeader, int64_t>> written;  // for the producer state
   for (size_t pos = 0; pos < size;) {
     uint8_t* b = data + pos;
     auto h = protocol::ParseBatchHeader(protocol::ByteView(b, size - pos));
     if (!h.ok()) return h.status();
+    if (h->producer_id >= 0 && !written.empty() && written.back().first.producer_id == h->producer_id) {
+      // A later batch of the same producer in this request follows the earlier one.
+      const protocol::BatchHeader& prev = written.back().first;
+      const int64_t expected = (static_cast<int64_t>(prev.base_sequence) + prev.last_offset_delta + 1) %
+                               (static_cast<int64_t>(std::numeric_limits<int32_t>::max()) + 1);
+      if (h->producer_epoch != prev.producer_epoch || h->base_sequence != expected) {
+        result.sequence = SequenceCheck::kOutOfOrderSequence;
+        return result;
+      }
+    } else if (h->producer_id >= 0) {
+      BatchMeta original{};
+      const SequenceCheck check = producers_.Check(*h, &original);
+      if (check == SequenceCheck::kDuplicate && pos == 0 && h->total_size() == size) {
+        result.sequence = check;
+        result.base_offset = original.base_offset;
+        result.last_offset = original.last_offset;
+        return result;
+      }
+      if (check != SequenceCheck::kAppend) {
+        result.sequence = check == SequenceCheck::kDuplicate ? SequenceCheck::kOutOfOrderSequence : check;
+        return result;
+      }
+    }
     protocol::SetBaseOffset(b, next);
     if (config_.log_append_time) {
       protocol::SetLogAppendTime(b, h->total_size(), now_ms);
@@ -87,6 +142,7 @@ absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, in
     } else {
       max_ts = std::max(max_ts, h->max_timestamp);
     }
+    written.emplace_back(*h, next);
     next += h->last_offset_delta + 1;
     records += static_cast<size_t>(h->record_count);
     pos += h->total_size();
@@ -95,11 +151,11 @@ absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, in
   if (active().size() > 0 && active().size() + size > static_cast<uint64_t>(config_.segment_bytes)) {
     if (absl::Status s = Roll(result.base_offset); !s.ok()) return s;
   }
-  if (absl::Status s =
-          active().Append(protocol::ByteView(data, size), result.base_offset, result.last_offset, max_ts);
+  if (absl::Status s = active().Append(protocol::ByteView(data, size), result.base_offset, result.last_offset, max_ts);
       !s.ok()) {
     return s;
   }
+  for (const auto& [h, base] : written) producers_.Update(h, base);
   unflushed_messages_ += static_cast<int64_t>(records);
   if (config_.flush_on_every_append || unflushed_messages_ >= config_.flush_messages) {
     if (absl::Status s = Flush(); !s.ok()) return s;

@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "log/producer_state.h"
 #include "log/segment.h"
 #include "protocol/wire.h"
 
@@ -36,6 +37,9 @@ struct AppendResult {
   int64_t base_offset = 0;
   int64_t last_offset = 0;
   int64_t log_append_time = -1;  // -1 unless LogAppendTime
+  // Idempotent producers: kDuplicate means nothing was written and the offsets are
+  // those of the original batch; the error checks mean nothing was written.
+  SequenceCheck sequence = SequenceCheck::kAppend;
 };
 
 struct ReadResult {
@@ -52,6 +56,9 @@ class PartitionLog {
 
   // Appends one or more record batches v2 (already validated: lengths, magic, CRC).
   // Offsets are assigned from log_end_offset(). `batches` is modified in place.
+  // Batches of idempotent producers are checked against the producer state first: a
+  // single duplicate batch is answered with its original offsets, and a sequence or
+  // epoch error writes nothing (see AppendResult::sequence).
   absl::StatusOr<AppendResult> Append(uint8_t* batches, size_t size, int64_t now_ms);
 
   // Whole batches starting with the one holding `offset`, up to max_bytes but always
@@ -78,6 +85,7 @@ class PartitionLog {
  private:
   PartitionLog(std::filesystem::path dir, LogConfig config) : dir_(std::move(dir)), config_(config) {}
   absl::Status Load();
+  absl::Status RebuildProducerState();
   absl::Status Roll(int64_t next_offset);
   Segment& active() { return *segments_.rbegin()->second; }
 
@@ -86,6 +94,7 @@ class PartitionLog {
   std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset
   int64_t log_start_offset_ = 0;
   int64_t unflushed_messages_ = 0;
+  ProducerStateTable producers_;
   bool closed_ = false;
 };
 

@@ -103,11 +103,11 @@ Checked Check(RequestContext& c, const std::optional<protocol::ByteView>& record
       out.message = "batch without records";
       return out;
     }
-    if (h->producer_id >= 0 || h->is_transactional() || h->is_control()) {
-      // InitProducerId is not advertised yet: an idempotent or transactional batch
-      // cannot be honoured, so it is refused rather than stored without its guarantees.
+    if (h->is_transactional() || h->is_control()) {
+      // Transactions (issue: transaction coordinator) are not implemented: refuse
+      // rather than store batches whose guarantees we cannot keep.
       out.error = kInvalidRecord;
-      out.message = "idempotent and transactional producers are not supported yet";
+      out.message = "transactional producers are not supported yet";
       return out;
     }
   }
@@ -161,7 +161,15 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         rp.error_message = std::string(result.status().message());
         continue;
       }
-      appended = true;
+      if (result->first.sequence == log::SequenceCheck::kOutOfOrderSequence) {
+        rp.error_code = kOutOfOrderSequenceNumber;
+        continue;
+      }
+      if (result->first.sequence == log::SequenceCheck::kInvalidEpoch) {
+        rp.error_code = kInvalidProducerEpoch;
+        continue;
+      }
+      appended |= result->first.sequence == log::SequenceCheck::kAppend;
       rp.base_offset = result->first.base_offset;
       rp.log_append_time_ms = result->first.log_append_time;
       rp.log_start_offset = result->second;

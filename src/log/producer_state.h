@@ -1,0 +1,50 @@
+// Idempotent-producer state of one partition: for each producer id, its epoch and the
+// last five batches it wrote (sequence range and offsets), as Kafka keeps them.
+//
+// Rules (Kafka's ProducerStateManager, learned from its behaviour):
+//  - a batch with an older epoch than the producer's current one: kInvalidEpoch;
+//  - a batch repeating one of the last five (same epoch, first and last sequence): a
+//    duplicate, answered with the original offsets and not written again;
+//  - a new epoch must start at sequence 0; within an epoch the first sequence must
+//    follow the last one written (int32 wraps to 0): else kOutOfOrderSequence;
+//  - a producer with no state here (new, or its state expired) may start anywhere.
+// Rebuilt at open from the batch headers in the log; snapshots come later (issue 3).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+
+#include "protocol/record_batch.h"
+
+namespace fjord::log {
+
+struct BatchMeta {
+  int32_t first_seq;
+  int32_t last_seq;
+  int64_t base_offset;
+  int64_t last_offset;
+};
+
+enum class SequenceCheck { kAppend, kDuplicate, kOutOfOrderSequence, kInvalidEpoch };
+
+class ProducerStateTable {
+ public:
+  static constexpr size_t kBatchesKept = 5;
+
+  // What appending a batch with this header would mean; for a duplicate, *original
+  // holds the batch first written.
+  SequenceCheck Check(const protocol::BatchHeader& h, BatchMeta* original) const;
+  // Records a batch written at base_offset (after Check said kAppend, or at recovery).
+  void Update(const protocol::BatchHeader& h, int64_t base_offset);
+  size_t producers() const { return producers_.size(); }
+
+ private:
+  struct Entry {
+    int16_t epoch = -1;
+    std::deque<BatchMeta> batches;
+  };
+  std::unordered_map<int64_t, Entry> producers_;
+};
+
+}  // namespace fjord::log
