@@ -71,6 +71,76 @@ def protocol_section(results):
     return lines
 
 
+def e2e_section(results):
+    runs = [json.loads(l) for l in (results / "e2e.jsonl").read_text().splitlines() if l.strip()]
+
+    def find(target, **kw):
+        for r in runs:
+            if r["target"] == target and all(r.get(k) == v for k, v in kw.items()):
+                return r
+        return None
+
+    lines = [
+        "## Fjord vs librdkafka's mock cluster (issue 4)",
+        "",
+        "`bench/fjord_bench.cc` (librdkafka) runs the same workload against a single Fjord",
+        "node (`--smp` default, page-cache durability as Kafka's default) and against",
+        "librdkafka's in-memory mock cluster (`rd_kafka_mock_cluster_new`, one broker) in the",
+        "same run. 1 KiB records, linger.ms=5, each run bounded by 2M records or 8 s.",
+        "",
+        "| workload | Fjord MB/s | mock MB/s | Fjord / mock | Fjord p99 ack ms | mock p99 ack ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for acks in ("1", "all"):
+        for parts in (1, 64):
+            f = find("fjord", mode="produce", acks=acks, partitions=parts, rate=0)
+            m = find("mock", mode="produce", acks=acks, partitions=parts, rate=0)
+            if f and m:
+                lines.append(f"| produce, acks={acks}, {parts} partition(s) | {f['mb_per_s']:.0f} | "
+                             f"{m['mb_per_s']:.0f} | {f['mb_per_s'] / m['mb_per_s']:.2f} | "
+                             f"{f['p99_ms']:.1f} | {m['p99_ms']:.1f} |")
+    for acks in ("1", "all"):
+        t = find("fjord-tmpfs", mode="produce", acks=acks, partitions=1, rate=0)
+        m = find("mock", mode="produce", acks=acks, partitions=1, rate=0)
+        if t and m:
+            lines.append(f"| produce, acks={acks}, 1 partition, data on tmpfs | {t['mb_per_s']:.0f} | "
+                         f"{m['mb_per_s']:.0f} | {t['mb_per_s'] / m['mb_per_s']:.2f} | "
+                         f"{t['p99_ms']:.1f} | {m['p99_ms']:.1f} |")
+    c = find("fjord", mode="consume")
+    if c:
+        lines.append(f"| consume from the page cache, 1 partition | {c['mb_per_s']:.0f} | n/a | n/a | | |")
+    lines += [
+        "",
+        "Latency at a fixed rate (acks=all, 1 partition), produce to acknowledgement:",
+        "",
+        "| rate (records/s) | Fjord (disk) p50 / p99 / p99.9 / max ms | Fjord (tmpfs) | mock |",
+        "|---:|---|---|---|",
+    ]
+    fmt = lambda x: f"{x['p50_ms']:.2f} / {x['p99_ms']:.2f} / {x['p999_ms']:.2f} / {x['max_ms']:.2f}" if x else "n/a"
+    for r in runs:
+        if r["target"] == "fjord" and r["rate"] > 0:
+            t = find("fjord-tmpfs", mode="produce", rate=r["rate"])
+            m = find("mock", mode="produce", rate=r["rate"])
+            lines.append(f"| {r['rate']:.0f} | {fmt(r)} | {fmt(t)} | {fmt(m)} |")
+    lines += [
+        "",
+        "How to read this: the tmpfs rows run the same broker with its data in memory, as",
+        "the mock keeps it; where the disk and tmpfs rows differ, the difference is the",
+        "disk (page-cache writeback: in one run on this machine the disk p99 at 20,000",
+        "records/s reached 263 ms while tmpfs stayed at 6 ms). Where both trail the mock,",
+        "the gap is the broker's own cost. Goal for issue 4 (Fjord >= 1.0x the mock on",
+        "produce while durable): not met. Known costs to attack next: requests on one",
+        "connection are handled one at a time (librdkafka pipelines up to 5), each append",
+        "is its own pwrite plus an index pwrite, a Produce awaits each partition's shard",
+        "in turn, and Fetch copies bytes out of the file instead of using sendfile.",
+        "",
+        "The mock's consume path is not a usable reference (about 170 records/s in a",
+        "trial here), so consume has no ratio yet; issue 8 adds fio and iperf3 references.",
+        "",
+    ]
+    return lines
+
+
 def main():
     results, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
     lines = [
@@ -84,6 +154,8 @@ def main():
     ]
     if (results / "protocol.json").exists():
         lines += protocol_section(results)
+    if (results / "e2e.jsonl").exists():
+        lines += e2e_section(results)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
 
