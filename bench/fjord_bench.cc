@@ -40,7 +40,8 @@ struct Options {
 };
 
 [[noreturn]] void Usage(const char* why) {
-  std::fprintf(stderr, "fjord-bench: %s\nsee the comment at the top of bench/fjord_bench.cc for the flags\n", why);
+  std::fprintf(stderr, "fjord-bench: %s\nsee the comment at the top of bench/fjord_bench.cc for the flags\n",
+               why);
   std::exit(2);
 }
 
@@ -52,19 +53,32 @@ Options Parse(int argc, char** argv) {
       if (i + 1 >= argc) Usage(("missing value for " + a).c_str());
       return argv[++i];
     };
-    if (a == "--brokers") o.brokers = next();
-    else if (a == "--mock") o.mock_brokers = std::atoi(next().c_str());
-    else if (a == "--mode") o.mode = next();
-    else if (a == "--topic") o.topic = next();
-    else if (a == "--partitions") o.partitions = std::atoi(next().c_str());
-    else if (a == "--record-size") o.record_size = std::atoi(next().c_str());
-    else if (a == "--count") o.count = std::atol(next().c_str());
-    else if (a == "--duration") o.duration = std::atof(next().c_str());
-    else if (a == "--acks") o.acks = next();
-    else if (a == "--compression") o.compression = next();
-    else if (a == "--rate") o.rate = std::atof(next().c_str());
-    else if (a == "--label") o.label = next();
-    else Usage(("unknown flag " + a).c_str());
+    if (a == "--brokers")
+      o.brokers = next();
+    else if (a == "--mock")
+      o.mock_brokers = std::atoi(next().c_str());
+    else if (a == "--mode")
+      o.mode = next();
+    else if (a == "--topic")
+      o.topic = next();
+    else if (a == "--partitions")
+      o.partitions = std::atoi(next().c_str());
+    else if (a == "--record-size")
+      o.record_size = std::atoi(next().c_str());
+    else if (a == "--count")
+      o.count = std::atol(next().c_str());
+    else if (a == "--duration")
+      o.duration = std::atof(next().c_str());
+    else if (a == "--acks")
+      o.acks = next();
+    else if (a == "--compression")
+      o.compression = next();
+    else if (a == "--rate")
+      o.rate = std::atof(next().c_str());
+    else if (a == "--label")
+      o.label = next();
+    else
+      Usage(("unknown flag " + a).c_str());
   }
   if (o.brokers.empty() && o.mock_brokers <= 0) Usage("give --brokers or --mock");
   if (o.mode != "produce" && o.mode != "consume") Usage("--mode is produce or consume");
@@ -124,7 +138,8 @@ struct Outcome {
 Outcome RunProduce(const Options& o, const std::string& bootstrap, ProduceState& st, bool quiet) {
   char err[512];
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
+  const auto deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
   auto last_progress = start;
   long records = 0;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -144,11 +159,13 @@ Outcome RunProduce(const Options& o, const std::string& bootstrap, ProduceState&
     if (o.rate > 0) {
       const auto due = start + std::chrono::duration_cast<Clock::duration>(
                                    std::chrono::duration<double>(static_cast<double>(records) / o.rate));
-      while (Clock::now() < due) rd_kafka_poll(rk, 0), std::this_thread::sleep_for(std::chrono::microseconds(50));
+      while (Clock::now() < due)
+        rd_kafka_poll(rk, 0), std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
     const auto now = Clock::now();
     rd_kafka_resp_err_t e = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_PARTITION(static_cast<int32_t>(records % o.partitions)),
+        rk, RD_KAFKA_V_TOPIC(o.topic.c_str()),
+        RD_KAFKA_V_PARTITION(static_cast<int32_t>(records % o.partitions)),
         RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<intptr_t>(now.time_since_epoch().count()))),
         RD_KAFKA_V_END);
@@ -172,7 +189,8 @@ Outcome RunProduce(const Options& o, const std::string& bootstrap, ProduceState&
 Outcome RunConsume(const Options& o, const std::string& bootstrap) {
   char err[512];
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
+  const auto deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
   auto last_progress = start;
   Outcome out;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -246,10 +264,15 @@ int main(int argc, char** argv) {
   }
   const long records = outcome.records;
   const double bytes = outcome.bytes;
-  std::printf("{\"mode\":\"%s\",\"target\":\"%s\",\"partitions\":%d,\"record_size\":%d,\"acks\":\"%s\",\"rate\":%.0f,"
-              "\"records\":%ld,\"failed\":%ld,\"seconds\":%.3f,\"mb_per_s\":%.2f",
-              o.mode.c_str(), !o.label.empty() ? o.label.c_str() : mock ? "mock" : "fjord", o.partitions, o.record_size, o.acks.c_str(), o.rate, records,
-              st.failed, seconds, bytes / 1e6 / seconds);
+  std::printf(
+      "{\"mode\":\"%s\",\"target\":\"%s\",\"partitions\":%d,\"record_size\":%d,\"acks\":\"%s\",\"rate\":%.0f,"
+      "\"records\":%ld,\"failed\":%ld,\"seconds\":%.3f,\"mb_per_s\":%.2f",
+      o.mode.c_str(),
+      !o.label.empty() ? o.label.c_str()
+      : mock           ? "mock"
+                       : "fjord",
+      o.partitions, o.record_size, o.acks.c_str(), o.rate, records, st.failed, seconds,
+      bytes / 1e6 / seconds);
   if (o.mode == "produce") {
     std::vector<double>& l = st.latencies_ms;
     const double mx = l.empty() ? 0 : *std::max_element(l.begin(), l.end());

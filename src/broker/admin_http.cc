@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "broker/listen.h"
 #include "broker/metrics.h"
 #include "spdlog/spdlog.h"
 
@@ -23,11 +24,7 @@ absl::StatusOr<uint16_t> AdminHttp::Listen(const std::string& host, uint16_t por
   auto address = asio::ip::make_address(host.empty() ? "127.0.0.1" : host, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("admin.listener host ", host, ": ", ec.message()));
   asio::ip::tcp::endpoint ep(address, port);
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("admin listener ", host, ":", port, ": ", ec.message()));
+  if (absl::Status s = OpenAcceptor(acceptor_, ep, "admin listener"); !s.ok()) return s;
   asio::co_spawn(ctx_, AcceptLoop(), asio::detached);
   return acceptor_.local_endpoint().port();
 }

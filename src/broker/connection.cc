@@ -64,7 +64,7 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
         co_await asio::async_write(socket, asio::buffer(response), asio::use_awaitable);
         continue;
       }
-      RequestContext ctx{broker, shard, parsed->header, version, parsed->body, &response};
+      RequestContext ctx{broker, shard, parsed->header, version, parsed->body, &response, true, {}};
       absl::Status s = co_await api->handler(ctx);
       if (!s.ok()) {
         spdlog::warn("{}: {} v{}: {}; closing", peer, parsed->api->name, version, std::string(s.message()));

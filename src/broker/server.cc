@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/connection.h"
+#include "broker/listen.h"
 #include "spdlog/spdlog.h"
 
 namespace fjord::broker {
@@ -30,14 +31,7 @@ absl::StatusOr<uint16_t> Server::Listen() {
       return absl::InvalidArgumentError(absl::StrCat("cannot resolve listener host ", l.host));
     ep = *results.begin();
   }
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("listen on ", ep.address().to_string(), ":", l.port, ": ", ec.message()));
-  }
+  if (absl::Status s = OpenAcceptor(acceptor_, ep, "listen on"); !s.ok()) return s;
   asio::co_spawn(ctx_, AcceptLoop(), asio::detached);
   return acceptor_.local_endpoint().port();
 }

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 
-#include <limits>
 #include <unistd.h>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "protocol/record_batch.h"
@@ -151,7 +151,8 @@ absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, in
   if (active().size() > 0 && active().size() + size > static_cast<uint64_t>(config_.segment_bytes)) {
     if (absl::Status s = Roll(result.base_offset); !s.ok()) return s;
   }
-  if (absl::Status s = active().Append(protocol::ByteView(data, size), result.base_offset, result.last_offset, max_ts);
+  if (absl::Status s =
+          active().Append(protocol::ByteView(data, size), result.base_offset, result.last_offset, max_ts);
       !s.ok()) {
     return s;
   }

@@ -10,7 +10,9 @@ int32_t LastSeq(const protocol::BatchHeader& h) {
   const int64_t last = static_cast<int64_t>(h.base_sequence) + h.last_offset_delta;
   return static_cast<int32_t>(last % (static_cast<int64_t>(std::numeric_limits<int32_t>::max()) + 1));
 }
-int32_t NextSeq(int32_t seq) { return seq == std::numeric_limits<int32_t>::max() ? 0 : seq + 1; }
+int32_t NextSeq(int32_t seq) {
+  return seq == std::numeric_limits<int32_t>::max() ? 0 : seq + 1;
+}
 }  // namespace
 
 SequenceCheck ProducerStateTable::Check(const protocol::BatchHeader& h, BatchMeta* original) const {

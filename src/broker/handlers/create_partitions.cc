@@ -15,16 +15,10 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
   for (const auto& t : req.topics) {
     auto& out = resp.results.emplace_back();
     out.name = t.name;
-    if (t.assignments) {
-      bool ok = true;
-      for (const auto& a : *t.assignments) {
-        for (int32_t id : a.broker_ids) ok &= id == node;
-      }
-      if (!ok) {
-        out.error_code = 39;  // INVALID_REPLICA_ASSIGNMENT
-        out.error_message = "replica assignment names a broker that does not exist";
-        continue;
-      }
+    if (t.assignments && !AssignedOnlyTo(*t.assignments, node)) {
+      out.error_code = 39;  // INVALID_REPLICA_ASSIGNMENT
+      out.error_message = "replica assignment names a broker that does not exist";
+      continue;
     }
     auto r = c.broker.metadata().CreatePartitions(t.name, t.count, req.validate_only);
     if (!r.ok()) {

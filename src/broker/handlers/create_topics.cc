@@ -51,9 +51,8 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
       }
       create.partitions = static_cast<int32_t>(t.assignments.size());
       create.replication_factor = static_cast<int16_t>(t.assignments.front().broker_ids.size());
-      bool ok = true;
+      bool ok = AssignedOnlyTo(t.assignments, node);
       for (const auto& a : t.assignments) {
-        for (int32_t id : a.broker_ids) ok &= id == node;
         ok &= static_cast<int16_t>(a.broker_ids.size()) == create.replication_factor;
       }
       if (!ok) {

@@ -56,4 +56,16 @@ void AppendApiVersionsResponse(int16_t version, int16_t error_code, int32_t corr
 
 int64_t NowMs();
 
+// True when every replica of every partition in `assignments` is `node` (a manual
+// assignment this single node can honour). Each element has `broker_ids`.
+template <typename Assignments>
+bool AssignedOnlyTo(const Assignments& assignments, int32_t node) {
+  for (const auto& a : assignments) {
+    for (int32_t id : a.broker_ids) {
+      if (id != node) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace fjord::broker
