@@ -212,6 +212,7 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
   }
   for (const auto& [k, v] : entries) {
     if (absl::Status s = Apply(c, k, v, warnings); !s.ok()) return s;
+    c.explicitly_set.insert(k);
   }
   return c;
 }

@@ -112,6 +112,17 @@ absl::Status LocalMetadataStore::Load() {
       in >> kind >> next_producer_id_;
       continue;
     }
+    if (line.rfind("config ", 0) == 0) {  // config <topic> <key> <value to the end of the line>
+      std::string topic, key, value;
+      in >> kind >> topic >> key;
+      std::getline(in >> std::ws, value);
+      auto it = image->topics.find(topic);
+      if (it == image->topics.end()) {
+        return absl::DataLossError(absl::StrCat("config for unknown topic in ", (dir_ / "topics").string()));
+      }
+      it->second.configs[key] = value;
+      continue;
+    }
     TopicInfo t;
     in >> kind >> id >> t.partitions >> t.replication_factor >> t.name;
     if (kind != "topic" || !ParseBase64Uuid(id, &t.id) || t.partitions <= 0 || t.name.empty()) {
@@ -128,6 +139,9 @@ absl::Status LocalMetadataStore::Persist(const MetadataImage& image) {
   for (const auto& [name, t] : image.topics) {
     absl::StrAppend(&out, "topic ", t.id.ToString(), " ", t.partitions, " ", t.replication_factor, " ", name,
                     "\n");
+  }
+  for (const auto& [name, t] : image.topics) {
+    for (const auto& [k, v] : t.configs) absl::StrAppend(&out, "config ", name, " ", k, " ", v, "\n");
   }
   absl::StrAppend(&out, "producer_ids ", next_producer_id_, "\n");
   return WriteAtomically(dir_ / "topics", out);

@@ -2,7 +2,8 @@
 //   meta.properties  Kafka's format: version=1, node.id=N, cluster.id=<base64 uuid>
 //   topics           one line per topic: "topic <base64 id> <partitions> <replication> <name>"
 //                    (name last: it has no spaces but future fields may), and one line
-//                    "producer_ids <next unallocated producer id>"
+//                    "producer_ids <next unallocated producer id>", and per topic override
+//                    "config <topic> <key> <value to the end of the line>" (after the topics)
 // Files are replaced atomically (write temp, fsync, rename, fsync dir).
 // Stands in for the controller quorum until issue 6; implements MetadataStore.
 #pragma once

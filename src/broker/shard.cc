@@ -7,10 +7,10 @@
 
 namespace fjord::broker {
 
-absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp) {
+absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp, const log::LogConfig& config) {
   auto it = logs_.find(tp);
   if (it != logs_.end()) return it->second.get();
-  auto log = log::PartitionLog::Open(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), log_config_);
+  auto log = log::PartitionLog::Open(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), config);
   if (!log.ok()) {
     spdlog::error("shard {}: cannot open log {}-{}: {}", id_, tp.topic, tp.partition,
                   log.status().ToString());

@@ -30,7 +30,8 @@ class Shard {
   boost::asio::io_context& context() { return ctx_; }
 
   // The partition's log, opened on first use. Shard thread only.
-  absl::StatusOr<log::PartitionLog*> Log(const TopicPartition& tp);
+  // `config` applies when the log is first opened (later changes need a reopen).
+  absl::StatusOr<log::PartitionLog*> Log(const TopicPartition& tp, const log::LogConfig& config);
   // Closes the partition's log (if open) and deletes its directory. Shard thread only.
   absl::Status DeleteLog(const TopicPartition& tp);
   // Closes every log cleanly (writes the clean-shutdown markers). Shard thread only.

@@ -1,5 +1,6 @@
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
+#include "broker/topic_configs.h"
 #include "fjord_protocol/messages/create_topics_request.h"
 #include "fjord_protocol/messages/create_topics_response.h"
 #include "protocol/codec.h"
@@ -39,8 +40,16 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
     create.partitions = t.num_partitions;
     create.replication_factor = t.replication_factor;
     create.validate_only = req.validate_only;
+    absl::Status config_error;
     for (const auto& cfg : t.configs) {
-      if (cfg.value) create.configs[cfg.name] = *cfg.value;
+      if (!cfg.value) continue;  // null: keep the default
+      if (absl::Status s = ValidateTopicConfig(cfg.name, *cfg.value); !s.ok() && config_error.ok()) config_error = s;
+      create.configs[cfg.name] = *cfg.value;
+    }
+    if (!config_error.ok()) {
+      out.error_code = kInvalidConfig;
+      out.error_message = std::string(config_error.message());
+      continue;
     }
     if (!t.assignments.empty()) {
       // Manual assignment: every replica must be this node (one broker for now).

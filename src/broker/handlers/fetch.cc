@@ -4,6 +4,7 @@
 
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
+#include "broker/topic_configs.h"
 #include "fjord_protocol/messages/fetch_request.h"
 #include "fjord_protocol/messages/fetch_response.h"
 #include "protocol/codec.h"
@@ -56,9 +57,10 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
         const size_t limit = std::min<size_t>(static_cast<size_t>(std::max(0, fp.partition_max_bytes)), room);
         const bool first_data = total == 0;
         TopicPartition tp{topic->name, fp.partition};
+        const log::LogConfig log_config = EffectiveLogConfig(c.broker.config(), topic);
         PartitionRead read = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() {
           PartitionRead r;
-          auto log = c.broker.OwnerOf(tp).Log(tp);
+          auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
           if (!log.ok()) {
             r.status = log.status();
             return r;

@@ -1,5 +1,6 @@
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
+#include "broker/topic_configs.h"
 #include "fjord_protocol/messages/list_offsets_request.h"
 #include "fjord_protocol/messages/list_offsets_response.h"
 #include "protocol/codec.h"
@@ -34,9 +35,10 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
         continue;
       }
       TopicPartition tp{t.name, p.partition_index};
+      const log::LogConfig log_config = EffectiveLogConfig(c.broker.config(), topic);
       auto found =
           co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<std::pair<int64_t, int64_t>> {
-            auto log = c.broker.OwnerOf(tp).Log(tp);
+            auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
             if (!log.ok()) return log.status();
             const int64_t ts = p.timestamp;
             if (ts == kEarliest) return std::make_pair((*log)->log_start_offset(), int64_t{-1});

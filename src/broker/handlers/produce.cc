@@ -1,5 +1,6 @@
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
+#include "broker/topic_configs.h"
 #include "fjord_protocol/messages/produce_request.h"
 #include "fjord_protocol/messages/produce_response.h"
 #include "protocol/codec.h"
@@ -47,7 +48,7 @@ absl::Status ConvertLegacy(protocol::ByteView set, std::vector<uint8_t>* out) {
   return protocol::EncodeBatch(h, records, out);
 }
 
-Checked Check(RequestContext& c, const std::optional<protocol::ByteView>& records) {
+Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<protocol::ByteView>& records) {
   Checked out;
   if (!records || records->empty()) {
     out.error = kInvalidRecord;
@@ -77,7 +78,7 @@ Checked Check(RequestContext& c, const std::optional<protocol::ByteView>& record
     out.message = batches.ok() ? "records end in a partial batch" : std::string(batches.status().message());
     return out;
   }
-  const size_t max_batch = static_cast<size_t>(c.broker.config().message_max_bytes);
+  const size_t max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(c.broker.config(), topic));
   for (protocol::ByteView b : *batches) {
     auto h = protocol::ParseBatchHeader(b);
     if (!h.ok()) {
@@ -141,16 +142,17 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         rp.error_code = kUnknownTopicOrPartition;
         continue;
       }
-      Checked checked = Check(c, p.records);
+      Checked checked = Check(c, topic, p.records);
       if (checked.error != kNone) {
         rp.error_code = checked.error;
         rp.error_message = checked.message;
         continue;
       }
       TopicPartition tp{t.name, p.index};
+      const log::LogConfig log_config = EffectiveLogConfig(c.broker.config(), topic);
       auto result = co_await c.broker.RunOn(c.broker.OwnerOf(tp),
                                             [&]() -> absl::StatusOr<std::pair<log::AppendResult, int64_t>> {
-                                              auto log = c.broker.OwnerOf(tp).Log(tp);
+                                              auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
                                               if (!log.ok()) return log.status();
                                               auto r = (*log)->Append(checked.data, checked.size, NowMs());
                                               if (!r.ok()) return r.status();

@@ -1,0 +1,161 @@
+#include "broker/topic_configs.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace fjord::broker {
+
+const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
+  static const std::vector<TopicConfigSpec> specs = {
+      {"cleanup.policy", ConfigType::kList, "log.cleanup.policy", false, {"delete", "compact", "compact,delete", "delete,compact"}},
+      {"compression.type", ConfigType::kString, "compression.type", false, {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"}},
+      {"delete.retention.ms", ConfigType::kLong, "log.cleaner.delete.retention.ms", false, {}},
+      {"file.delete.delay.ms", ConfigType::kLong, "log.segment.delete.delay.ms", false, {}},
+      {"flush.messages", ConfigType::kLong, "log.flush.interval.messages", true, {}},
+      {"flush.ms", ConfigType::kLong, "log.flush.interval.ms", false, {}},
+      {"index.interval.bytes", ConfigType::kInt, "log.index.interval.bytes", true, {}},
+      {"local.retention.bytes", ConfigType::kLong, "log.local.retention.bytes", false, {}},
+      {"local.retention.ms", ConfigType::kLong, "log.local.retention.ms", false, {}},
+      {"max.compaction.lag.ms", ConfigType::kLong, "log.cleaner.max.compaction.lag.ms", false, {}},
+      {"max.message.bytes", ConfigType::kInt, "message.max.bytes", true, {}},
+      {"message.timestamp.type", ConfigType::kString, "log.message.timestamp.type", true, {"CreateTime", "LogAppendTime"}},
+      {"min.cleanable.dirty.ratio", ConfigType::kDouble, "log.cleaner.min.cleanable.ratio", false, {}},
+      {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", false, {}},
+      {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", false, {}},
+      {"remote.storage.enable", ConfigType::kBoolean, "", false, {}},
+      {"retention.bytes", ConfigType::kLong, "log.retention.bytes", false, {}},
+      {"retention.ms", ConfigType::kLong, "log.retention.ms", false, {}},
+      {"segment.bytes", ConfigType::kInt, "log.segment.bytes", true, {}},
+      {"segment.ms", ConfigType::kLong, "log.roll.ms", false, {}},
+      {"unclean.leader.election.enable", ConfigType::kBoolean, "unclean.leader.election.enable", false, {}},
+  };
+  return specs;
+}
+
+const TopicConfigSpec* FindTopicConfig(const std::string& name) {
+  for (const auto& s : TopicConfigSpecs()) {
+    if (name == s.name) return &s;
+  }
+  return nullptr;
+}
+
+std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& b) {
+  const std::string n = spec.name;
+  if (n == "flush.messages") return std::to_string(b.log_flush_interval_messages);
+  if (n == "index.interval.bytes") return std::to_string(b.log_index_interval_bytes);
+  if (n == "max.message.bytes") return std::to_string(b.message_max_bytes);
+  if (n == "message.timestamp.type") return b.log_message_timestamp_type;
+  if (n == "retention.bytes") return std::to_string(b.log_retention_bytes);
+  if (n == "retention.ms") return std::to_string(b.log_retention_ms);
+  if (n == "segment.bytes") return std::to_string(b.log_segment_bytes);
+  // Kafka's defaults for what the broker does not configure yet.
+  if (n == "cleanup.policy") return "delete";
+  if (n == "compression.type") return "producer";
+  if (n == "delete.retention.ms") return "86400000";
+  if (n == "file.delete.delay.ms") return "60000";
+  if (n == "flush.ms") return "9223372036854775807";
+  if (n == "local.retention.bytes" || n == "local.retention.ms") return "-2";
+  if (n == "max.compaction.lag.ms") return "9223372036854775807";
+  if (n == "min.cleanable.dirty.ratio") return "0.5";
+  if (n == "min.compaction.lag.ms") return "0";
+  if (n == "min.insync.replicas") return "1";
+  if (n == "remote.storage.enable" || n == "unclean.leader.election.enable") return "false";
+  if (n == "segment.ms") return "604800000";
+  return "";
+}
+
+absl::Status ValidateTopicConfig(const std::string& name, const std::string& value) {
+  const TopicConfigSpec* spec = FindTopicConfig(name);
+  if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown topic config ", name));
+  auto bad = [&](const char* what) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid value ", value, " for ", name, ": ", what));
+  };
+  switch (spec->type) {
+    case ConfigType::kBoolean:
+      if (value != "true" && value != "false") return bad("expected true or false");
+      break;
+    case ConfigType::kInt: {
+      int32_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad("expected a 32-bit integer");
+      break;
+    }
+    case ConfigType::kLong: {
+      int64_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad("expected a 64-bit integer");
+      break;
+    }
+    case ConfigType::kDouble: {
+      double v;
+      if (!absl::SimpleAtod(value, &v)) return bad("expected a number");
+      break;
+    }
+    default:
+      break;
+  }
+  if (!spec->allowed.empty() &&
+      std::none_of(spec->allowed.begin(), spec->allowed.end(), [&](const char* a) { return value == a; })) {
+    return bad(absl::StrCat("expected one of ", absl::StrJoin(spec->allowed, ", ")).c_str());
+  }
+  if (name == "segment.bytes" && std::stoll(value) < 14) return bad("at least 14");
+  return absl::OkStatus();
+}
+
+log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic) {
+  log::LogConfig lc;
+  lc.segment_bytes = b.log_segment_bytes;
+  lc.index_interval_bytes = b.log_index_interval_bytes;
+  lc.flush_messages = b.log_flush_interval_messages;
+  lc.flush_on_every_append = b.log_flush_on_ack;
+  lc.log_append_time = b.log_message_timestamp_type == "LogAppendTime";
+  if (topic == nullptr) return lc;
+  auto get = [&](const char* k) -> const std::string* {
+    auto it = topic->configs.find(k);
+    return it == topic->configs.end() ? nullptr : &it->second;
+  };
+  int64_t v = 0;
+  if (auto* s = get("segment.bytes"); s && absl::SimpleAtoi(*s, &v)) lc.segment_bytes = v;
+  if (auto* s = get("index.interval.bytes"); s && absl::SimpleAtoi(*s, &v)) lc.index_interval_bytes = static_cast<int32_t>(v);
+  if (auto* s = get("flush.messages"); s && absl::SimpleAtoi(*s, &v)) lc.flush_messages = std::max<int64_t>(v, 1);
+  if (auto* s = get("message.timestamp.type")) lc.log_append_time = *s == "LogAppendTime";
+  return lc;
+}
+
+int32_t EffectiveMaxMessageBytes(const BrokerConfig& b, const TopicInfo* topic) {
+  if (topic != nullptr) {
+    auto it = topic->configs.find("max.message.bytes");
+    int32_t v = 0;
+    if (it != topic->configs.end() && absl::SimpleAtoi(it->second, &v)) return v;
+  }
+  return b.message_max_bytes;
+}
+
+std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerConfigEntries(const BrokerConfig& c) {
+  auto listeners = [](const std::vector<Listener>& ls) {
+    std::vector<std::string> parts;
+    for (const auto& l : ls) parts.push_back(absl::StrCat(l.name, "://", l.host, ":", l.port));
+    return absl::StrJoin(parts, ",");
+  };
+  return {
+      {"advertised.listeners", {listeners(c.advertised_listeners), ConfigType::kString}},
+      {"auto.create.topics.enable", {c.auto_create_topics_enable ? "true" : "false", ConfigType::kBoolean}},
+      {"default.replication.factor", {std::to_string(c.default_replication_factor), ConfigType::kInt}},
+      {"listeners", {listeners(c.listeners), ConfigType::kString}},
+      {"log.dirs", {absl::StrJoin(c.log_dirs, ","), ConfigType::kString}},
+      {"log.flush.interval.messages", {std::to_string(c.log_flush_interval_messages), ConfigType::kLong}},
+      {"log.index.interval.bytes", {std::to_string(c.log_index_interval_bytes), ConfigType::kInt}},
+      {"log.message.timestamp.type", {c.log_message_timestamp_type, ConfigType::kString}},
+      {"log.retention.bytes", {std::to_string(c.log_retention_bytes), ConfigType::kLong}},
+      {"log.retention.ms", {std::to_string(c.log_retention_ms), ConfigType::kLong}},
+      {"log.segment.bytes", {std::to_string(c.log_segment_bytes), ConfigType::kInt}},
+      {"message.max.bytes", {std::to_string(c.message_max_bytes), ConfigType::kInt}},
+      {"node.id", {std::to_string(c.node_id), ConfigType::kInt}},
+      {"num.partitions", {std::to_string(c.num_partitions), ConfigType::kInt}},
+      {"process.roles", {absl::StrJoin(c.process_roles, ","), ConfigType::kList}},
+      {"socket.request.max.bytes", {std::to_string(c.socket_request_max_bytes), ConfigType::kInt}},
+  };
+}
+
+}  // namespace fjord::broker

@@ -1,0 +1,45 @@
+// Kafka's topic-level configs: names, types, defaults (taken from the broker's own
+// setting, the "synonym"), validation, and the LogConfig a topic's partitions use.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "broker/config.h"
+#include "broker/metadata_store.h"
+#include "log/partition_log.h"
+
+namespace fjord::broker {
+
+// Kafka's ConfigType values (DescribeConfigs v3+).
+enum class ConfigType : int8_t { kBoolean = 1, kString = 2, kInt = 3, kShort = 4, kLong = 5, kDouble = 6, kList = 7 };
+
+struct TopicConfigSpec {
+  const char* name;
+  ConfigType type;
+  const char* broker_synonym;     // the broker config that supplies the default, or ""
+  bool applied;                   // false: stored and described, not acted on yet
+  std::vector<const char*> allowed;  // for enum-like strings; empty = any
+};
+
+const std::vector<TopicConfigSpec>& TopicConfigSpecs();
+const TopicConfigSpec* FindTopicConfig(const std::string& name);
+
+// The default a topic gets for `spec` on this broker (from its synonym's value).
+std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& broker);
+
+// Checks a topic config override: known name, value of the right type.
+absl::Status ValidateTopicConfig(const std::string& name, const std::string& value);
+
+// The log settings a topic's partitions use: broker defaults, then topic overrides.
+log::LogConfig EffectiveLogConfig(const BrokerConfig& broker, const TopicInfo* topic);
+// max.message.bytes for the topic.
+int32_t EffectiveMaxMessageBytes(const BrokerConfig& broker, const TopicInfo* topic);
+
+// The broker's own configs as DescribeConfigs shows them: name -> (value, type).
+std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerConfigEntries(const BrokerConfig& c);
+
+}  // namespace fjord::broker

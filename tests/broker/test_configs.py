@@ -1,0 +1,65 @@
+"""Topic configs: validated at creation, persisted, described with Kafka's sources and
+synonyms, and applied (max.message.bytes, message.timestamp.type)."""
+from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, NewTopic
+
+
+def describe(admin, rtype, name):
+    res = ConfigResource(rtype, name)
+    return admin.describe_configs([res])[res].result()
+
+
+def test_topic_configs_round_trip_and_restart(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    t = NewTopic("cfg", 1, 1, config={"retention.ms": "3600000", "cleanup.policy": "compact"})
+    admin.create_topics([t])["cfg"].result()
+    for bad in [{"no.such.config": "1"}, {"retention.ms": "soon"}, {"cleanup.policy": "shred"}]:
+        try:
+            admin.create_topics([NewTopic("bad-cfg", 1, 1, config=bad)])["bad-cfg"].result()
+            raise AssertionError(f"{bad} should be refused")
+        except KafkaException as e:
+            assert e.args[0].code() == 40  # INVALID_CONFIG
+    for _ in range(2):  # before and after a restart
+        cfg = describe(admin, ConfigResource.Type.TOPIC, "cfg")
+        assert cfg["retention.ms"].value == "3600000"
+        assert cfg["retention.ms"].source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+        assert cfg["cleanup.policy"].value == "compact"
+        assert cfg["segment.bytes"].value == "1073741824"
+        assert cfg["segment.bytes"].source == ConfigSource.DEFAULT_CONFIG.value
+        assert cfg["max.message.bytes"].value == "1048588"
+        broker.stop()
+        broker.start()
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    # the broker's num.partitions=6 was set explicitly (static), node.id was not
+    b = describe(admin, ConfigResource.Type.BROKER, "1")
+    assert b["num.partitions"].value == "6"
+    assert b["num.partitions"].source == ConfigSource.STATIC_BROKER_CONFIG.value
+    assert b["node.id"].source == ConfigSource.DEFAULT_CONFIG.value
+    try:
+        describe(admin, ConfigResource.Type.TOPIC, "missing")
+        raise AssertionError("unknown topic should fail")
+    except KafkaException as e:
+        assert e.args[0].code() == 3
+
+
+def test_applied_topic_configs(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("small", 1, 1, config={"max.message.bytes": "2000"}),
+                         NewTopic("stamped", 1, 1, config={"message.timestamp.type": "LogAppendTime"})])["small"].result()
+    errors = []
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+    p.produce("small", value=b"x" * 500, on_delivery=lambda e, m: errors.append(e))
+    p.flush(10)
+    p.produce("small", value=b"x" * 5000, on_delivery=lambda e, m: errors.append(e))
+    p.flush(10)
+    assert errors[0] is None
+    assert errors[1] is not None and errors[1].code() == 10  # MESSAGE_TOO_LARGE (MSG_SIZE_TOO_LARGE)
+    p.produce("stamped", value=b"v", timestamp=1000)
+    p.flush(10)
+    # no auto-commit: there is no group coordinator yet (issue 5) to commit to
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "x", "enable.auto.commit": False})
+    c.assign([TopicPartition("stamped", 0, 0)])
+    m = c.poll(10)
+    c.close()
+    ts_type, ts = m.timestamp()
+    assert ts_type == TIMESTAMP_LOG_APPEND_TIME and ts > 1000
