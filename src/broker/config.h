@@ -44,7 +44,7 @@ struct BrokerConfig {
   int32_t max_inflight_requests_per_connection = 100;       // fjord
   Listener admin_listener{"ADMIN", "127.0.0.1", 9644};      // admin.listener (host:port)
   int smp = 0;                                              // --smp: 0 = one shard per core
-  std::set<std::string> explicitly_set;  // keys given in the file or as overrides
+  std::set<std::string> explicitly_set;                     // keys given in the file or as overrides
 
   // The listener clients use (the first that is not a controller listener).
   const Listener& client_listener() const;

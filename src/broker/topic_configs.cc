@@ -10,8 +10,16 @@ namespace fjord::broker {
 
 const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
   static const std::vector<TopicConfigSpec> specs = {
-      {"cleanup.policy", ConfigType::kList, "log.cleanup.policy", false, {"delete", "compact", "compact,delete", "delete,compact"}},
-      {"compression.type", ConfigType::kString, "compression.type", false, {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"}},
+      {"cleanup.policy",
+       ConfigType::kList,
+       "log.cleanup.policy",
+       false,
+       {"delete", "compact", "compact,delete", "delete,compact"}},
+      {"compression.type",
+       ConfigType::kString,
+       "compression.type",
+       false,
+       {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"}},
       {"delete.retention.ms", ConfigType::kLong, "log.cleaner.delete.retention.ms", false, {}},
       {"file.delete.delay.ms", ConfigType::kLong, "log.segment.delete.delay.ms", false, {}},
       {"flush.messages", ConfigType::kLong, "log.flush.interval.messages", true, {}},
@@ -21,7 +29,11 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
       {"local.retention.ms", ConfigType::kLong, "log.local.retention.ms", false, {}},
       {"max.compaction.lag.ms", ConfigType::kLong, "log.cleaner.max.compaction.lag.ms", false, {}},
       {"max.message.bytes", ConfigType::kInt, "message.max.bytes", true, {}},
-      {"message.timestamp.type", ConfigType::kString, "log.message.timestamp.type", true, {"CreateTime", "LogAppendTime"}},
+      {"message.timestamp.type",
+       ConfigType::kString,
+       "log.message.timestamp.type",
+       true,
+       {"CreateTime", "LogAppendTime"}},
       {"min.cleanable.dirty.ratio", ConfigType::kDouble, "log.cleaner.min.cleanable.ratio", false, {}},
       {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", false, {}},
       {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", false, {}},
@@ -117,8 +129,10 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   };
   int64_t v = 0;
   if (auto* s = get("segment.bytes"); s && absl::SimpleAtoi(*s, &v)) lc.segment_bytes = v;
-  if (auto* s = get("index.interval.bytes"); s && absl::SimpleAtoi(*s, &v)) lc.index_interval_bytes = static_cast<int32_t>(v);
-  if (auto* s = get("flush.messages"); s && absl::SimpleAtoi(*s, &v)) lc.flush_messages = std::max<int64_t>(v, 1);
+  if (auto* s = get("index.interval.bytes"); s && absl::SimpleAtoi(*s, &v))
+    lc.index_interval_bytes = static_cast<int32_t>(v);
+  if (auto* s = get("flush.messages"); s && absl::SimpleAtoi(*s, &v))
+    lc.flush_messages = std::max<int64_t>(v, 1);
   if (auto* s = get("message.timestamp.type")) lc.log_append_time = *s == "LogAppendTime";
   return lc;
 }
@@ -132,7 +146,8 @@ int32_t EffectiveMaxMessageBytes(const BrokerConfig& b, const TopicInfo* topic) 
   return b.message_max_bytes;
 }
 
-std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerConfigEntries(const BrokerConfig& c) {
+std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerConfigEntries(
+    const BrokerConfig& c) {
   auto listeners = [](const std::vector<Listener>& ls) {
     std::vector<std::string> parts;
     for (const auto& l : ls) parts.push_back(absl::StrCat(l.name, "://", l.host, ":", l.port));

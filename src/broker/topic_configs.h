@@ -15,13 +15,21 @@
 namespace fjord::broker {
 
 // Kafka's ConfigType values (DescribeConfigs v3+).
-enum class ConfigType : int8_t { kBoolean = 1, kString = 2, kInt = 3, kShort = 4, kLong = 5, kDouble = 6, kList = 7 };
+enum class ConfigType : int8_t {
+  kBoolean = 1,
+  kString = 2,
+  kInt = 3,
+  kShort = 4,
+  kLong = 5,
+  kDouble = 6,
+  kList = 7
+};
 
 struct TopicConfigSpec {
   const char* name;
   ConfigType type;
-  const char* broker_synonym;     // the broker config that supplies the default, or ""
-  bool applied;                   // false: stored and described, not acted on yet
+  const char* broker_synonym;        // the broker config that supplies the default, or ""
+  bool applied;                      // false: stored and described, not acted on yet
   std::vector<const char*> allowed;  // for enum-like strings; empty = any
 };
 
@@ -40,6 +48,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& broker, const TopicInfo* t
 int32_t EffectiveMaxMessageBytes(const BrokerConfig& broker, const TopicInfo* topic);
 
 // The broker's own configs as DescribeConfigs shows them: name -> (value, type).
-std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerConfigEntries(const BrokerConfig& c);
+std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerConfigEntries(
+    const BrokerConfig& c);
 
 }  // namespace fjord::broker

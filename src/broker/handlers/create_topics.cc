@@ -43,7 +43,8 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
     absl::Status config_error;
     for (const auto& cfg : t.configs) {
       if (!cfg.value) continue;  // null: keep the default
-      if (absl::Status s = ValidateTopicConfig(cfg.name, *cfg.value); !s.ok() && config_error.ok()) config_error = s;
+      if (absl::Status s = ValidateTopicConfig(cfg.name, *cfg.value); !s.ok() && config_error.ok())
+        config_error = s;
       create.configs[cfg.name] = *cfg.value;
     }
     if (!config_error.ok()) {

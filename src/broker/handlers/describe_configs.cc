@@ -58,13 +58,15 @@ boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c) {
         e.config_type = static_cast<int8_t>(spec.type);
         if (req.include_synonyms) {
           if (overridden) e.synonyms.push_back({spec.name, it->second, kDynamicTopicConfig, {}});
-          if (*spec.broker_synonym) e.synonyms.push_back({spec.broker_synonym, fallback, fallback_source, {}});
+          if (*spec.broker_synonym)
+            e.synonyms.push_back({spec.broker_synonym, fallback, fallback_source, {}});
         }
       }
     } else if (r.resource_type == kBrokerResource) {
       if (!r.resource_name.empty() && r.resource_name != std::to_string(broker.node_id)) {
         out.error_code = kInvalidRequest;
-        out.error_message = "broker " + r.resource_name + " is not this broker (" + std::to_string(broker.node_id) + ")";
+        out.error_message =
+            "broker " + r.resource_name + " is not this broker (" + std::to_string(broker.node_id) + ")";
         continue;
       }
       for (const auto& [name, value_type] : BrokerConfigEntries(broker)) {
