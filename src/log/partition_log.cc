@@ -181,7 +181,6 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
     if (*pos >= seg.size()) continue;
     // Take whole batches up to max_bytes, at least one.
     uint64_t end = *pos;
-    uint8_t header[12];
     std::vector<uint8_t> tmp;
     while (end < seg.size()) {
       tmp.clear();
@@ -193,7 +192,6 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
       end += total;
       if (end - *pos >= max_bytes) break;
     }
-    (void)header;
     if (absl::Status s = seg.ReadAt(*pos, end - *pos, &out.bytes); !s.ok()) return s;
     break;
   }
