@@ -3,6 +3,8 @@
 #include <fcntl.h>
 
 #include <unistd.h>
+#include <algorithm>
+#include <fstream>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +14,7 @@ namespace fjord::log {
 namespace {
 
 constexpr char kCleanShutdown[] = ".clean-shutdown";
+constexpr char kLogStartCheckpoint[] = "log-start-offset";
 
 }  // namespace
 
@@ -57,6 +60,10 @@ absl::Status PartitionLog::Load() {
     if (absl::Status s = Roll(0); !s.ok()) return s;
   }
   log_start_offset_ = segments_.begin()->first;
+  if (std::ifstream in(dir_ / kLogStartCheckpoint); in) {
+    int64_t checkpoint = 0;
+    if (in >> checkpoint) log_start_offset_ = std::clamp(checkpoint, log_start_offset_, log_end_offset());
+  }
   std::filesystem::remove(dir_ / kCleanShutdown);
   return RebuildProducerState();
 }
@@ -218,7 +225,8 @@ absl::StatusOr<std::pair<int64_t, int64_t>> PartitionLog::OffsetForTimestamp(int
           const int64_t t = d.header.timestamp_type() == protocol::TimestampType::kLogAppendTime
                                 ? d.header.max_timestamp
                                 : d.header.base_timestamp + rec.timestamp_delta;
-          if (t >= ts) return std::make_pair(d.header.base_offset + rec.offset_delta, t);
+          const int64_t at = d.header.base_offset + rec.offset_delta;
+          if (t >= ts && at >= log_start_offset_) return std::make_pair(at, t);
         }
       }
       offset = d.header.last_offset() + 1;
@@ -232,6 +240,36 @@ absl::StatusOr<std::pair<int64_t, int64_t>> PartitionLog::MaxTimestampOffset() {
   for (const auto& [base, seg] : segments_) max_ts = std::max(max_ts, seg->max_timestamp());
   if (max_ts < 0) return std::make_pair(int64_t{-1}, int64_t{-1});
   return OffsetForTimestamp(max_ts);
+}
+
+absl::StatusOr<int64_t> PartitionLog::AdvanceLogStart(int64_t offset) {
+  if (offset > high_watermark()) {
+    return absl::OutOfRangeError(
+        absl::StrCat("offset ", offset, " is past the high watermark ", high_watermark()));
+  }
+  if (offset <= log_start_offset_) return log_start_offset_;
+  // Checkpoint first: a crash after it but before the deletes only leaves extra files.
+  const auto path = dir_ / kLogStartCheckpoint;
+  const auto tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << offset << "\n";
+    out.flush();
+    if (!out) return absl::UnavailableError(absl::StrCat("write ", tmp));
+  }
+  int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return absl::UnavailableError(absl::StrCat("rename ", tmp));
+  log_start_offset_ = offset;
+  // Whole segments below the new start go (never the active one).
+  while (segments_.size() > 1 && segments_.begin()->second->next_offset() <= offset) {
+    if (absl::Status s = segments_.begin()->second->Remove(); !s.ok()) return s;
+    segments_.erase(segments_.begin());
+  }
+  return log_start_offset_;
 }
 
 uint64_t PartitionLog::size_bytes() const {

@@ -7,8 +7,9 @@
 // Durability words, as used here:
 //   appended  - written to the segment file with pwrite (in the page cache);
 //   flushed   - fdatasync has returned for it.
-// A clean shutdown writes `.clean-shutdown`; without it, opening the log checks every
-// batch of the last segment by CRC and cuts a torn tail.
+// `log-start-offset` holds the log start offset moved by DeleteRecords (a decimal
+// number, replaced atomically). A clean shutdown writes `.clean-shutdown`; without it, opening the log checks
+// every batch of the last segment by CRC and cuts a torn tail.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +68,11 @@ class PartitionLog {
 
   // First offset whose record timestamp is >= ts, or -1 with no such record.
   absl::StatusOr<std::pair<int64_t, int64_t>> OffsetForTimestamp(int64_t ts);  // {offset, timestamp}
+
+  // DeleteRecords: moves the log start offset up to `offset` (at most the high
+  // watermark; OutOfRange beyond it), deletes the segments wholly below it, and
+  // checkpoints the new start so it survives restarts. Returns the log start offset.
+  absl::StatusOr<int64_t> AdvanceLogStart(int64_t offset);
 
   // The record holding the largest timestamp (the first such record), or {-1, -1}.
   absl::StatusOr<std::pair<int64_t, int64_t>> MaxTimestampOffset();

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+CLIENTS_DIR = str(pathlib.Path(__file__).resolve().parents[1] / "clients")
 BIN = os.environ.get("FJORD_BIN", str(pathlib.Path(__file__).resolve().parents[2] / "build/bin/fjord"))
 
 

@@ -177,5 +177,29 @@ TEST_F(PartitionLogTest, LogAppendTimeIsStampedAndCrcStaysValid) {
   EXPECT_TRUE(protocol::BatchCrcValid(ByteView(read->bytes)));
 }
 
+TEST_F(PartitionLogTest, AdvanceLogStartDeletesWholeSegmentsAndSurvivesRestart) {
+  LogConfig cfg;
+  cfg.segment_bytes = 300;
+  {
+    auto log = PartitionLog::Open(dir_, cfg);
+    for (int i = 0; i < 20; ++i) {
+      auto b = MakeBatch(2, std::to_string(i));
+      ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+    }
+    const auto before = std::distance(fs::directory_iterator(dir_), fs::directory_iterator{});
+    EXPECT_EQ((*log)->AdvanceLogStart(41).status().code(), absl::StatusCode::kOutOfRange);  // past the HW
+    EXPECT_EQ(*(*log)->AdvanceLogStart(25), 25);
+    EXPECT_EQ((*log)->log_start_offset(), 25);
+    EXPECT_EQ(*(*log)->AdvanceLogStart(10), 25);  // never moves back
+    EXPECT_LT(std::distance(fs::directory_iterator(dir_), fs::directory_iterator{}), before);
+    EXPECT_EQ((*log)->Read(24, 100).status().code(), absl::StatusCode::kOutOfRange);
+    EXPECT_TRUE((*log)->Read(25, 100).ok());
+  }
+  auto log = PartitionLog::Open(dir_, cfg);
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ((*log)->log_start_offset(), 25);
+  EXPECT_EQ((*log)->log_end_offset(), 40);
+}
+
 }  // namespace
 }  // namespace fjord::log

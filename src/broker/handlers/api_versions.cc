@@ -17,7 +17,7 @@ const std::vector<AdvertisedApi>& AdvertisedApis() {
       {18, 0, 4, HandleApiVersions},     {19, 0, 7, HandleCreateTopics},
       {20, 0, 6, HandleDeleteTopics},    {37, 0, 3, HandleCreatePartitions},
       {60, 0, 1, HandleDescribeCluster}, {22, 0, 5, HandleInitProducerId},
-      {32, 0, 4, HandleDescribeConfigs},
+      {32, 0, 4, HandleDescribeConfigs}, {21, 0, 2, HandleDeleteRecords},
   };
   return apis;
 }

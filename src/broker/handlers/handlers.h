@@ -49,6 +49,7 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleDescribeCluster(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleInitProducerId(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleDeleteRecords(RequestContext& c);
 
 // Builds the ApiVersions response for `version` (also used for the v0 answer to an
 // unsupported ApiVersions version).

@@ -1,0 +1,45 @@
+#include "broker/handlers/handlers.h"
+#include "broker/kafka_errors.h"
+#include "broker/topic_configs.h"
+#include "fjord_protocol/messages/delete_records_request.h"
+#include "fjord_protocol/messages/delete_records_response.h"
+#include "protocol/codec.h"
+#include "protocol/frame.h"
+
+namespace fjord::broker {
+
+// Moves each partition's log start offset; offset -1 means the high watermark.
+boost::asio::awaitable<absl::Status> HandleDeleteRecords(RequestContext& c) {
+  protocol::DeleteRecordsRequest req;
+  if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
+  auto image = c.broker.metadata().Current();
+  protocol::DeleteRecordsResponse resp;
+  for (const auto& t : req.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    const TopicInfo* topic = image->Find(t.name);
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      if (topic == nullptr || p.partition_index < 0 || p.partition_index >= topic->partitions) {
+        rp.error_code = kUnknownTopicOrPartition;
+        continue;
+      }
+      TopicPartition tp{t.name, p.partition_index};
+      const log::LogConfig log_config = EffectiveLogConfig(c.broker.config(), topic);
+      auto low = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<int64_t> {
+        auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
+        if (!log.ok()) return log.status();
+        return (*log)->AdvanceLogStart(p.offset == -1 ? (*log)->high_watermark() : p.offset);
+      });
+      if (!low.ok()) {
+        rp.error_code = ToKafkaError(low.status());
+        continue;
+      }
+      rp.low_watermark = *low;
+    }
+  }
+  co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+}
+
+}  // namespace fjord::broker
