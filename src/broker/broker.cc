@@ -11,13 +11,7 @@ Broker::Broker(BrokerConfig config, std::unique_ptr<MetadataStore> metadata)
     : config_(std::move(config)), metadata_(std::move(metadata)) {
   int n = config_.smp > 0 ? config_.smp : static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
-  log::LogConfig lc;
-  lc.segment_bytes = config_.log_segment_bytes;
-  lc.index_interval_bytes = config_.log_index_interval_bytes;
-  lc.flush_messages = config_.log_flush_interval_messages;
-  lc.flush_on_every_append = config_.log_flush_on_ack;
-  lc.log_append_time = config_.log_message_timestamp_type == "LogAppendTime";
-  for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(i, config_.log_dirs.front(), lc));
+  for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(i, config_.log_dirs.front()));
 }
 
 Broker::~Broker() {

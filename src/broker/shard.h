@@ -24,8 +24,7 @@ struct TopicPartition {
 
 class Shard {
  public:
-  Shard(int id, std::filesystem::path data_dir, log::LogConfig log_config)
-      : id_(id), data_dir_(std::move(data_dir)), log_config_(log_config) {}
+  Shard(int id, std::filesystem::path data_dir) : id_(id), data_dir_(std::move(data_dir)) {}
   int id() const { return id_; }
   boost::asio::io_context& context() { return ctx_; }
 
@@ -57,7 +56,6 @@ class Shard {
  private:
   int id_;
   std::filesystem::path data_dir_;
-  log::LogConfig log_config_;
   boost::asio::io_context ctx_{1};
   std::thread thread_;
   std::map<TopicPartition, std::unique_ptr<log::PartitionLog>> logs_;
