@@ -25,6 +25,11 @@ struct TopicInfo {
   std::map<std::string, std::string> configs;  // topic-level overrides
 };
 
+// True when `topic` exists and has partition `partition`.
+inline bool HasPartition(const TopicInfo* topic, int32_t partition) {
+  return topic != nullptr && partition >= 0 && partition < topic->partitions;
+}
+
 struct MetadataImage {
   std::string cluster_id;
   int32_t controller_id = -1;

@@ -47,7 +47,7 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
       for (const auto& fp : ft.partitions) {
         auto& rp = rt.partitions.emplace_back();
         rp.partition_index = fp.partition;
-        if (topic == nullptr || fp.partition < 0 || fp.partition >= topic->partitions) {
+        if (!HasPartition(topic, fp.partition)) {
           rp.error_code = c.version >= 13 && topic == nullptr ? kUnknownTopicId : kUnknownTopicOrPartition;
           any_error = true;
           continue;

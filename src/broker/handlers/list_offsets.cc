@@ -26,7 +26,7 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
-      if (topic == nullptr || p.partition_index < 0 || p.partition_index >= topic->partitions) {
+      if (!HasPartition(topic, p.partition_index)) {
         rp.error_code = kUnknownTopicOrPartition;
         continue;
       }

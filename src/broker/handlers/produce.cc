@@ -138,7 +138,7 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         rp.error_code = kInvalidRequiredAcks;
         continue;
       }
-      if (topic == nullptr || p.index < 0 || p.index >= topic->partitions) {
+      if (!HasPartition(topic, p.index)) {
         rp.error_code = kUnknownTopicOrPartition;
         continue;
       }
