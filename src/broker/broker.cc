@@ -3,6 +3,7 @@
 #include <future>
 #include <thread>
 
+#include "broker/topic_configs.h"
 #include "spdlog/spdlog.h"
 
 namespace fjord::broker {
@@ -21,6 +22,16 @@ Broker::~Broker() {
 Shard& Broker::OwnerOf(const TopicPartition& tp) {
   const size_t h = std::hash<std::string>()(tp.topic) * 31 + static_cast<size_t>(tp.partition);
   return *shards_[h % shards_.size()];
+}
+
+std::shared_ptr<const BrokerConfig> Broker::effective_config() {
+  auto image = metadata_->Current();
+  std::lock_guard lock(effective_mu_);
+  if (effective_.image != image) {
+    effective_.config = std::make_shared<const BrokerConfig>(WithDynamicConfigs(config_, *image));
+    effective_.image = std::move(image);
+  }
+  return effective_.config;
 }
 
 absl::StatusOr<int64_t> Broker::NextProducerId() {

@@ -21,7 +21,12 @@ class Broker {
   Broker(BrokerConfig config, std::unique_ptr<MetadataStore> metadata);
   ~Broker();
 
+  // The static configuration (file and overrides).
   const BrokerConfig& config() const { return config_; }
+  // The static configuration with the dynamic configs of the current metadata image
+  // laid over it: what topic defaults and size limits come from. Recomputed when the
+  // image changes; any thread.
+  std::shared_ptr<const BrokerConfig> effective_config();
   MetadataStore& metadata() { return *metadata_; }
   Shard& shard(size_t i) { return *shards_[i]; }
   size_t shard_count() const { return shards_.size(); }
@@ -61,6 +66,12 @@ class Broker {
  private:
   BrokerConfig config_;
   std::unique_ptr<MetadataStore> metadata_;
+  struct Effective {
+    std::shared_ptr<const MetadataImage> image;  // what `config` was computed from
+    std::shared_ptr<const BrokerConfig> config;
+  };
+  std::mutex effective_mu_;
+  Effective effective_;
   std::vector<std::unique_ptr<Shard>> shards_;
   bool started_ = false;
   std::mutex producer_ids_mu_;  // InitProducerId is rare: a lock is fine here

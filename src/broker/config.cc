@@ -65,8 +65,10 @@ std::vector<std::string> List(const std::string& value) {
   return out;
 }
 
-absl::Status Apply(BrokerConfig& c, const std::string& key, const std::string& value,
-                   std::vector<std::string>* warnings) {
+}  // namespace
+
+absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const std::string& value,
+                               std::vector<std::string>* warnings) {
   if (key == "node.id" || key == "broker.id") return ParseInt<int32_t>(key, value, 0, &c.node_id);
   if (key == "process.roles") {
     c.process_roles = List(value);
@@ -134,8 +136,6 @@ absl::Status Apply(BrokerConfig& c, const std::string& key, const std::string& v
     warnings->push_back(absl::StrCat("unknown config key ", key, " (ignored)"));
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<std::vector<Listener>> ParseListeners(const std::string& value) {
   std::vector<Listener> out;
@@ -211,7 +211,7 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
     entries.emplace_back(o.substr(0, eq), o.substr(eq + 1));
   }
   for (const auto& [k, v] : entries) {
-    if (absl::Status s = Apply(c, k, v, warnings); !s.ok()) return s;
+    if (absl::Status s = ApplyBrokerConfig(c, k, v, warnings); !s.ok()) return s;
     c.explicitly_set.insert(k);
   }
   return c;

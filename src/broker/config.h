@@ -45,6 +45,10 @@ struct BrokerConfig {
   Listener admin_listener{"ADMIN", "127.0.0.1", 9644};      // admin.listener (host:port)
   int smp = 0;                                              // --smp: 0 = one shard per core
   std::set<std::string> explicitly_set;                     // keys given in the file or as overrides
+  // Dynamic configs (AlterConfigs) laid over the file's values: this broker's own,
+  // and the cluster-wide defaults. Empty in the static config.
+  std::map<std::string, std::string> dynamic_node;
+  std::map<std::string, std::string> dynamic_cluster;
 
   // The listener clients use (the first that is not a controller listener).
   const Listener& client_listener() const;
@@ -55,6 +59,11 @@ struct BrokerConfig {
 // Parses `path` (may be empty) then the overrides (key=value).
 absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vector<std::string>& overrides,
                                         std::vector<std::string>* warnings);
+
+// Sets one key on `c` as the file would (a bad value is InvalidArgument naming the key;
+// an unknown key adds a warning).
+absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const std::string& value,
+                               std::vector<std::string>* warnings);
 
 // Parses one listener list: "PLAINTEXT://localhost:9092,CONTROLLER://:9093".
 absl::StatusOr<std::vector<Listener>> ParseListeners(const std::string& value);

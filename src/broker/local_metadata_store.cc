@@ -123,6 +123,13 @@ absl::Status LocalMetadataStore::Load() {
       it->second.configs[key] = value;
       continue;
     }
+    if (line.rfind("broker_config ", 0) == 0) {  // broker_config <node id or *> <key> <value>
+      std::string resource, key, value;
+      in >> kind >> resource >> key;
+      std::getline(in >> std::ws, value);
+      image->broker_configs[resource == "*" ? "" : resource][key] = value;
+      continue;
+    }
     TopicInfo t;
     in >> kind >> id >> t.partitions >> t.replication_factor >> t.name;
     if (kind != "topic" || !ParseBase64Uuid(id, &t.id) || t.partitions <= 0 || t.name.empty()) {
@@ -142,6 +149,11 @@ absl::Status LocalMetadataStore::Persist(const MetadataImage& image) {
   }
   for (const auto& [name, t] : image.topics) {
     for (const auto& [k, v] : t.configs) absl::StrAppend(&out, "config ", name, " ", k, " ", v, "\n");
+  }
+  for (const auto& [resource, configs] : image.broker_configs) {
+    for (const auto& [k, v] : configs) {
+      absl::StrAppend(&out, "broker_config ", resource.empty() ? "*" : resource, " ", k, " ", v, "\n");
+    }
   }
   absl::StrAppend(&out, "producer_ids ", next_producer_id_, "\n");
   return WriteAtomically(dir_ / "topics", out);
@@ -189,6 +201,32 @@ absl::StatusOr<int64_t> LocalMetadataStore::AllocateProducerIds(int32_t count) {
     return s;
   }
   return first;
+}
+
+absl::Status LocalMetadataStore::SetTopicConfigs(const std::string& topic,
+                                                 std::map<std::string, std::string> configs) {
+  std::lock_guard lock(mu_);
+  if (!image_->topics.contains(topic))
+    return absl::NotFoundError(absl::StrCat("topic '", topic, "' does not exist"));
+  auto next = std::make_shared<MetadataImage>(*image_);
+  next->topics[topic].configs = std::move(configs);
+  if (absl::Status s = Persist(*next); !s.ok()) return s;
+  image_ = std::move(next);
+  return absl::OkStatus();
+}
+
+absl::Status LocalMetadataStore::SetBrokerConfigs(const std::string& resource,
+                                                  std::map<std::string, std::string> configs) {
+  std::lock_guard lock(mu_);
+  auto next = std::make_shared<MetadataImage>(*image_);
+  if (configs.empty()) {
+    next->broker_configs.erase(resource);
+  } else {
+    next->broker_configs[resource] = std::move(configs);
+  }
+  if (absl::Status s = Persist(*next); !s.ok()) return s;
+  image_ = std::move(next);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<TopicInfo> LocalMetadataStore::DeleteTopic(const std::string& name) {

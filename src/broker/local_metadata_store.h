@@ -3,7 +3,9 @@
 //   topics           one line per topic: "topic <base64 id> <partitions> <replication> <name>"
 //                    (name last: it has no spaces but future fields may), and one line
 //                    "producer_ids <next unallocated producer id>", and per topic override
-//                    "config <topic> <key> <value to the end of the line>" (after the topics)
+//                    "config <topic> <key> <value to the end of the line>" (after the topics),
+//                    and per dynamic broker config "broker_config <node id or *> <key> <value>"
+//                    (* = the cluster-wide default)
 // Files are replaced atomically (write temp, fsync, rename, fsync dir).
 // Stands in for the controller quorum until issue 6; implements MetadataStore.
 #pragma once
@@ -26,6 +28,9 @@ class LocalMetadataStore : public MetadataStore {
   absl::StatusOr<TopicInfo> CreatePartitions(const std::string& name, int32_t count,
                                              bool validate_only) override;
   absl::StatusOr<int64_t> AllocateProducerIds(int32_t count) override;
+  absl::Status SetTopicConfigs(const std::string& topic, std::map<std::string, std::string> configs) override;
+  absl::Status SetBrokerConfigs(const std::string& resource,
+                                std::map<std::string, std::string> configs) override;
 
  private:
   LocalMetadataStore(const BrokerConfig& config, std::filesystem::path dir)

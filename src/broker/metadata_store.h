@@ -34,6 +34,9 @@ struct MetadataImage {
   std::string cluster_id;
   int32_t controller_id = -1;
   std::map<std::string, TopicInfo> topics;
+  // Dynamic broker configs (AlterConfigs on a BROKER resource): "" holds the
+  // cluster-wide defaults, "<node id>" one broker's own.
+  std::map<std::string, std::map<std::string, std::string>> broker_configs;
   const TopicInfo* Find(const std::string& name) const {
     auto it = topics.find(name);
     return it == topics.end() ? nullptr : &it->second;
@@ -67,6 +70,12 @@ class MetadataStore {
   // Raises a topic's partition count to `count` (OutOfRange unless larger; NotFound).
   virtual absl::StatusOr<TopicInfo> CreatePartitions(const std::string& name, int32_t count,
                                                      bool validate_only) = 0;
+  // Replaces a topic's config overrides (NotFound if the topic is absent).
+  virtual absl::Status SetTopicConfigs(const std::string& topic,
+                                       std::map<std::string, std::string> configs) = 0;
+  // Replaces the dynamic configs of a broker resource ("" = cluster default).
+  virtual absl::Status SetBrokerConfigs(const std::string& resource,
+                                        std::map<std::string, std::string> configs) = 0;
   // Reserves `count` producer ids no one else will get and returns the first (the
   // controller's AllocateProducerIds). Durable before it returns.
   virtual absl::StatusOr<int64_t> AllocateProducerIds(int32_t count) = 0;

@@ -9,7 +9,10 @@ namespace fjord::broker {
 
 absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp, const log::LogConfig& config) {
   auto it = logs_.find(tp);
-  if (it != logs_.end()) return it->second.get();
+  if (it != logs_.end()) {
+    if (it->second->config() != config) it->second->SetConfig(config);
+    return it->second.get();
+  }
   auto log = log::PartitionLog::Open(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), config);
   if (!log.ok()) {
     spdlog::error("shard {}: cannot open log {}-{}: {}", id_, tp.topic, tp.partition,

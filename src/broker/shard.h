@@ -29,7 +29,7 @@ class Shard {
   boost::asio::io_context& context() { return ctx_; }
 
   // The partition's log, opened on first use. Shard thread only.
-  // `config` applies when the log is first opened (later changes need a reopen).
+  // `config` is the topic's current effective config; an open log adopts it.
   absl::StatusOr<log::PartitionLog*> Log(const TopicPartition& tp, const log::LogConfig& config);
   // Closes the partition's log (if open) and deletes its directory. Shard thread only.
   absl::Status DeleteLog(const TopicPartition& tp);

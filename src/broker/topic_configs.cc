@@ -56,6 +56,11 @@ const TopicConfigSpec* FindTopicConfig(const std::string& name) {
 
 std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& b) {
   const std::string n = spec.name;
+  if (*spec.broker_synonym) {
+    for (const auto* dynamic : {&b.dynamic_node, &b.dynamic_cluster}) {
+      if (auto it = dynamic->find(spec.broker_synonym); it != dynamic->end()) return it->second;
+    }
+  }
   if (n == "flush.messages") return std::to_string(b.log_flush_interval_messages);
   if (n == "index.interval.bytes") return std::to_string(b.log_index_interval_bytes);
   if (n == "max.message.bytes") return std::to_string(b.message_max_bytes);
@@ -113,6 +118,41 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
   }
   if (name == "segment.bytes" && std::stoll(value) < 14) return bad("at least 14");
   return absl::OkStatus();
+}
+
+bool IsDynamicBrokerConfig(const std::string& name) {
+  for (const auto& s : TopicConfigSpecs()) {
+    if (name == s.broker_synonym) return true;
+  }
+  return false;
+}
+
+absl::Status ValidateBrokerDynamicConfig(const std::string& name, const std::string& value) {
+  for (const auto& s : TopicConfigSpecs()) {
+    if (name != s.broker_synonym) continue;
+    absl::Status st = ValidateTopicConfig(s.name, value);
+    if (!st.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid value ", value, " for ", name, ": ", absl::string_view(st.message())));
+    }
+    BrokerConfig scratch;  // the broker's own parser has the final word on ranges
+    std::vector<std::string> warnings;
+    return ApplyBrokerConfig(scratch, name, value, &warnings);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(name, " cannot be changed dynamically"));
+}
+
+BrokerConfig WithDynamicConfigs(const BrokerConfig& static_config, const MetadataImage& image) {
+  BrokerConfig c = static_config;
+  std::vector<std::string> ignored;
+  if (auto it = image.broker_configs.find(""); it != image.broker_configs.end())
+    c.dynamic_cluster = it->second;
+  if (auto it = image.broker_configs.find(std::to_string(c.node_id)); it != image.broker_configs.end())
+    c.dynamic_node = it->second;
+  for (const auto* dynamic : {&c.dynamic_cluster, &c.dynamic_node}) {
+    for (const auto& [k, v] : *dynamic) (void)ApplyBrokerConfig(c, k, v, &ignored);
+  }
+  return c;
 }
 
 log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic) {

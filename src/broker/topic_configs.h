@@ -42,6 +42,15 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
 // Checks a topic config override: known name, value of the right type.
 absl::Status ValidateTopicConfig(const std::string& name, const std::string& value);
 
+// Broker configs that AlterConfigs may change at run time (per broker or cluster-wide):
+// the broker-side defaults of topic configs (their synonyms), as in Kafka.
+bool IsDynamicBrokerConfig(const std::string& name);
+// Checks a dynamic broker config value (by the topic config it is the default of).
+absl::Status ValidateBrokerDynamicConfig(const std::string& name, const std::string& value);
+// The static config with the image's dynamic configs laid over it (cluster-wide
+// defaults first, then this node's own).
+BrokerConfig WithDynamicConfigs(const BrokerConfig& static_config, const MetadataImage& image);
+
 // The log settings a topic's partitions use: broker defaults, then topic overrides.
 log::LogConfig EffectiveLogConfig(const BrokerConfig& broker, const TopicInfo* topic);
 // max.message.bytes for the topic.

@@ -65,11 +65,12 @@ absl::Status PartitionLog::Load() {
     if (in >> checkpoint) log_start_offset_ = std::clamp(checkpoint, log_start_offset_, log_end_offset());
   }
   std::filesystem::remove(dir_ / kCleanShutdown);
-  return RebuildProducerState();
+  return RebuildFromBatchHeaders();
 }
 
-absl::Status PartitionLog::RebuildProducerState() {
-  // Batch headers only: 61 bytes read per batch, no records decoded.
+absl::Status PartitionLog::RebuildFromBatchHeaders() {
+  // Producer state and leader epochs. Batch headers only: 61 bytes read per batch, no
+  // records decoded.
   std::vector<uint8_t> header;
   for (auto& [base, seg] : segments_) {
     uint64_t pos = 0;
@@ -80,21 +81,39 @@ absl::Status PartitionLog::RebuildProducerState() {
       protocol::BatchHeader h;
       h.base_offset = r.Int64();
       h.batch_length = r.Int32();
-      r.Int32();
+      h.partition_leader_epoch = r.Int32();
       r.Int8();
       r.Uint32();
       h.attributes = r.Int16();
       h.last_offset_delta = r.Int32();
-      r.Int64();
-      r.Int64();
+      h.base_timestamp = r.Int64();
+      h.max_timestamp = r.Int64();
       h.producer_id = r.Int64();
       h.producer_epoch = r.Int16();
       h.base_sequence = r.Int32();
       producers_.Update(h, h.base_offset);
+      NoteEpoch(h.partition_leader_epoch, h.base_offset);
       pos += h.total_size();
     }
   }
   return absl::OkStatus();
+}
+
+void PartitionLog::NoteEpoch(int32_t epoch, int64_t start_offset) {
+  if (epoch >= 0 && (epoch_starts_.empty() || epoch_starts_.rbegin()->first < epoch)) {
+    epoch_starts_[epoch] = start_offset;
+  }
+}
+
+std::pair<int32_t, int64_t> PartitionLog::EndOffsetForEpoch(int32_t epoch) const {
+  if (epoch < 0 || epoch_starts_.empty()) return {-1, -1};
+  if (epoch == epoch_starts_.rbegin()->first) return {epoch, log_end_offset()};
+  auto higher = epoch_starts_.upper_bound(epoch);
+  if (higher == epoch_starts_.end()) return {-1, -1};  // newer than any epoch we know
+  auto floor = epoch_starts_.upper_bound(epoch);
+  if (floor == epoch_starts_.begin()) return {epoch, higher->second};  // older than any we know
+  --floor;
+  return {floor->first, higher->second};
 }
 
 absl::Status PartitionLog::Roll(int64_t next_offset) {
@@ -142,6 +161,7 @@ absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, in
       }
     }
     protocol::SetBaseOffset(b, next);
+    protocol::SetPartitionLeaderEpoch(b, leader_epoch_);
     if (config_.log_append_time) {
       protocol::SetLogAppendTime(b, h->total_size(), now_ms);
       result.log_append_time = now_ms;
@@ -164,6 +184,7 @@ absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, in
     return s;
   }
   for (const auto& [h, base] : written) producers_.Update(h, base);
+  NoteEpoch(leader_epoch_, result.base_offset);
   unflushed_messages_ += static_cast<int64_t>(records);
   if (config_.flush_on_every_append || unflushed_messages_ >= config_.flush_messages) {
     if (absl::Status s = Flush(); !s.ok()) return s;

@@ -1,7 +1,7 @@
 // A partition's log: ordered segments in `<log.dir>/<topic>-<partition>/`.
 //
 // Owned by exactly one shard; not thread-safe by design (no locks on the hot path).
-// Append assigns offsets in place in the client's batch bytes (base offset, and the
+// Append assigns offsets in place in the client's batch bytes (base offset, leader epoch, and the
 // max timestamp for LogAppendTime) and rewrites nothing else.
 //
 // Durability words, as used here:
@@ -32,6 +32,7 @@ struct LogConfig {
   int64_t flush_messages = INT64_MAX;   // flush.messages: fsync after this many
   bool flush_on_every_append = false;   // fsync before acknowledging (Redpanda-style)
   bool log_append_time = false;         // message.timestamp.type=LogAppendTime
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct AppendResult {
@@ -77,12 +78,25 @@ class PartitionLog {
   // The record holding the largest timestamp (the first such record), or {-1, -1}.
   absl::StatusOr<std::pair<int64_t, int64_t>> MaxTimestampOffset();
 
+  // Batches appended from now on carry this partition leader epoch (single node: 0;
+  // replication moves it with each leader election).
+  void set_leader_epoch(int32_t epoch) { leader_epoch_ = epoch; }
+  int32_t leader_epoch() const { return leader_epoch_; }
+  // OffsetForLeaderEpoch (KIP-101/279): {the largest epoch <= `epoch`, the start offset
+  // of the next epoch, or the log end offset for the latest}; {-1, -1} if unknown.
+  std::pair<int32_t, int64_t> EndOffsetForEpoch(int32_t epoch) const;
+
+  std::vector<ProducerSummary> ActiveProducers() const { return producers_.Active(); }
+
   int64_t log_start_offset() const { return log_start_offset_; }
   int64_t log_end_offset() const { return segments_.empty() ? 0 : segments_.rbegin()->second->next_offset(); }
   // Single replica: everything appended is committed.
   int64_t high_watermark() const { return log_end_offset(); }
   uint64_t size_bytes() const;
   const std::filesystem::path& dir() const { return dir_; }
+  const LogConfig& config() const { return config_; }
+  // A topic config changed (AlterConfigs): new appends and the next roll use it.
+  void SetConfig(const LogConfig& config) { config_ = config; }
 
   absl::Status Flush();
   // Flushes and marks the log cleanly closed.
@@ -91,7 +105,8 @@ class PartitionLog {
  private:
   PartitionLog(std::filesystem::path dir, LogConfig config) : dir_(std::move(dir)), config_(config) {}
   absl::Status Load();
-  absl::Status RebuildProducerState();
+  absl::Status RebuildFromBatchHeaders();
+  void NoteEpoch(int32_t epoch, int64_t start_offset);
   absl::Status Roll(int64_t next_offset);
   Segment& active() { return *segments_.rbegin()->second; }
 
@@ -101,6 +116,8 @@ class PartitionLog {
   int64_t log_start_offset_ = 0;
   int64_t unflushed_messages_ = 0;
   ProducerStateTable producers_;
+  int32_t leader_epoch_ = 0;
+  std::map<int32_t, int64_t> epoch_starts_;  // leader epoch -> first offset written in it
   bool closed_ = false;
 };
 

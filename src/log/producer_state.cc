@@ -1,5 +1,7 @@
 #include "log/producer_state.h"
 
+#include <algorithm>
+
 #include <limits>
 
 namespace fjord::log {
@@ -46,6 +48,18 @@ void ProducerStateTable::Update(const protocol::BatchHeader& h, int64_t base_off
   }
   e.batches.push_back({h.base_sequence, LastSeq(h), base_offset, base_offset + h.last_offset_delta});
   while (e.batches.size() > kBatchesKept) e.batches.pop_front();
+  e.last_timestamp = h.max_timestamp;
+}
+
+std::vector<ProducerSummary> ProducerStateTable::Active() const {
+  std::vector<ProducerSummary> out;
+  for (const auto& [id, e] : producers_) {
+    if (e.batches.empty()) continue;
+    out.push_back({id, e.epoch, e.batches.back().last_seq, e.last_timestamp});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.producer_id < b.producer_id; });
+  return out;
 }
 
 }  // namespace fjord::log

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <unordered_map>
+#include <vector>
 
 #include "protocol/record_batch.h"
 
@@ -24,6 +25,13 @@ struct BatchMeta {
   int32_t last_seq;
   int64_t base_offset;
   int64_t last_offset;
+};
+
+struct ProducerSummary {
+  int64_t producer_id;
+  int16_t epoch;
+  int32_t last_seq;
+  int64_t last_timestamp;  // max timestamp of its last batch
 };
 
 enum class SequenceCheck { kAppend, kDuplicate, kOutOfOrderSequence, kInvalidEpoch };
@@ -38,11 +46,14 @@ class ProducerStateTable {
   // Records a batch written at base_offset (after Check said kAppend, or at recovery).
   void Update(const protocol::BatchHeader& h, int64_t base_offset);
   size_t producers() const { return producers_.size(); }
+  // Every producer with state here, by id (DescribeProducers).
+  std::vector<ProducerSummary> Active() const;
 
  private:
   struct Entry {
     int16_t epoch = -1;
     std::deque<BatchMeta> batches;
+    int64_t last_timestamp = -1;
   };
   std::unordered_map<int64_t, Entry> producers_;
 };

@@ -12,12 +12,24 @@ namespace fjord::broker {
 // would need down-conversion to message format v0/v1, which Fjord does not store.
 const std::vector<AdvertisedApi>& AdvertisedApis() {
   static const std::vector<AdvertisedApi> apis = {
-      {0, 0, 11, HandleProduce},         {1, 4, 17, HandleFetch},
-      {2, 0, 9, HandleListOffsets},      {3, 0, 12, HandleMetadata},
-      {18, 0, 4, HandleApiVersions},     {19, 0, 7, HandleCreateTopics},
-      {20, 0, 6, HandleDeleteTopics},    {37, 0, 3, HandleCreatePartitions},
-      {60, 0, 1, HandleDescribeCluster}, {22, 0, 5, HandleInitProducerId},
-      {32, 0, 4, HandleDescribeConfigs}, {21, 0, 2, HandleDeleteRecords},
+      {0, 0, 11, HandleProduce},
+      {1, 4, 17, HandleFetch},
+      {2, 0, 9, HandleListOffsets},
+      {3, 0, 12, HandleMetadata},
+      {18, 0, 4, HandleApiVersions},
+      {19, 0, 7, HandleCreateTopics},
+      {20, 0, 6, HandleDeleteTopics},
+      {37, 0, 3, HandleCreatePartitions},
+      {60, 0, 1, HandleDescribeCluster},
+      {22, 0, 5, HandleInitProducerId},
+      {32, 0, 4, HandleDescribeConfigs},
+      {21, 0, 2, HandleDeleteRecords},
+      {33, 0, 2, HandleAlterConfigs},
+      {44, 0, 1, HandleIncrementalAlterConfigs},
+      {23, 0, 4, HandleOffsetForLeaderEpoch},
+      {61, 0, 0, HandleDescribeProducers},
+      {35, 0, 4, HandleDescribeLogDirs},
+      {75, 0, 0, HandleDescribeTopicPartitions},
   };
   return apis;
 }

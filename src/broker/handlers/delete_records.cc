@@ -26,7 +26,7 @@ boost::asio::awaitable<absl::Status> HandleDeleteRecords(RequestContext& c) {
         continue;
       }
       TopicPartition tp{t.name, p.partition_index};
-      const log::LogConfig log_config = EffectiveLogConfig(c.broker.config(), topic);
+      const log::LogConfig log_config = EffectiveLogConfig(*c.broker.effective_config(), topic);
       auto low = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<int64_t> {
         auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
         if (!log.ok()) return log.status();

@@ -12,6 +12,8 @@ namespace {
 
 // Kafka's ConfigSource values.
 constexpr int8_t kDynamicTopicConfig = 1;
+constexpr int8_t kDynamicBrokerConfig = 2;
+constexpr int8_t kDynamicDefaultBrokerConfig = 3;
 constexpr int8_t kStaticBrokerConfig = 4;
 constexpr int8_t kDefaultConfig = 5;
 constexpr int8_t kTopicResource = 2;
@@ -22,12 +24,44 @@ bool Wanted(const std::optional<std::vector<std::string>>& keys, const std::stri
   return std::find(keys->begin(), keys->end(), name) != keys->end();
 }
 
+struct Layer {
+  std::string value;
+  int8_t source;
+};
+
+// Where a broker config's value comes from, most specific first (Kafka's synonym order).
+std::vector<Layer> BrokerLayers(const BrokerConfig& b, const std::string& name,
+                                const std::string& static_value) {
+  std::vector<Layer> out;
+  if (auto it = b.dynamic_node.find(name); it != b.dynamic_node.end())
+    out.push_back({it->second, kDynamicBrokerConfig});
+  if (auto it = b.dynamic_cluster.find(name); it != b.dynamic_cluster.end())
+    out.push_back({it->second, kDynamicDefaultBrokerConfig});
+  out.push_back({static_value, b.explicitly_set.contains(name) ? kStaticBrokerConfig : kDefaultConfig});
+  return out;
+}
+
+// The broker's static configs: the usual entries plus every dynamic (topic-default) config.
+std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> AllBrokerEntries(
+    const BrokerConfig& s) {
+  auto entries = BrokerConfigEntries(s);
+  for (const TopicConfigSpec& spec : TopicConfigSpecs()) {
+    if (!*spec.broker_synonym) continue;
+    const std::string name = spec.broker_synonym;
+    if (std::none_of(entries.begin(), entries.end(), [&](const auto& e) { return e.first == name; })) {
+      entries.push_back({name, {TopicConfigDefault(spec, s), spec.type}});
+    }
+  }
+  std::sort(entries.begin(), entries.end());
+  return entries;
+}
+
 }  // namespace
 
 boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c) {
   protocol::DescribeConfigsRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
-  const BrokerConfig& broker = c.broker.config();
+  const std::shared_ptr<const BrokerConfig> broker = c.broker.effective_config();
   auto image = c.broker.metadata().Current();
   protocol::DescribeConfigsResponse resp;
   for (const auto& r : req.resources) {
@@ -46,40 +80,54 @@ boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c) {
         if (!Wanted(r.configuration_keys, spec.name)) continue;
         auto& e = out.configs.emplace_back();
         e.name = spec.name;
-        const std::string fallback = TopicConfigDefault(spec, broker);
-        const int8_t fallback_source =
-            *spec.broker_synonym && broker.explicitly_set.contains(spec.broker_synonym) ? kStaticBrokerConfig
-                                                                                        : kDefaultConfig;
+        std::vector<Layer> layers;
         auto it = topic->configs.find(spec.name);
-        const bool overridden = it != topic->configs.end();
-        e.value = overridden ? it->second : fallback;
-        e.config_source = overridden ? kDynamicTopicConfig : fallback_source;
-        if (c.version == 0) e.is_default = !overridden;
+        if (it != topic->configs.end()) layers.push_back({it->second, kDynamicTopicConfig});
+        if (*spec.broker_synonym) {
+          const std::string static_value = TopicConfigDefault(spec, c.broker.config());
+          for (Layer& l : BrokerLayers(*broker, spec.broker_synonym, static_value)) layers.push_back(l);
+        } else {
+          layers.push_back({TopicConfigDefault(spec, *broker), kDefaultConfig});
+        }
+        e.value = layers.front().value;
+        e.config_source = layers.front().source;
+        if (c.version == 0) e.is_default = e.config_source == kDefaultConfig;
         e.config_type = static_cast<int8_t>(spec.type);
         if (req.include_synonyms) {
-          if (overridden) e.synonyms.push_back({spec.name, it->second, kDynamicTopicConfig, {}});
-          if (*spec.broker_synonym)
-            e.synonyms.push_back({spec.broker_synonym, fallback, fallback_source, {}});
+          for (size_t i = 0; i < layers.size(); ++i) {
+            const bool topic_level = layers[i].source == kDynamicTopicConfig;
+            if (!topic_level && layers[i].source == kDefaultConfig && !*spec.broker_synonym) continue;
+            e.synonyms.push_back(
+                {topic_level ? spec.name : spec.broker_synonym, layers[i].value, layers[i].source, {}});
+          }
         }
       }
     } else if (r.resource_type == kBrokerResource) {
-      if (!r.resource_name.empty() && r.resource_name != std::to_string(broker.node_id)) {
+      const bool cluster_default = r.resource_name.empty();
+      if (!cluster_default && r.resource_name != std::to_string(broker->node_id)) {
         out.error_code = kInvalidRequest;
         out.error_message =
-            "broker " + r.resource_name + " is not this broker (" + std::to_string(broker.node_id) + ")";
+            "broker " + r.resource_name + " is not this broker (" + std::to_string(broker->node_id) + ")";
         continue;
       }
-      for (const auto& [name, value_type] : BrokerConfigEntries(broker)) {
+      for (const auto& [name, value_type] : AllBrokerEntries(c.broker.config())) {
         if (!Wanted(r.configuration_keys, name)) continue;
+        std::vector<Layer> layers = BrokerLayers(*broker, name, value_type.first);
+        if (cluster_default) {
+          // The cluster-default resource shows only what is set cluster-wide.
+          std::erase_if(layers, [](const Layer& l) { return l.source != kDynamicDefaultBrokerConfig; });
+          if (layers.empty()) continue;
+        }
         auto& e = out.configs.emplace_back();
         e.name = name;
-        e.value = value_type.first;
-        e.read_only = true;  // dynamic broker configs (AlterConfigs) are not implemented yet
-        const bool set = broker.explicitly_set.contains(name);
-        e.config_source = set ? kStaticBrokerConfig : kDefaultConfig;
-        if (c.version == 0) e.is_default = !set;
+        e.value = layers.front().value;
+        e.read_only = !IsDynamicBrokerConfig(name);
+        e.config_source = layers.front().source;
+        if (c.version == 0) e.is_default = e.config_source == kDefaultConfig;
         e.config_type = static_cast<int8_t>(value_type.second);
-        if (req.include_synonyms) e.synonyms.push_back({name, value_type.first, e.config_source, {}});
+        if (req.include_synonyms) {
+          for (const Layer& l : layers) e.synonyms.push_back({name, l.value, l.source, {}});
+        }
       }
     } else {
       out.error_code = kInvalidRequest;

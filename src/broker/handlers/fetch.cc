@@ -57,7 +57,7 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
         const size_t limit = std::min<size_t>(static_cast<size_t>(std::max(0, fp.partition_max_bytes)), room);
         const bool first_data = total == 0;
         TopicPartition tp{topic->name, fp.partition};
-        const log::LogConfig log_config = EffectiveLogConfig(c.broker.config(), topic);
+        const log::LogConfig log_config = EffectiveLogConfig(*c.broker.effective_config(), topic);
         PartitionRead read = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() {
           PartitionRead r;
           auto log = c.broker.OwnerOf(tp).Log(tp, log_config);

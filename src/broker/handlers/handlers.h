@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "broker/broker.h"
+#include "broker/topic_configs.h"
 #include "fjord_protocol/messages/request_header.h"
 #include "protocol/wire.h"
 
@@ -50,6 +51,12 @@ boost::asio::awaitable<absl::Status> HandleDescribeCluster(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleInitProducerId(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleDeleteRecords(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleAlterConfigs(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleIncrementalAlterConfigs(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleOffsetForLeaderEpoch(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleDescribeProducers(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleDescribeLogDirs(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleDescribeTopicPartitions(RequestContext& c);
 
 // Builds the ApiVersions response for `version` (also used for the v0 answer to an
 // unsupported ApiVersions version).
@@ -57,6 +64,22 @@ void AppendApiVersionsResponse(int16_t version, int16_t error_code, int32_t corr
                                std::vector<uint8_t>* out);
 
 int64_t NowMs();
+
+// Runs fn(log::PartitionLog&) -> absl::StatusOr<R> on the shard that owns `tp`, with
+// the partition's log opened under the topic's current effective config. Pass a named
+// TopicPartition, not a temporary: GCC 12 copies temporaries in a co_await operand
+// bitwise, which breaks short strings.
+template <typename R, typename F>
+boost::asio::awaitable<absl::StatusOr<R>> OnPartitionLog(RequestContext& c, const TopicInfo* topic,
+                                                         const TopicPartition& tp, F fn) {
+  const log::LogConfig config = EffectiveLogConfig(*c.broker.effective_config(), topic);
+  Shard& owner = c.broker.OwnerOf(tp);
+  co_return co_await c.broker.RunOn(owner, [&]() -> absl::StatusOr<R> {
+    auto log = owner.Log(tp, config);
+    if (!log.ok()) return log.status();
+    return fn(**log);
+  });
+}
 
 // True when every replica of every partition in `assignments` is `node` (a manual
 // assignment this single node can honour). Each element has `broker_ids`.

@@ -35,7 +35,7 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
         continue;
       }
       TopicPartition tp{t.name, p.partition_index};
-      const log::LogConfig log_config = EffectiveLogConfig(c.broker.config(), topic);
+      const log::LogConfig log_config = EffectiveLogConfig(*c.broker.effective_config(), topic);
       auto found =
           co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<std::pair<int64_t, int64_t>> {
             auto log = c.broker.OwnerOf(tp).Log(tp, log_config);

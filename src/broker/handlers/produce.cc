@@ -78,7 +78,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<pro
     out.message = batches.ok() ? "records end in a partial batch" : std::string(batches.status().message());
     return out;
   }
-  const size_t max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(c.broker.config(), topic));
+  const size_t max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(*c.broker.effective_config(), topic));
   for (protocol::ByteView b : *batches) {
     auto h = protocol::ParseBatchHeader(b);
     if (!h.ok()) {
@@ -149,7 +149,7 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         continue;
       }
       TopicPartition tp{t.name, p.index};
-      const log::LogConfig log_config = EffectiveLogConfig(c.broker.config(), topic);
+      const log::LogConfig log_config = EffectiveLogConfig(*c.broker.effective_config(), topic);
       auto result = co_await c.broker.RunOn(c.broker.OwnerOf(tp),
                                             [&]() -> absl::StatusOr<std::pair<log::AppendResult, int64_t>> {
                                               auto log = c.broker.OwnerOf(tp).Log(tp, log_config);

@@ -1,0 +1,121 @@
+#include "broker/config_alter.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "broker/kafka_errors.h"
+#include "broker/topic_configs.h"
+
+namespace fjord::broker {
+
+namespace {
+
+bool IsList(int8_t resource_type, const std::string& name) {
+  if (resource_type == kTopicResourceType) {
+    const TopicConfigSpec* spec = FindTopicConfig(name);
+    return spec != nullptr && spec->type == ConfigType::kList;
+  }
+  return name == "log.cleanup.policy";
+}
+
+std::vector<std::string> SplitList(const std::string& v) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(v, ',', absl::SkipWhitespace())) out.emplace_back(part);
+  return out;
+}
+
+absl::Status Validate(int8_t resource_type, const std::string& name, const std::string& value) {
+  if (resource_type == kTopicResourceType) return ValidateTopicConfig(name, value);
+  if (!IsDynamicBrokerConfig(name)) {
+    return absl::FailedPreconditionError(absl::StrCat(name, " is not a dynamic broker config"));
+  }
+  return ValidateBrokerDynamicConfig(name, value);
+}
+
+// The value a list config has before the change (the override, or the default).
+std::string CurrentListValue(Broker& broker, int8_t resource_type, const std::string& name,
+                             const std::map<std::string, std::string>& overrides) {
+  if (auto it = overrides.find(name); it != overrides.end()) return it->second;
+  if (resource_type == kTopicResourceType) {
+    if (const TopicConfigSpec* spec = FindTopicConfig(name)) {
+      return TopicConfigDefault(*spec, *broker.effective_config());
+    }
+  }
+  return "delete";  // log.cleanup.policy's default
+}
+
+}  // namespace
+
+absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const std::string& resource_name,
+                                  const std::vector<ConfigChange>& changes, bool replace_all,
+                                  bool validate_only) {
+  auto image = broker.metadata().Current();
+  std::map<std::string, std::string> configs;
+  if (resource_type == kTopicResourceType) {
+    const TopicInfo* topic = image->Find(resource_name);
+    if (topic == nullptr)
+      return absl::NotFoundError(absl::StrCat("topic ", resource_name, " does not exist"));
+    configs = topic->configs;
+  } else if (resource_type == kBrokerResourceType) {
+    if (!resource_name.empty() && resource_name != std::to_string(broker.config().node_id)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("broker ", resource_name, " is not this broker (", broker.config().node_id, ")"));
+    }
+    if (auto it = image->broker_configs.find(resource_name); it != image->broker_configs.end()) {
+      configs = it->second;
+    }
+  } else {
+    return absl::FailedPreconditionError(absl::StrCat("resource type ", resource_type, " cannot be altered"));
+  }
+  std::map<std::string, std::string> next = replace_all ? std::map<std::string, std::string>{} : configs;
+  for (const ConfigChange& ch : changes) {
+    if (ch.op == ConfigOp::kDelete || (replace_all && !ch.value)) {
+      if (resource_type == kTopicResourceType && FindTopicConfig(ch.name) == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat("unknown topic config ", ch.name));
+      }
+      next.erase(ch.name);
+      continue;
+    }
+    if (!ch.value) return absl::InvalidArgumentError(absl::StrCat("null value for ", ch.name));
+    std::string value = *ch.value;
+    if (ch.op == ConfigOp::kAppend || ch.op == ConfigOp::kSubtract) {
+      if (!IsList(resource_type, ch.name)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(ch.name, " is not a list config: APPEND and SUBTRACT apply only to lists"));
+      }
+      std::vector<std::string> items = SplitList(CurrentListValue(broker, resource_type, ch.name, next));
+      for (const std::string& item : SplitList(value)) {
+        auto pos = std::find(items.begin(), items.end(), item);
+        if (ch.op == ConfigOp::kAppend && pos == items.end()) items.push_back(item);
+        if (ch.op == ConfigOp::kSubtract && pos != items.end()) items.erase(pos);
+      }
+      value = absl::StrJoin(items, ",");
+    } else if (ch.op != ConfigOp::kSet) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown config operation ", static_cast<int>(ch.op)));
+    }
+    if (absl::Status s = Validate(resource_type, ch.name, value); !s.ok()) return s;
+    next[ch.name] = value;
+  }
+  if (validate_only) return absl::OkStatus();
+  if (resource_type == kTopicResourceType) return broker.metadata().SetTopicConfigs(resource_name, next);
+  return broker.metadata().SetBrokerConfigs(resource_name, next);
+}
+
+int16_t AlterConfigsError(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk:
+      return kNone;
+    case absl::StatusCode::kNotFound:
+      return kUnknownTopicOrPartition;
+    case absl::StatusCode::kInvalidArgument:
+      return kInvalidConfig;
+    case absl::StatusCode::kFailedPrecondition:
+      return kInvalidRequest;
+    default:
+      return ToKafkaError(s);
+  }
+}
+
+}  // namespace fjord::broker

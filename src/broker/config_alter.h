@@ -1,0 +1,36 @@
+// AlterConfigs and IncrementalAlterConfigs share this: compute a resource's new set of
+// dynamic configs from the requested changes, validate it, and store it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "broker/broker.h"
+
+namespace fjord::broker {
+
+// Kafka's resource types and IncrementalAlterConfigs operations.
+constexpr int8_t kTopicResourceType = 2;
+constexpr int8_t kBrokerResourceType = 4;
+enum class ConfigOp : int8_t { kSet = 0, kDelete = 1, kAppend = 2, kSubtract = 3 };
+
+struct ConfigChange {
+  std::string name;
+  ConfigOp op = ConfigOp::kSet;
+  std::optional<std::string> value;
+};
+
+// Applies `changes` to one resource. `replace_all` is the legacy AlterConfigs meaning:
+// the changes become the whole set of overrides. Errors: NotFound (no such topic),
+// InvalidArgument (unknown or invalid config: INVALID_CONFIG), FailedPrecondition
+// (not alterable, wrong broker, unsupported resource: INVALID_REQUEST).
+absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const std::string& resource_name,
+                                  const std::vector<ConfigChange>& changes, bool replace_all,
+                                  bool validate_only);
+
+// The Kafka error code for a status from AlterResourceConfigs.
+int16_t AlterConfigsError(const absl::Status& s);
+
+}  // namespace fjord::broker

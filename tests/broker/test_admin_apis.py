@@ -1,0 +1,248 @@
+"""AlterConfigs, IncrementalAlterConfigs (topics, brokers, cluster defaults),
+DescribeLogDirs, DescribeProducers, DescribeTopicPartitions and OffsetForLeaderEpoch,
+through confluent-kafka, kafka-python and @platformatic/kafka."""
+import json
+import os
+import socket
+import struct
+
+from confluent_kafka import KafkaException, Producer
+from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, NewTopic
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource as KpConfigResource
+from kafka.admin import ConfigResourceType
+from kafka.protocol.admin import AlterConfigsRequest_v0, DescribeConfigsRequest_v1
+from kafka.protocol.api import Request, Response
+from kafka.protocol.types import Array, Int8, Int16, Int32, Int64, Schema, String, Boolean
+
+from conftest import run_platformatic
+
+
+def describe(admin, rtype, name, keys=None):
+    res = ConfigResource(rtype, name)
+    return admin.describe_configs([res])[res].result()
+
+
+def alter_error(admin, rtype, name, configs):
+    res = ConfigResource(rtype, name, set_config=configs)
+    try:
+        admin.alter_configs([res])[res].result()
+        return 0
+    except KafkaException as e:
+        return e.args[0].code()
+
+
+def test_alter_topic_configs_kafka_python_replaces_all(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("alt", 1, 1, config={"retention.ms": "1000", "segment.bytes": "100000"})])["alt"].result()
+    kp = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    resp = kp.alter_configs([KpConfigResource(ConfigResourceType.TOPIC, "alt", configs={"retention.ms": "5000"})])
+    assert resp.resources[0][0] == 0, resp
+    kp.close()
+    for _ in range(2):  # and after a restart
+        cfg = describe(admin, ConfigResource.Type.TOPIC, "alt")
+        assert cfg["retention.ms"].value == "5000"
+        assert cfg["retention.ms"].source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+        # legacy AlterConfigs replaces the whole set: segment.bytes went back to the default
+        assert cfg["segment.bytes"].value == "1073741824"
+        assert cfg["segment.bytes"].source == ConfigSource.DEFAULT_CONFIG.value
+        broker.stop()
+        broker.start()
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    assert alter_error(admin, ConfigResource.Type.TOPIC, "alt", {"retention.ms": "soon"}) == 40  # INVALID_CONFIG
+    assert alter_error(admin, ConfigResource.Type.TOPIC, "alt", {"no.such.config": "1"}) == 40
+    assert alter_error(admin, ConfigResource.Type.TOPIC, "missing", {"retention.ms": "1"}) == 3
+    # validate_only changes nothing
+    res = ConfigResource(ConfigResource.Type.TOPIC, "alt", set_config={"retention.ms": "7"})
+    admin.alter_configs([res], validate_only=True)[res].result()
+    assert describe(admin, ConfigResource.Type.TOPIC, "alt")["retention.ms"].value == "5000"
+
+
+def test_altered_config_applies_to_an_open_log(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("grow", 1, 1)])["grow"].result()
+    errors = []
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0, "message.max.bytes": 100000})
+    p.produce("grow", value=b"x" * 5000, on_delivery=lambda e, m: errors.append(e))
+    p.flush(10)
+    assert errors == [None]  # the log is open now
+    assert alter_error(admin, ConfigResource.Type.TOPIC, "grow", {"max.message.bytes": "2000"}) == 0
+    p.produce("grow", value=b"x" * 5000, on_delivery=lambda e, m: errors.append(e))
+    p.flush(10)
+    assert errors[1] is not None and errors[1].code() == 10  # MSG_SIZE_TOO_LARGE
+
+
+def test_dynamic_broker_configs(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("dyn", 1, 1)])["dyn"].result()
+    # a cluster-wide default (resource name "": librdkafka refuses an empty name, so
+    # kafka-python sets it) and a per-broker value over it
+    kp = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    resp = kp.alter_configs([KpConfigResource(ConfigResourceType.BROKER, "", configs={"log.retention.ms": "111"})])
+    assert resp.resources[0][0] == 0, resp
+    kp.close()
+    topic = describe(admin, ConfigResource.Type.TOPIC, "dyn")
+    assert topic["retention.ms"].value == "111"
+    assert topic["retention.ms"].source == ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG.value
+    assert alter_error(admin, ConfigResource.Type.BROKER, "1", {"log.retention.ms": "222"}) == 0
+    for _ in range(2):
+        b = describe(admin, ConfigResource.Type.BROKER, "1")
+        assert b["log.retention.ms"].value == "222"
+        assert b["log.retention.ms"].source == ConfigSource.DYNAMIC_BROKER_CONFIG.value
+        assert not b["log.retention.ms"].is_read_only
+        assert b["listeners"].is_read_only
+        topic = describe(admin, ConfigResource.Type.TOPIC, "dyn")
+        assert topic["retention.ms"].value == "222"
+        assert topic["retention.ms"].source == ConfigSource.DYNAMIC_BROKER_CONFIG.value
+        # kafka-python's admin refuses the "" name too: its DescribeConfigs v1 encoding, sent raw
+        cluster = call(broker, DescribeConfigsRequest_v1(resources=[(4, "", None)], include_synonyms=False))
+        node = call(broker, DescribeConfigsRequest_v1(resources=[(4, "1", ["log.retention.ms"])], include_synonyms=True))
+        entries = cluster.resources[0][4]
+        assert [(e[0], e[1]) for e in entries] == [("log.retention.ms", "111")]  # only what is set cluster-wide
+        # synonyms, most specific first: this broker's value, the cluster default, the default
+        (retention,) = node.resources[0][4]
+        assert [(s[1], s[2]) for s in retention[5]] == [("222", 2), ("111", 3), ("604800000", 5)]
+        broker.stop()
+        broker.start()
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    assert alter_error(admin, ConfigResource.Type.BROKER, "1", {"listeners": "PLAINTEXT://:1"}) == 42  # INVALID_REQUEST
+    assert alter_error(admin, ConfigResource.Type.BROKER, "1", {"log.retention.ms": "x"}) == 40
+    # another broker's id (librdkafka would route it to that broker: sent raw)
+    r = call(broker, AlterConfigsRequest_v0(resources=[(4, "7", [("log.retention.ms", "1")])], validate_only=False))
+    assert r.resources[0][0] == 42
+
+
+# IncrementalAlterConfigs v0 and OffsetForLeaderEpoch v2, DescribeLogDirs v1 encoded by
+# kafka-python's protocol types (it has no admin call for them in 2.0.2).
+class IncrementalAlterConfigsResponse_v0(Response):
+    API_KEY, API_VERSION = 44, 0
+    SCHEMA = Schema(("throttle_time_ms", Int32),
+                    ("responses", Array(("error_code", Int16), ("error_message", String("utf-8")),
+                                        ("resource_type", Int8), ("resource_name", String("utf-8")))))
+
+
+class IncrementalAlterConfigsRequest_v0(Request):
+    API_KEY, API_VERSION, RESPONSE_TYPE = 44, 0, IncrementalAlterConfigsResponse_v0
+    SCHEMA = Schema(("resources", Array(("resource_type", Int8), ("resource_name", String("utf-8")),
+                                        ("configs", Array(("name", String("utf-8")), ("config_operation", Int8),
+                                                          ("value", String("utf-8")))))),
+                    ("validate_only", Boolean))
+
+
+class OffsetForLeaderEpochResponse_v2(Response):
+    API_KEY, API_VERSION = 23, 2
+    SCHEMA = Schema(("throttle_time_ms", Int32),
+                    ("topics", Array(("topic", String("utf-8")),
+                                     ("partitions", Array(("error_code", Int16), ("partition", Int32),
+                                                          ("leader_epoch", Int32), ("end_offset", Int64))))))
+
+
+class OffsetForLeaderEpochRequest_v2(Request):
+    API_KEY, API_VERSION, RESPONSE_TYPE = 23, 2, OffsetForLeaderEpochResponse_v2
+    SCHEMA = Schema(("topics", Array(("topic", String("utf-8")),
+                                     ("partitions", Array(("partition", Int32), ("current_leader_epoch", Int32),
+                                                          ("leader_epoch", Int32))))))
+
+
+class DescribeLogDirsResponse_v1(Response):
+    API_KEY, API_VERSION = 35, 1
+    SCHEMA = Schema(("throttle_time_ms", Int32),
+                    ("results", Array(("error_code", Int16), ("log_dir", String("utf-8")),
+                                      ("topics", Array(("name", String("utf-8")),
+                                                       ("partitions", Array(("partition_index", Int32),
+                                                                            ("partition_size", Int64),
+                                                                            ("offset_lag", Int64),
+                                                                            ("is_future_key", Boolean))))))))
+
+
+class DescribeLogDirsRequest_v1(Request):
+    API_KEY, API_VERSION, RESPONSE_TYPE = 35, 1, DescribeLogDirsResponse_v1
+    SCHEMA = Schema(("topics", Array(("topic", String("utf-8")), ("partitions", Array(Int32)))))
+
+
+def call(broker, request):
+    """One request on a fresh socket, framed with kafka-python's v1 request header."""
+    body = request.encode()
+    header = struct.pack(">hhih", request.API_KEY, request.API_VERSION, 7, 4) + b"test"
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as s:
+        payload = header + body
+        s.sendall(struct.pack(">i", len(payload)) + payload)
+        size = struct.unpack(">i", recv_exact(s, 4))[0]
+        data = recv_exact(s, size)
+    assert struct.unpack(">i", data[:4])[0] == 7
+    return request.RESPONSE_TYPE.decode(data[4:])
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        assert chunk, "connection closed"
+        buf += chunk
+    return buf
+
+
+def test_incremental_alter_configs_with_kafka_python_encoding(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("inc", 1, 1)])["inc"].result()
+
+    def alter(*configs):
+        r = call(broker, IncrementalAlterConfigsRequest_v0([(2, "inc", list(configs))], False))
+        return r.responses[0][0]
+
+    assert alter(("retention.ms", 0, "1234"), ("cleanup.policy", 2, "compact")) == 0
+    cfg = describe(admin, ConfigResource.Type.TOPIC, "inc")
+    assert cfg["retention.ms"].value == "1234"
+    assert cfg["cleanup.policy"].value == "delete,compact"
+    assert alter(("cleanup.policy", 3, "delete")) == 0
+    assert alter(("retention.ms", 1, None)) == 0
+    cfg = describe(admin, ConfigResource.Type.TOPIC, "inc")
+    assert cfg["cleanup.policy"].value == "compact"
+    assert cfg["retention.ms"].source == ConfigSource.DEFAULT_CONFIG.value
+    assert alter(("retention.ms", 2, "5")) == 40  # APPEND to a non-list: INVALID_CONFIG
+    assert alter(("cleanup.policy", 0, "shred")) == 40
+
+
+def test_offset_for_leader_epoch_and_log_dirs_kafka_python_encoding(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("ep", 2, 1)])["ep"].result()
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+    for i in range(10):
+        p.produce("ep", value=b"v%d" % i, partition=0)
+    p.flush(10)
+    r = call(broker, OffsetForLeaderEpochRequest_v2([("ep", [(0, -1, 0), (1, -1, 0), (7, -1, 0)])]))
+    parts = {p[1]: p for p in r.topics[0][1]}
+    assert parts[0][0] == 0 and parts[0][2] == 0 and parts[0][3] == 10  # epoch 0 ends at the log end
+    assert parts[1][0] == 0 and parts[1][2] == -1 and parts[1][3] == -1  # nothing written: no epoch yet
+    assert parts[7][0] == 3  # UNKNOWN_TOPIC_OR_PARTITION
+    r = call(broker, OffsetForLeaderEpochRequest_v2([("ep", [(0, 5, 0), (0, 0, 3)])]))
+    assert r.topics[0][1][0][0] == 76  # UNKNOWN_LEADER_EPOCH: the client is ahead of us
+    assert r.topics[0][1][1][0] == 0 and r.topics[0][1][1][3] == -1  # epoch 3 is newer than any
+    r = call(broker, DescribeLogDirsRequest_v1([("ep", [0, 1])]))
+    (error, path, topics), = r.results
+    assert error == 0 and os.path.isabs(path) and path.startswith(broker.data_dir)
+    sizes = {part[0]: part[1] for part in topics[0][1]}
+    assert sizes[0] > 0 and sizes[1] == 0
+
+
+def test_platformatic_admin_apis(broker):
+    r = run_platformatic("platformatic_admin.mjs", broker.bootstrap, "pf")
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    assert out["afterSet"]["retention.ms"] == ["60000", ConfigSource.DYNAMIC_TOPIC_CONFIG.value]
+    assert out["afterSet"]["cleanup.policy"][0] == "delete,compact"
+    assert out["afterDelete"]["retention.ms"][1] == ConfigSource.DEFAULT_CONFIG.value
+    assert out["afterDelete"]["cleanup.policy"][0] == "compact"
+    assert str(out["appendToScalar"]) == "40"
+    assert out["logDir"]["path"].startswith(broker.data_dir)
+    assert out["logDir"]["total"] >= out["logDir"]["usable"] > 0
+    sizes = dict(out["logDir"]["partitions"])
+    assert sizes[0] > 0 and sizes[1] == 0 and sizes[2] == 0
+    assert len(out["producers"]) == 1 and out["producers"][0]["lastSequence"] == 3
+    assert out["producers"][0]["id"] >= 0
+    dtp = out["describeTopicPartitions"]
+    # two partitions fit the limit of 2: the cursor points at the third
+    assert dtp["topics"] == [["pf", 0, [0, 1]]]
+    assert str(out["unknownTopic"]) == "3"
+    assert dtp["cursor"] == ["pf", 2]
+    assert out["offsetForLeaderEpoch"] == [0, 0, 4]

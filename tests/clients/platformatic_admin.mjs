@@ -1,0 +1,100 @@
+// Admin APIs through @platformatic/kafka (pure JavaScript, newest versions), printed
+// as one JSON object for tests/broker/test_admin_apis.py to check.
+// Usage: node --import node-shims.mjs platformatic_admin.mjs BOOTSTRAP TOPIC
+import {
+  Admin, Connection, Producer, stringSerializers, describeProducersV0, describeTopicPartitionsV0,
+  offsetForLeaderEpochV4
+} from '@platformatic/kafka'
+
+const [bootstrap, topic] = process.argv.slice(2)
+const [host, port] = bootstrap.split(':')
+const TOPIC = 2
+const SET = 0, DELETE = 1, APPEND = 2, SUBTRACT = 3
+const out = {}
+const admin = new Admin({ clientId: 'fjord-admin-test', bootstrapBrokers: [bootstrap], timeout: 20000 })
+// The Kafka error code inside the client's nested error objects.
+const codeOf = (e) => {
+  if (!e || typeof e !== 'object') return undefined
+  if (typeof e.apiCode === 'number') return e.apiCode
+  for (const inner of [...(Array.isArray(e.errors) ? e.errors : []), e.cause]) {
+    const code = codeOf(inner)
+    if (code !== undefined) return code
+  }
+  return undefined
+}
+try {
+  await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 })
+  const producer = new Producer({
+    clientId: 'fjord-admin-test', bootstrapBrokers: [bootstrap], serializers: stringSerializers,
+    idempotent: true, autocreateTopics: false
+  })
+  await producer.send({ messages: [0, 1, 2, 3].map((i) => ({ topic, partition: 0, key: 'k', value: `v${i}` })), acks: -1 })
+  await producer.close()
+
+  await admin.incrementalAlterConfigs({
+    resources: [{
+      resourceType: TOPIC, resourceName: topic, configs: [
+        { name: 'retention.ms', configOperation: SET, value: '60000' },
+        { name: 'cleanup.policy', configOperation: APPEND, value: 'compact' }]
+    }]
+  })
+  const described = async () => {
+    const [d] = await admin.describeConfigs({
+      resources: [{ resourceType: TOPIC, resourceName: topic, configurationKeys: ['retention.ms', 'cleanup.policy'] }]
+    })
+    return Object.fromEntries(d.configs.map((c) => [c.name, [c.value, c.configSource]]))
+  }
+  out.afterSet = await described()
+  await admin.incrementalAlterConfigs({
+    resources: [{
+      resourceType: TOPIC, resourceName: topic, configs: [
+        { name: 'retention.ms', configOperation: DELETE },
+        { name: 'cleanup.policy', configOperation: SUBTRACT, value: 'delete' }]
+    }]
+  })
+  out.afterDelete = await described()
+  try {
+    await admin.incrementalAlterConfigs({
+      resources: [{ resourceType: TOPIC, resourceName: topic, configs: [{ name: 'retention.ms', configOperation: APPEND, value: '5' }] }]
+    })
+    out.appendToScalar = 'accepted'
+  } catch (e) {
+    out.appendToScalar = codeOf(e) ?? String(e)
+  }
+
+  const dirs = await admin.describeLogDirs({ topics: [{ name: topic, partitions: [0, 1, 2] }] })
+  const dir = dirs[0].results[0]
+  out.logDir = {
+    path: dir.logDir, total: Number(dir.totalBytes), usable: Number(dir.usableBytes),
+    partitions: dir.topics[0].partitions.map((p) => [p.partitionIndex, Number(p.partitionSize)])
+  }
+
+  const conn = new Connection('fjord-admin-test')
+  await conn.connect(host, Number(port))
+  const producers = await describeProducersV0.api.async(conn, [{ name: topic, partitionIndexes: [0] }])
+  out.producers = producers.topics[0].partitions[0].activeProducers.map((p) => ({
+    id: Number(p.producerId), epoch: p.producerEpoch, lastSequence: p.lastSequence
+  }))
+  const dtp = await describeTopicPartitionsV0.api.async(conn, [{ name: topic }], 2, null)
+  try {
+    await describeTopicPartitionsV0.api.async(conn, [{ name: 'no-such-topic' }], 10, null)
+    out.unknownTopic = 'accepted'
+  } catch (e) {
+    out.unknownTopic = codeOf(e)
+  }
+  out.describeTopicPartitions = {
+    topics: dtp.topics.map((t) => [t.name, t.errorCode, t.partitions.map((p) => p.partitionIndex)]),
+    cursor: dtp.nextCursor ? [dtp.nextCursor.topicName, dtp.nextCursor.partitionIndex] : null
+  }
+  const epochs = await offsetForLeaderEpochV4.api.async(conn, -1, [{
+    name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }]
+  }])
+  const e = epochs.topics[0].partitions[0]
+  out.offsetForLeaderEpoch = [e.errorCode, e.leaderEpoch, Number(e.endOffset)]
+  await conn.close()
+  await admin.close()
+  console.log(JSON.stringify(out))
+} catch (e) {
+  console.error(e)
+  process.exit(1)
+}
