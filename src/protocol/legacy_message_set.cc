@@ -73,6 +73,52 @@ absl::Status DecodeLegacyMessageSet(ByteView set, size_t max_decompressed, Decod
   return DecodeLevel(set, max_decompressed, false, out, &out->messages);
 }
 
+void AppendLegacyMessage(int8_t magic, int64_t offset, int64_t timestamp, bool log_append_time,
+                         const std::optional<ByteView>& key, const std::optional<ByteView>& value,
+                         std::vector<uint8_t>* out) {
+  auto len = [](const std::optional<ByteView>& f) { return f ? f->size() : 0; };
+  // crc, magic, attributes, [timestamp], key length + key, value length + value
+  const size_t size = 4 + 1 + 1 + (magic == 1 ? 8 : 0) + 4 + len(key) + 4 + len(value);
+  const size_t start = out->size();
+  out->resize(start + 12 + size);
+  uint8_t* msg = out->data() + start;
+  Writer w(msg, 12 + size);
+  w.Int64(offset);
+  w.Int32(static_cast<int32_t>(size));
+  w.Uint32(0);  // crc, filled in below
+  w.Int8(magic);
+  w.Int8(magic == 1 && log_append_time ? 0x8 : 0);
+  if (magic == 1) w.Int64(timestamp);
+  for (const auto* field : {&key, &value}) {
+    if (*field) {
+      w.Int32(static_cast<int32_t>((*field)->size()));
+      w.Raw((*field)->data(), (*field)->size());
+    } else {
+      w.Int32(-1);
+    }
+  }
+  const uint32_t crc = static_cast<uint32_t>(crc32(0, msg + 16, static_cast<uInt>(size - 4)));
+  for (int i = 0; i < 4; ++i) msg[12 + i] = static_cast<uint8_t>(crc >> (24 - 8 * i));
+}
+
+absl::Status DownConvert(ByteView batches, int8_t magic, size_t max_decompressed, std::vector<uint8_t>* out) {
+  ByteView tail;
+  auto split = SplitBatches(batches, &tail);
+  if (!split.ok()) return split.status();
+  DecodedBatch decoded;
+  for (ByteView b : *split) {
+    if (absl::Status s = DecodeBatch(b, max_decompressed, &decoded); !s.ok()) return s;
+    const BatchHeader& h = decoded.header;
+    if (h.is_control()) continue;
+    const bool append_time = h.timestamp_type() == TimestampType::kLogAppendTime;
+    for (const Record& r : decoded.records) {
+      const int64_t ts = append_time ? h.max_timestamp : h.base_timestamp + r.timestamp_delta;
+      AppendLegacyMessage(magic, h.base_offset + r.offset_delta, ts, append_time, r.key, r.value, out);
+    }
+  }
+  return absl::OkStatus();
+}
+
 int DetectMagic(ByteView records) {
   return records.size() < 17 ? -1 : static_cast<int8_t>(records.data()[16]);
 }

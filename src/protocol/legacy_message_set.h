@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "protocol/compression.h"
+#include "protocol/record_batch.h"
 #include "protocol/wire.h"
 
 namespace fjord::protocol {
@@ -36,6 +37,18 @@ struct DecodedMessageSet {
 
 // Decodes a whole legacy message set, checking every CRC.
 absl::Status DecodeLegacyMessageSet(ByteView set, size_t max_decompressed, DecodedMessageSet* out);
+
+// Appends one uncompressed message (magic 0 or 1; the timestamp is ignored in magic 0),
+// with its CRC.
+void AppendLegacyMessage(int8_t magic, int64_t offset, int64_t timestamp, bool log_append_time,
+                         const std::optional<ByteView>& key, const std::optional<ByteView>& value,
+                         std::vector<uint8_t>* out);
+
+// Fetch v0-3 (clients older than Kafka 0.11): rewrites whole record batches v2 as a
+// message set of `magic` (0 for Fetch v0-1, 1 for v2-3), one uncompressed message per
+// record, offsets absolute. Record headers cannot be expressed and are dropped, as
+// Kafka does; control batches are left out.
+absl::Status DownConvert(ByteView batches, int8_t magic, size_t max_decompressed, std::vector<uint8_t>* out);
 
 // The magic byte of the first entry of a records blob (offset 16), or -1 if too short.
 int DetectMagic(ByteView records);

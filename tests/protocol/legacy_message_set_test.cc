@@ -81,5 +81,43 @@ TEST(LegacyMessageSet, BadCrcAndTruncationAreErrors) {
   EXPECT_EQ(DecodeLegacyMessageSet(ByteView(set), 1 << 20, &d).code(), absl::StatusCode::kDataLoss);
 }
 
+// Down-conversion for Fetch v0-3: every record of every (compressed) batch becomes
+// one message with its absolute offset, decodable by the legacy decoder (CRCs valid).
+TEST(LegacyMessageSet, DownConvertsBatchesForOldFetchVersions) {
+  const std::string k = "key", v0 = "value-0", v1 = "value-1";
+  std::vector<Record> records(2);
+  records[0].key = ByteView(std::string_view(k));
+  records[0].value = ByteView(std::string_view(v0));
+  records[1].offset_delta = 1;
+  records[1].timestamp_delta = 7;
+  records[1].value = ByteView(std::string_view(v1));
+  records[1].headers.push_back({ByteView(std::string_view(k)), std::nullopt});
+  std::vector<uint8_t> batches;
+  BatchHeader h;
+  h.base_offset = 100;
+  h.base_timestamp = 1000;
+  h.max_timestamp = 1007;
+  h.last_offset_delta = 1;
+  ASSERT_TRUE(EncodeBatch(h, records, &batches).ok());
+  h.base_offset = 102;
+  h.attributes = static_cast<int16_t>(Compression::kGzip);
+  ASSERT_TRUE(EncodeBatch(h, records, &batches).ok());
+  for (int8_t magic : {0, 1}) {
+    std::vector<uint8_t> set;
+    ASSERT_TRUE(DownConvert(ByteView(batches), magic, 1 << 20, &set).ok());
+    DecodedMessageSet d;
+    ASSERT_TRUE(DecodeLegacyMessageSet(ByteView(set), 1 << 20, &d).ok());
+    ASSERT_EQ(d.messages.size(), 4u);
+    for (size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(d.messages[i].offset, 100 + static_cast<int64_t>(i));
+      EXPECT_EQ(d.messages[i].magic, magic);
+      EXPECT_EQ(d.messages[i].value->as_string_view(), i % 2 == 0 ? v0 : v1);
+      EXPECT_EQ(d.messages[i].timestamp, magic == 1 ? (i % 2 == 0 ? 1000 : 1007) : -1);
+    }
+    EXPECT_EQ(d.messages[0].key->as_string_view(), k);
+    EXPECT_FALSE(d.messages[1].key.has_value());
+  }
+}
+
 }  // namespace
 }  // namespace fjord::protocol

@@ -8,12 +8,11 @@
 
 namespace fjord::broker {
 
-// Ranges are Kafka 3.9's for each implemented API, except where noted: Fetch v0-3
-// would need down-conversion to message format v0/v1, which Fjord does not store.
+// Ranges are Kafka 3.9's for each implemented API.
 const std::vector<AdvertisedApi>& AdvertisedApis() {
   static const std::vector<AdvertisedApi> apis = {
       {0, 0, 11, HandleProduce},
-      {1, 4, 17, HandleFetch},
+      {1, 0, 17, HandleFetch},
       {2, 0, 9, HandleListOffsets},
       {3, 0, 12, HandleMetadata},
       {18, 0, 4, HandleApiVersions},

@@ -9,6 +9,7 @@
 #include "fjord_protocol/messages/fetch_response.h"
 #include "protocol/codec.h"
 #include "protocol/frame.h"
+#include "protocol/legacy_message_set.h"
 
 namespace fjord::broker {
 
@@ -76,6 +77,13 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
           // A batch beyond the limit is only sent when nothing else has been.
           if (!first_data && data->bytes.size() > limit) return r;
           r.bytes = std::move(data->bytes);
+          if (c.version < 4) {
+            // Clients older than 0.11 read message sets v0 (Fetch v0-1) or v1 (v2-3).
+            std::vector<uint8_t> converted;
+            r.status = protocol::DownConvert(protocol::ByteView(r.bytes), c.version < 2 ? 0 : 1,
+                                             protocol::kDefaultMaxDecompressed, &converted);
+            r.bytes = std::move(converted);
+          }
           return r;
         });
         rp.high_watermark = read.high_watermark;

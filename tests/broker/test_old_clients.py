@@ -1,0 +1,51 @@
+"""Clients from before Kafka 0.11: Produce v0-2 (message sets) is converted to record
+batches; Fetch v0-3 is answered with message sets v0/v1 converted back (headers
+cannot be carried and are dropped, as Kafka does)."""
+import subprocess
+
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from kafka import KafkaConsumer, TopicPartition
+
+
+def produce(broker, topic, n):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result()
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5, "compression.type": "lz4"})
+    for i in range(n):
+        p.produce(topic, key=b"k%d" % i, value=b"value-%d" % i, timestamp=1_600_000_000_000 + i,
+                  headers=[("h", b"x")])
+    p.flush(10)
+
+
+def test_kafka_python_with_old_protocol_versions(broker):
+    produce(broker, "old", 500)
+    # 0.10.1 speaks Fetch v3 (message format v1, timestamps); 0.9 speaks Fetch v1 (v0)
+    for api_version, has_ts in [((0, 10, 1), True), ((0, 9), False)]:
+        c = KafkaConsumer(bootstrap_servers=broker.bootstrap, api_version=api_version, group_id=None,
+                          enable_auto_commit=False, consumer_timeout_ms=5000)
+        tp = TopicPartition("old", 0)
+        c.assign([tp])
+        c.seek(tp, 10)
+        got = []
+        for m in c:
+            got.append(m)
+            if len(got) == 490:
+                break
+        c.close()
+        assert [m.offset for m in got] == list(range(10, 500)), api_version
+        assert [m.value for m in got] == [b"value-%d" % i for i in range(10, 500)]
+        assert [m.key for m in got] == [b"k%d" % i for i in range(10, 500)]
+        if has_ts:
+            assert [m.timestamp for m in got] == [1_600_000_000_000 + i for i in range(10, 500)]
+
+
+def test_kcat_with_legacy_fetch(broker):
+    produce(broker, "oldkcat", 50)
+    # No ApiVersions: librdkafka falls back to the 0.9 protocol (Fetch v0/v1).
+    r = subprocess.run(["kcat", "-C", "-b", broker.bootstrap, "-t", "oldkcat", "-p", "0", "-o", "beginning",
+                        "-e", "-q", "-f", "%o %k %s\\n", "-X", "api.version.request=false",
+                        "-X", "broker.version.fallback=0.9.0"], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr.decode()
+    lines = r.stdout.decode().splitlines()
+    assert lines == [f"{i} k{i} value-{i}" for i in range(50)]
