@@ -9,7 +9,9 @@
 namespace fjord::broker {
 
 Broker::Broker(BrokerConfig config, std::unique_ptr<MetadataStore> metadata)
-    : config_(std::move(config)), metadata_(std::move(metadata)) {
+    : config_(std::move(config)),
+      metadata_(std::move(metadata)),
+      fetch_sessions_(static_cast<size_t>(config_.max_incremental_fetch_session_cache_slots)) {
   int n = config_.smp > 0 ? config_.smp : static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
   for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(i, config_.log_dirs.front()));

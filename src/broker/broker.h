@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "broker/config.h"
+#include "broker/fetch_sessions.h"
 #include "broker/metadata_store.h"
 #include "broker/shard.h"
 
@@ -28,6 +29,7 @@ class Broker {
   // image changes; any thread.
   std::shared_ptr<const BrokerConfig> effective_config();
   MetadataStore& metadata() { return *metadata_; }
+  FetchSessionCache& fetch_sessions() { return fetch_sessions_; }
   Shard& shard(size_t i) { return *shards_[i]; }
   size_t shard_count() const { return shards_.size(); }
   // The shard that owns a partition (a stable hash of topic and partition).
@@ -66,6 +68,7 @@ class Broker {
  private:
   BrokerConfig config_;
   std::unique_ptr<MetadataStore> metadata_;
+  FetchSessionCache fetch_sessions_;
   struct Effective {
     std::shared_ptr<const MetadataImage> image;  // what `config` was computed from
     std::shared_ptr<const BrokerConfig> config;

@@ -125,6 +125,9 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
   if (key == "fjord.max.inflight.requests.per.connection") {
     return ParseInt<int32_t>(key, value, 1, &c.max_inflight_requests_per_connection);
   }
+  if (key == "max.incremental.fetch.session.cache.slots") {
+    return ParseInt<int32_t>(key, value, 0, &c.max_incremental_fetch_session_cache_slots);
+  }
   if (key == "admin.listener") {
     auto l = ParseListeners(value.find("://") == std::string::npos ? "ADMIN://" + value : value);
     if (!l.ok() || l->size() != 1) return Bad(key, value, "expected host:port");

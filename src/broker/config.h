@@ -22,29 +22,30 @@ struct Listener {
 };
 
 struct BrokerConfig {
-  int32_t node_id = 1;                                      // node.id
-  std::vector<std::string> process_roles = {"broker"};      // process.roles
-  std::vector<Listener> listeners;                          // listeners
-  std::vector<Listener> advertised_listeners;               // advertised.listeners
-  std::vector<std::string> controller_listener_names;       // controller.listener.names
-  std::string controller_quorum_voters;                     // controller.quorum.voters
-  std::vector<std::string> log_dirs = {"/tmp/fjord-logs"};  // log.dirs (or log.dir)
-  int32_t num_partitions = 1;                               // num.partitions
-  int16_t default_replication_factor = 1;                   // default.replication.factor
-  bool auto_create_topics_enable = true;                    // auto.create.topics.enable
-  int64_t log_segment_bytes = 1LL << 30;                    // log.segment.bytes
-  int64_t log_retention_ms = 7LL * 24 * 3600 * 1000;        // log.retention.{ms,minutes,hours}
-  int64_t log_retention_bytes = -1;                         // log.retention.bytes
-  int32_t log_index_interval_bytes = 4096;                  // log.index.interval.bytes
-  int64_t log_flush_interval_messages = INT64_MAX;          // log.flush.interval.messages
-  bool log_flush_on_ack = false;                            // fjord: fsync before acknowledging acks=all
-  std::string log_message_timestamp_type = "CreateTime";    // log.message.timestamp.type
-  int32_t message_max_bytes = 1048588;                      // message.max.bytes
-  int32_t socket_request_max_bytes = 104857600;             // socket.request.max.bytes
-  int32_t max_inflight_requests_per_connection = 100;       // fjord
-  Listener admin_listener{"ADMIN", "127.0.0.1", 9644};      // admin.listener (host:port)
-  int smp = 0;                                              // --smp: 0 = one shard per core
-  std::set<std::string> explicitly_set;                     // keys given in the file or as overrides
+  int32_t node_id = 1;                                       // node.id
+  std::vector<std::string> process_roles = {"broker"};       // process.roles
+  std::vector<Listener> listeners;                           // listeners
+  std::vector<Listener> advertised_listeners;                // advertised.listeners
+  std::vector<std::string> controller_listener_names;        // controller.listener.names
+  std::string controller_quorum_voters;                      // controller.quorum.voters
+  std::vector<std::string> log_dirs = {"/tmp/fjord-logs"};   // log.dirs (or log.dir)
+  int32_t num_partitions = 1;                                // num.partitions
+  int16_t default_replication_factor = 1;                    // default.replication.factor
+  bool auto_create_topics_enable = true;                     // auto.create.topics.enable
+  int64_t log_segment_bytes = 1LL << 30;                     // log.segment.bytes
+  int64_t log_retention_ms = 7LL * 24 * 3600 * 1000;         // log.retention.{ms,minutes,hours}
+  int64_t log_retention_bytes = -1;                          // log.retention.bytes
+  int32_t log_index_interval_bytes = 4096;                   // log.index.interval.bytes
+  int64_t log_flush_interval_messages = INT64_MAX;           // log.flush.interval.messages
+  bool log_flush_on_ack = false;                             // fjord: fsync before acknowledging acks=all
+  std::string log_message_timestamp_type = "CreateTime";     // log.message.timestamp.type
+  int32_t message_max_bytes = 1048588;                       // message.max.bytes
+  int32_t socket_request_max_bytes = 104857600;              // socket.request.max.bytes
+  int32_t max_inflight_requests_per_connection = 100;        // fjord
+  int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots
+  Listener admin_listener{"ADMIN", "127.0.0.1", 9644};       // admin.listener (host:port)
+  int smp = 0;                                               // --smp: 0 = one shard per core
+  std::set<std::string> explicitly_set;                      // keys given in the file or as overrides
   // Dynamic configs (AlterConfigs) laid over the file's values: this broker's own,
   // and the cluster-wide defaults. Empty in the static config.
   std::map<std::string, std::string> dynamic_node;

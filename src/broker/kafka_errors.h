@@ -33,6 +33,8 @@ enum KafkaError : int16_t {
   kUnsupportedForMessageFormat = 43,
   kInvalidConfig = 40,
   kKafkaStorageError = 56,
+  kFetchSessionIdNotFound = 70,
+  kInvalidFetchSessionEpoch = 71,
   kFencedLeaderEpoch = 74,
   kUnknownLeaderEpoch = 76,
   kInvalidRecord = 87,

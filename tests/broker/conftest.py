@@ -3,6 +3,7 @@ import os
 import pathlib
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -91,3 +92,26 @@ def run_platformatic(script, *args, timeout=120):
         pytest.skip("@platformatic/kafka needs Node >= 20")
     return subprocess.run(["node", "--import", f"{CLIENTS_DIR}/node-shims.mjs", f"{CLIENTS_DIR}/{script}", *args],
                           capture_output=True, timeout=timeout, cwd=CLIENTS_DIR)
+
+
+def call(broker, request, correlation_id=7):
+    """One request (a kafka-python protocol object) on a fresh socket, framed with a v1
+    request header; returns the decoded response."""
+    body = request.encode()
+    header = struct.pack(">hhih", request.API_KEY, request.API_VERSION, correlation_id, 4) + b"test"
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as s:
+        payload = header + body
+        s.sendall(struct.pack(">i", len(payload)) + payload)
+        size = struct.unpack(">i", recv_exact(s, 4))[0]
+        data = recv_exact(s, size)
+    assert struct.unpack(">i", data[:4])[0] == correlation_id
+    return request.RESPONSE_TYPE.decode(data[4:])
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        assert chunk, "connection closed"
+        buf += chunk
+    return buf

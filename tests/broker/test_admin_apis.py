@@ -3,8 +3,6 @@ DescribeLogDirs, DescribeProducers, DescribeTopicPartitions and OffsetForLeaderE
 through confluent-kafka, kafka-python and @platformatic/kafka."""
 import json
 import os
-import socket
-import struct
 
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, NewTopic
@@ -15,7 +13,7 @@ from kafka.protocol.admin import AlterConfigsRequest_v0, DescribeConfigsRequest_
 from kafka.protocol.api import Request, Response
 from kafka.protocol.types import Array, Int8, Int16, Int32, Int64, Schema, String, Boolean
 
-from conftest import run_platformatic
+from conftest import call, run_platformatic
 
 
 def describe(admin, rtype, name, keys=None):
@@ -158,28 +156,6 @@ class DescribeLogDirsResponse_v1(Response):
 class DescribeLogDirsRequest_v1(Request):
     API_KEY, API_VERSION, RESPONSE_TYPE = 35, 1, DescribeLogDirsResponse_v1
     SCHEMA = Schema(("topics", Array(("topic", String("utf-8")), ("partitions", Array(Int32)))))
-
-
-def call(broker, request):
-    """One request on a fresh socket, framed with kafka-python's v1 request header."""
-    body = request.encode()
-    header = struct.pack(">hhih", request.API_KEY, request.API_VERSION, 7, 4) + b"test"
-    with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as s:
-        payload = header + body
-        s.sendall(struct.pack(">i", len(payload)) + payload)
-        size = struct.unpack(">i", recv_exact(s, 4))[0]
-        data = recv_exact(s, size)
-    assert struct.unpack(">i", data[:4])[0] == 7
-    return request.RESPONSE_TYPE.decode(data[4:])
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        assert chunk, "connection closed"
-        buf += chunk
-    return buf
 
 
 def test_incremental_alter_configs_with_kafka_python_encoding(broker):

@@ -2,6 +2,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include "broker/fetch_sessions.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "broker/topic_configs.h"
@@ -22,81 +23,144 @@ struct PartitionRead {
   int64_t log_start_offset = -1;
 };
 
+// What one partition's fetch produced.
+struct Result {
+  int16_t error = kNone;
+  int64_t high_watermark = -1;
+  int64_t log_start_offset = -1;
+  std::optional<protocol::ByteView> records;
+};
+
+// The request's partitions as session entries (names resolved from ids for v13+).
+std::vector<SessionPartition> RequestedPartitions(const protocol::FetchRequest& req, int16_t version,
+                                                  const MetadataImage& image) {
+  std::vector<SessionPartition> out;
+  for (const auto& ft : req.topics) {
+    std::string name = ft.topic;
+    if (version >= 13) {
+      const TopicInfo* t = image.FindById(ft.topic_id);
+      name = t ? t->name : "";
+    }
+    for (const auto& fp : ft.partitions) {
+      out.push_back({name, ft.topic_id, fp.partition, fp.fetch_offset, fp.partition_max_bytes, -1, -1});
+    }
+  }
+  return out;
+}
+
+std::vector<SessionPartition> ForgottenPartitions(const protocol::FetchRequest& req, int16_t version,
+                                                  const MetadataImage& image) {
+  std::vector<SessionPartition> out;
+  for (const auto& ft : req.forgotten_topics_data) {
+    std::string name = ft.topic;
+    if (version >= 13) {
+      const TopicInfo* t = image.FindById(ft.topic_id);
+      name = t ? t->name : "";
+    }
+    for (int32_t p : ft.partitions) out.push_back({name, ft.topic_id, p, 0, 0, -1, -1});
+  }
+  return out;
+}
+
 }  // namespace
 
-// Fetch sessions (KIP-227): Fjord declines to create sessions (session_id 0 in every
-// answer), which the protocol allows; clients then send full fetch requests.
+// Fetch with KIP-227 sessions: session_epoch -1 is a sessionless full fetch, 0 opens a
+// session (full fetch), n > 0 continues one (incremental: only changed partitions are
+// named in the request and only partitions with news are answered).
 boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
   protocol::FetchRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
+  FetchSessionCache& sessions = c.broker.fetch_sessions();
+  protocol::FetchResponse resp;
+  std::vector<SessionPartition> targets;
+  int32_t session_id = 0;
+  bool full = true;
+  {
+    auto image = c.broker.metadata().Current();
+    if (req.session_epoch == FetchSessionCache::kFinalEpoch ||
+        req.session_epoch == FetchSessionCache::kInitialEpoch) {
+      if (req.session_id != 0) sessions.Remove(req.session_id);
+      targets = RequestedPartitions(req, c.version, *image);
+      if (req.session_epoch == FetchSessionCache::kInitialEpoch) session_id = sessions.Create(targets);
+    } else {
+      auto inc =
+          sessions.Update(req.session_id, req.session_epoch, RequestedPartitions(req, c.version, *image),
+                          ForgottenPartitions(req, c.version, *image));
+      if (inc.error != FetchSessionCache::Error::kNone) {
+        resp.error_code = inc.error == FetchSessionCache::Error::kSessionIdNotFound
+                              ? kFetchSessionIdNotFound
+                              : kInvalidFetchSessionEpoch;
+        co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+      }
+      targets = std::move(inc.partitions);
+      session_id = req.session_id;
+      full = false;
+    }
+  }
+
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, req.max_wait_ms));
-  protocol::FetchResponse resp;
+  const size_t max_bytes = static_cast<size_t>(std::max(0, req.max_bytes));
+  std::vector<Result> results;
   while (true) {
     const uint64_t generation = c.home.append_generation();
     auto image = c.broker.metadata().Current();
-    resp = protocol::FetchResponse{};
+    results.assign(targets.size(), Result{});
     c.arena.clear();
     size_t total = 0;
     bool any_error = false;
-    const size_t max_bytes = static_cast<size_t>(std::max(0, req.max_bytes));
-    for (const auto& ft : req.topics) {
-      auto& rt = resp.responses.emplace_back();
-      rt.topic = ft.topic;
-      rt.topic_id = ft.topic_id;
-      const TopicInfo* topic = c.version >= 13 ? image->FindById(ft.topic_id) : image->Find(ft.topic);
-      for (const auto& fp : ft.partitions) {
-        auto& rp = rt.partitions.emplace_back();
-        rp.partition_index = fp.partition;
-        if (!HasPartition(topic, fp.partition)) {
-          rp.error_code = c.version >= 13 && topic == nullptr ? kUnknownTopicId : kUnknownTopicOrPartition;
-          any_error = true;
-          continue;
-        }
-        // Kafka's rule: the first batch is returned even when larger than the limits.
-        const size_t room = total >= max_bytes ? 0 : max_bytes - total;
-        const size_t limit = std::min<size_t>(static_cast<size_t>(std::max(0, fp.partition_max_bytes)), room);
-        const bool first_data = total == 0;
-        TopicPartition tp{topic->name, fp.partition};
-        const log::LogConfig log_config = EffectiveLogConfig(*c.broker.effective_config(), topic);
-        PartitionRead read = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() {
-          PartitionRead r;
-          auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
-          if (!log.ok()) {
-            r.status = log.status();
-            return r;
-          }
-          r.high_watermark = (*log)->high_watermark();
-          r.log_start_offset = (*log)->log_start_offset();
-          if (limit == 0 && !first_data) return r;
-          auto data = (*log)->Read(fp.fetch_offset, std::max<size_t>(limit, 1));
-          if (!data.ok()) {
-            r.status = data.status();
-            return r;
-          }
-          // A batch beyond the limit is only sent when nothing else has been.
-          if (!first_data && data->bytes.size() > limit) return r;
-          r.bytes = std::move(data->bytes);
-          if (c.version < 4) {
-            // Clients older than 0.11 read message sets v0 (Fetch v0-1) or v1 (v2-3).
-            std::vector<uint8_t> converted;
-            r.status = protocol::DownConvert(protocol::ByteView(r.bytes), c.version < 2 ? 0 : 1,
-                                             protocol::kDefaultMaxDecompressed, &converted);
-            r.bytes = std::move(converted);
-          }
-          return r;
-        });
-        rp.high_watermark = read.high_watermark;
-        rp.last_stable_offset = read.high_watermark;
-        rp.log_start_offset = read.log_start_offset;
-        if (!read.status.ok()) {
-          rp.error_code = ToKafkaError(read.status);
-          any_error = true;
-          continue;
-        }
-        total += read.bytes.size();
-        rp.records = protocol::ByteView(c.arena.emplace_back(std::move(read.bytes)));
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const SessionPartition& target = targets[i];
+      Result& result = results[i];
+      const TopicInfo* topic = image->Find(target.topic);
+      if (!HasPartition(topic, target.partition)) {
+        result.error = c.version >= 13 && topic == nullptr ? kUnknownTopicId : kUnknownTopicOrPartition;
+        any_error = true;
+        continue;
       }
+      // Kafka's rule: the first batch is returned even when larger than the limits.
+      const size_t room = total >= max_bytes ? 0 : max_bytes - total;
+      const size_t limit = std::min<size_t>(static_cast<size_t>(std::max(0, target.max_bytes)), room);
+      const bool first_data = total == 0;
+      const TopicPartition tp{topic->name, target.partition};
+      const log::LogConfig log_config = EffectiveLogConfig(*c.broker.effective_config(), topic);
+      PartitionRead read = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() {
+        PartitionRead r;
+        auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
+        if (!log.ok()) {
+          r.status = log.status();
+          return r;
+        }
+        r.high_watermark = (*log)->high_watermark();
+        r.log_start_offset = (*log)->log_start_offset();
+        if (limit == 0 && !first_data) return r;
+        auto data = (*log)->Read(target.fetch_offset, std::max<size_t>(limit, 1));
+        if (!data.ok()) {
+          r.status = data.status();
+          return r;
+        }
+        // A batch beyond the limit is only sent when nothing else has been.
+        if (!first_data && data->bytes.size() > limit) return r;
+        r.bytes = std::move(data->bytes);
+        if (c.version < 4) {
+          // Clients older than 0.11 read message sets v0 (Fetch v0-1) or v1 (v2-3).
+          std::vector<uint8_t> converted;
+          r.status = protocol::DownConvert(protocol::ByteView(r.bytes), c.version < 2 ? 0 : 1,
+                                           protocol::kDefaultMaxDecompressed, &converted);
+          r.bytes = std::move(converted);
+        }
+        return r;
+      });
+      result.high_watermark = read.high_watermark;
+      result.log_start_offset = read.log_start_offset;
+      if (!read.status.ok()) {
+        result.error = ToKafkaError(read.status);
+        any_error = true;
+        continue;
+      }
+      total += read.bytes.size();
+      if (!read.bytes.empty())
+        result.records = protocol::ByteView(c.arena.emplace_back(std::move(read.bytes)));
     }
     const bool enough = total >= static_cast<size_t>(std::max(1, req.min_bytes)) || req.min_bytes <= 0;
     if (enough || any_error || std::chrono::steady_clock::now() >= deadline) break;
@@ -108,7 +172,34 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
     co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     c.home.waiters().erase(it);
   }
-  resp.session_id = 0;
+
+  std::vector<bool> carry(targets.size(), true);
+  if (session_id != 0) {
+    std::vector<PartitionOutcome> outcomes;
+    outcomes.reserve(results.size());
+    for (const Result& r : results) {
+      outcomes.push_back({r.records.has_value(), r.error != kNone, r.high_watermark, r.log_start_offset});
+    }
+    carry = sessions.Settle(session_id, full, targets, outcomes);
+  }
+  protocol::fetch_response::FetchableTopicResponse* topic_out = nullptr;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (!carry[i]) continue;
+    const SessionPartition& t = targets[i];
+    if (topic_out == nullptr || topic_out->topic != t.topic || !(topic_out->topic_id == t.topic_id)) {
+      topic_out = &resp.responses.emplace_back();
+      topic_out->topic = t.topic;
+      topic_out->topic_id = t.topic_id;
+    }
+    auto& rp = topic_out->partitions.emplace_back();
+    rp.partition_index = t.partition;
+    rp.error_code = results[i].error;
+    rp.high_watermark = results[i].high_watermark;
+    rp.last_stable_offset = results[i].high_watermark;
+    rp.log_start_offset = results[i].log_start_offset;
+    rp.records = results[i].records.value_or(protocol::ByteView());
+  }
+  resp.session_id = session_id;
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }
 
