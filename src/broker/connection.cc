@@ -1,8 +1,13 @@
 #include "broker/connection.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <deque>
 
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
@@ -13,6 +18,72 @@ namespace fjord::broker {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// A response waiting to be written: ready bytes, or deferred work that produces them.
+struct Outgoing {
+  std::vector<uint8_t> response;
+  DeferredResponse deferred;
+  bool send = true;
+  int16_t api_key = 0;
+  std::chrono::steady_clock::time_point started;
+};
+
+// What the reader and the writer share. Both run on the shard's thread: no locks.
+struct Pipeline {
+  explicit Pipeline(const asio::any_io_executor& ex) : wake_writer(ex), wake_reader(ex) {}
+  std::deque<Outgoing> queue;
+  asio::steady_timer wake_writer;  // cancelled to wake the writer
+  asio::steady_timer wake_reader;  // cancelled to wake the reader
+  bool reader_done = false;
+  bool writer_done = false;
+};
+
+// Parks the calling coroutine until `timer` is cancelled.
+asio::awaitable<void> Park(asio::steady_timer& timer) {
+  timer.expires_at(asio::steady_timer::time_point::max());
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<void> WriteResponses(Shard& shard, asio::ip::tcp::socket& socket, Pipeline& p,
+                                     const std::string& peer) {
+  try {
+    while (true) {
+      if (p.queue.empty()) {
+        if (p.reader_done) break;
+        co_await Park(p.wake_writer);
+        continue;
+      }
+      Outgoing out = std::move(p.queue.front());
+      p.queue.pop_front();
+      p.wake_reader.cancel();
+      if (out.deferred) {
+        absl::Status s = co_await out.deferred(&out.response);
+        if (!s.ok()) {
+          spdlog::warn("{}: api {}: {}; closing", peer, out.api_key, std::string(s.message()));
+          break;
+        }
+      }
+      if (out.send) {
+        co_await asio::async_write(socket, asio::buffer(out.response), asio::use_awaitable);
+        shard.counters().bytes_out.fetch_add(out.response.size(), std::memory_order_relaxed);
+      }
+      shard.counters().RecordRequest(
+          out.api_key, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 std::chrono::steady_clock::now() - out.started)
+                                                 .count()));
+    }
+  } catch (const boost::system::system_error& e) {
+    spdlog::debug("{}: write: {}", peer, e.what());
+  }
+  p.writer_done = true;
+  boost::system::error_code ignored;
+  socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);  // stops a pending read
+  p.wake_reader.cancel();
+}
+
+}  // namespace
+
 asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tcp::socket socket) {
   std::string peer;
   try {
@@ -22,11 +93,14 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
     co_return;
   }
   const size_t max_frame = static_cast<size_t>(broker.config().socket_request_max_bytes);
+  const size_t max_inflight =
+      static_cast<size_t>(std::max(1, broker.config().max_inflight_requests_per_connection));
+  Pipeline p(co_await asio::this_coro::executor);
+  asio::co_spawn(co_await asio::this_coro::executor, WriteResponses(shard, socket, p, peer), asio::detached);
   std::vector<uint8_t> frame;
-  std::vector<uint8_t> response;
   bool bad_input = true;  // cleared when the peer simply goes away
   try {
-    while (true) {
+    while (!p.writer_done) {
       uint8_t size_bytes[4];
       co_await asio::async_read(socket, asio::buffer(size_bytes), asio::use_awaitable);
       const int32_t size = static_cast<int32_t>(static_cast<uint32_t>(size_bytes[0]) << 24 |
@@ -38,7 +112,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       }
       frame.resize(static_cast<size_t>(size));
       co_await asio::async_read(socket, asio::buffer(frame), asio::use_awaitable);
-      const auto started = std::chrono::steady_clock::now();
+      Outgoing out;
+      out.started = std::chrono::steady_clock::now();
       shard.counters().bytes_in.fetch_add(4 + frame.size(), std::memory_order_relaxed);
       auto parsed = protocol::ParseRequest(protocol::ByteView(frame));
       if (!parsed.ok()) {
@@ -48,8 +123,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       }
       const int16_t key = parsed->header.request_api_key;
       const int16_t version = parsed->header.request_api_version;
+      out.api_key = key;
       const AdvertisedApi* api = FindAdvertised(key);
-      response.clear();
       if (api == nullptr) {
         spdlog::warn("{}: api key {} is not implemented; closing", peer, key);
         break;
@@ -60,24 +135,20 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
                        parsed->api ? parsed->api->name : "?", version, api->min_version, api->max_version);
           break;
         }
-        AppendApiVersionsResponse(0, kUnsupportedVersion, parsed->header.correlation_id, &response);
-        co_await asio::async_write(socket, asio::buffer(response), asio::use_awaitable);
-        continue;
+        AppendApiVersionsResponse(0, kUnsupportedVersion, parsed->header.correlation_id, &out.response);
+      } else {
+        RequestContext ctx{broker, shard, parsed->header, version, parsed->body, &out.response, true, {}, {}};
+        absl::Status s = co_await api->handler(ctx);
+        if (!s.ok()) {
+          spdlog::warn("{}: {} v{}: {}; closing", peer, parsed->api->name, version, std::string(s.message()));
+          break;
+        }
+        out.send = ctx.send_response;
+        out.deferred = std::move(ctx.deferred);
       }
-      RequestContext ctx{broker, shard, parsed->header, version, parsed->body, &response, true, {}};
-      absl::Status s = co_await api->handler(ctx);
-      if (!s.ok()) {
-        spdlog::warn("{}: {} v{}: {}; closing", peer, parsed->api->name, version, std::string(s.message()));
-        break;
-      }
-      if (ctx.send_response) {
-        co_await asio::async_write(socket, asio::buffer(response), asio::use_awaitable);
-        shard.counters().bytes_out.fetch_add(response.size(), std::memory_order_relaxed);
-      }
-      shard.counters().RecordRequest(
-          key, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                         std::chrono::steady_clock::now() - started)
-                                         .count()));
+      p.queue.push_back(std::move(out));
+      p.wake_writer.cancel();
+      while (p.queue.size() >= max_inflight && !p.writer_done) co_await Park(p.wake_reader);
     }
   } catch (const boost::system::system_error& e) {
     bad_input = false;
@@ -86,7 +157,13 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       spdlog::debug("{}: {}", peer, e.what());
     }
   }
-  if (bad_input) shard.counters().connections_closed_bad_input.fetch_add(1, std::memory_order_relaxed);
+  if (bad_input && !p.writer_done) {
+    shard.counters().connections_closed_bad_input.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Let the writer send what earlier requests earned, then close.
+  p.reader_done = true;
+  p.wake_writer.cancel();
+  while (!p.writer_done) co_await Park(p.wake_reader);
   boost::system::error_code ignored;
   socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket.close(ignored);

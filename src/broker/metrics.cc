@@ -74,11 +74,19 @@ std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
                     return s.connections_closed_bad_input.load(std::memory_order_relaxed);
                   }),
                   "\n");
-  uint64_t partitions = 0, bytes = 0;
+  uint64_t partitions = 0, bytes = 0, flushes = 0, acks = 0;
   for (const ShardGauges& g : gauges) {
     partitions += g.partitions;
     bytes += g.log_bytes;
+    flushes += g.group_commit_flushes;
+    acks += g.group_commit_acks;
   }
+  absl::StrAppend(
+      &out, "# HELP fjord_group_commit_flushes_total fdatasync rounds run for acks=all produce.\n",
+      "# TYPE fjord_group_commit_flushes_total counter\nfjord_group_commit_flushes_total ", flushes, "\n");
+  absl::StrAppend(
+      &out, "# HELP fjord_group_commit_acks_total Partition acknowledgements released by those rounds.\n",
+      "# TYPE fjord_group_commit_acks_total counter\nfjord_group_commit_acks_total ", acks, "\n");
   absl::StrAppend(&out,
                   "# HELP fjord_topics Topics in the metadata.\n# TYPE fjord_topics gauge\nfjord_topics ",
                   topics, "\n");

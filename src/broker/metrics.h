@@ -36,6 +36,8 @@ struct ShardCounters {
 struct ShardGauges {
   uint64_t partitions = 0;
   uint64_t log_bytes = 0;
+  uint64_t group_commit_flushes = 0;  // fdatasync rounds for acks=all (log.flush.on.ack)
+  uint64_t group_commit_acks = 0;     // partition acknowledgements they released
 };
 
 std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,

@@ -3,9 +3,20 @@
 #include <boost/asio/executor_work_guard.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "broker/group_commit.h"
 #include "spdlog/spdlog.h"
 
 namespace fjord::broker {
+
+Shard::Shard(int id, std::filesystem::path data_dir)
+    : id_(id), data_dir_(std::move(data_dir)), committer_(std::make_unique<GroupCommitter>(*this, 1)) {}
+
+Shard::~Shard() = default;
+
+log::PartitionLog* Shard::FindOpenLog(const TopicPartition& tp) {
+  auto it = logs_.find(tp);
+  return it == logs_.end() ? nullptr : it->second.get();
+}
 
 absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp, const log::LogConfig& config) {
   auto it = logs_.find(tp);
@@ -25,6 +36,7 @@ absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp, const lo
 }
 
 absl::Status Shard::DeleteLog(const TopicPartition& tp) {
+  committer_->Forget(tp);
   logs_.erase(tp);
   std::error_code ec;
   std::filesystem::remove_all(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), ec);
@@ -46,6 +58,8 @@ ShardGauges Shard::Gauges() const {
   ShardGauges g;
   g.partitions = logs_.size();
   for (const auto& [tp, log] : logs_) g.log_bytes += log->size_bytes();
+  g.group_commit_flushes = committer_->flushes();
+  g.group_commit_acks = committer_->completed_waits();
   return g;
 }
 

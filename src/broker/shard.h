@@ -16,6 +16,8 @@
 
 namespace fjord::broker {
 
+class GroupCommitter;
+
 struct TopicPartition {
   std::string topic;
   int32_t partition = 0;
@@ -24,13 +26,18 @@ struct TopicPartition {
 
 class Shard {
  public:
-  Shard(int id, std::filesystem::path data_dir) : id_(id), data_dir_(std::move(data_dir)) {}
+  Shard(int id, std::filesystem::path data_dir);
+  ~Shard();
   int id() const { return id_; }
   boost::asio::io_context& context() { return ctx_; }
 
   // The partition's log, opened on first use. Shard thread only.
   // `config` is the topic's current effective config; an open log adopts it.
   absl::StatusOr<log::PartitionLog*> Log(const TopicPartition& tp, const log::LogConfig& config);
+  // The partition's log if it is open, else nullptr. Shard thread only.
+  log::PartitionLog* FindOpenLog(const TopicPartition& tp);
+  // fsync-before-ack without blocking this thread (see group_commit.h).
+  GroupCommitter& committer() { return *committer_; }
   // Closes the partition's log (if open) and deletes its directory. Shard thread only.
   absl::Status DeleteLog(const TopicPartition& tp);
   // Closes every log cleanly (writes the clean-shutdown markers). Shard thread only.
@@ -62,6 +69,7 @@ class Shard {
   std::list<boost::asio::steady_timer*> waiters_;
   uint64_t append_generation_ = 0;
   ShardCounters counters_;
+  std::unique_ptr<GroupCommitter> committer_;
 };
 
 }  // namespace fjord::broker

@@ -160,7 +160,9 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   lc.segment_bytes = b.log_segment_bytes;
   lc.index_interval_bytes = b.log_index_interval_bytes;
   lc.flush_messages = b.log_flush_interval_messages;
-  lc.flush_on_every_append = b.log_flush_on_ack;
+  // log.flush.on.ack is not a per-append flush: acks=all produce requests wait for the
+  // shard's group commit instead (group_commit.h).
+  lc.flush_on_every_append = false;
   lc.log_append_time = b.log_message_timestamp_type == "LogAppendTime";
   if (topic == nullptr) return lc;
   auto get = [&](const char* k) -> const std::string* {

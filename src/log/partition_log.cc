@@ -21,8 +21,15 @@ constexpr char kLogStartCheckpoint[] = "log-start-offset";
 absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(const std::filesystem::path& dir,
                                                                  LogConfig config) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  const bool created = std::filesystem::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("create ", dir.string(), ": ", ec.message()));
+  if (created) {  // the new directory's entry must survive a crash too
+    const int fd = ::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+  }
   std::unique_ptr<PartitionLog> log(new PartitionLog(dir, config));
   if (absl::Status s = log->Load(); !s.ok()) return s;
   return log;
@@ -123,7 +130,7 @@ absl::Status PartitionLog::Roll(int64_t next_offset) {
     if (absl::Status s = active().Flush(); !s.ok()) return s;
   }
   segments_[next_offset] = std::move(*seg);
-  return absl::OkStatus();
+  return SyncDir();
 }
 
 absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, int64_t now_ms) {
@@ -297,6 +304,22 @@ uint64_t PartitionLog::size_bytes() const {
   uint64_t n = 0;
   for (const auto& [base, seg] : segments_) n += seg->size();
   return n;
+}
+
+absl::StatusOr<std::pair<int, int64_t>> PartitionLog::ActiveSegmentForFlush() const {
+  const Segment& seg = *segments_.rbegin()->second;
+  auto fd = seg.DuplicateLogFd();
+  if (!fd.ok()) return fd.status();
+  return std::make_pair(*fd, log_end_offset());
+}
+
+absl::Status PartitionLog::SyncDir() const {
+  const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", dir_.string()));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return absl::UnavailableError(absl::StrCat("fsync ", dir_.string()));
+  return absl::OkStatus();
 }
 
 absl::Status PartitionLog::Flush() {

@@ -6,7 +6,8 @@
 //
 // Durability words, as used here:
 //   appended  - written to the segment file with pwrite (in the page cache);
-//   flushed   - fdatasync has returned for it.
+//   flushed   - fdatasync has returned for it (Flush here, or on another thread
+//               through ActiveSegmentForFlush: the broker's group commit).
 // `log-start-offset` holds the log start offset moved by DeleteRecords (a decimal
 // number, replaced atomically). A clean shutdown writes `.clean-shutdown`; without it, opening the log checks
 // every batch of the last segment by CRC and cuts a torn tail.
@@ -99,6 +100,10 @@ class PartitionLog {
   void SetConfig(const LogConfig& config) { config_ = config; }
 
   absl::Status Flush();
+  // For flushing on another thread (group commit): a duplicate descriptor of the active
+  // segment and the log end offset it covers. Segments before the active one are
+  // already flushed (a roll flushes the segment it closes).
+  absl::StatusOr<std::pair<int, int64_t>> ActiveSegmentForFlush() const;
   // Flushes and marks the log cleanly closed.
   absl::Status Close();
 
@@ -108,6 +113,7 @@ class PartitionLog {
   absl::Status RebuildFromBatchHeaders();
   void NoteEpoch(int32_t epoch, int64_t start_offset);
   absl::Status Roll(int64_t next_offset);
+  absl::Status SyncDir() const;  // makes a new segment's directory entry durable
   Segment& active() { return *segments_.rbegin()->second; }
 
   std::filesystem::path dir_;

@@ -160,6 +160,12 @@ absl::Status Segment::Append(protocol::ByteView batches, int64_t first_offset, i
   return absl::OkStatus();
 }
 
+absl::StatusOr<int> Segment::DuplicateLogFd() const {
+  const int fd = ::fcntl(log_fd_, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Errno("dup");
+  return fd;
+}
+
 absl::Status Segment::Flush() {
   if (::fdatasync(log_fd_) != 0) return Errno("fdatasync");
   return absl::OkStatus();

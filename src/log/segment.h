@@ -47,6 +47,9 @@ class Segment {
   absl::Status Append(protocol::ByteView batches, int64_t first_offset, int64_t last_offset,
                       int64_t max_timestamp);
   absl::Status Flush();  // fdatasync of .log (the index is rebuilt if lost)
+  // A duplicate of the .log descriptor (the caller closes it), so that another thread
+  // can fdatasync it while this segment keeps appending, or is closed.
+  absl::StatusOr<int> DuplicateLogFd() const;
 
   // Byte position of the batch holding `offset` (or the first after it), found
   // through the index and a scan of batch headers; size() when past the end.

@@ -127,6 +127,7 @@ TEST_P(CrashHarness, AcknowledgedBatchesSurviveSigkill) {
     while (pos < bytes.size()) {
       std::vector<uint8_t> expected = MakeBatch(batch);
       protocol::SetBaseOffset(expected.data(), offset);
+      protocol::SetPartitionLeaderEpoch(expected.data(), 0);  // the log stamps its leader epoch
       ASSERT_LE(pos + expected.size(), bytes.size()) << "round " << round << ": partial batch " << batch;
       ASSERT_TRUE(std::equal(expected.begin(), expected.end(), bytes.begin() + static_cast<long>(pos)))
           << "round " << round << ": batch " << batch << " differs";

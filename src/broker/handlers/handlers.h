@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <deque>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -15,6 +16,11 @@
 
 namespace fjord::broker {
 
+// Work a handler leaves for the connection's writer: it runs after the handler has
+// returned (the next request may already be under way), must not touch the request's
+// bytes, and appends the response frame to *response. Non-OK closes the connection.
+using DeferredResponse = std::function<boost::asio::awaitable<absl::Status>(std::vector<uint8_t>* response)>;
+
 struct RequestContext {
   Broker& broker;
   Shard& home;  // the connection's shard
@@ -24,6 +30,7 @@ struct RequestContext {
   std::vector<uint8_t>* response;          // the response frame is appended here
   bool send_response = true;               // false for Produce with acks=0
   std::deque<std::vector<uint8_t>> arena;  // bytes that response views point into
+  DeferredResponse deferred;               // set to answer later (see DeferredResponse)
 };
 
 using Handler = boost::asio::awaitable<absl::Status> (*)(RequestContext&);

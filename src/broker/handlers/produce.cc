@@ -1,3 +1,4 @@
+#include "broker/group_commit.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "broker/topic_configs.h"
@@ -118,6 +119,47 @@ Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<pro
   return out;
 }
 
+// A partition whose acknowledgement waits for fsync (acks=all, log.flush.on.ack).
+struct DurableWait {
+  Shard* shard;
+  TopicPartition tp;
+  int64_t end_offset;  // every offset below this must be flushed
+  size_t topic_index;
+  size_t partition_index;
+};
+
+// Waits on the owning shard's group committer; resumes on the caller's executor.
+auto WaitDurable(Shard& shard, const TopicPartition& tp, int64_t end_offset) {
+  auto initiate = [&shard, &tp, end_offset](auto handler) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    boost::asio::post(shard.context(), [&shard, tp, end_offset, shared] {
+      shard.committer().WaitDurable(tp, end_offset, [shared](absl::Status s) {
+        auto ex = boost::asio::get_associated_executor(*shared);
+        boost::asio::post(ex, [shared, s]() mutable { std::move (*shared)(std::move(s)); });
+      });
+    });
+  };
+  return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(absl::Status)>(
+      initiate, boost::asio::use_awaitable);
+}
+
+// The deferred half of a durable Produce: wait for the flushes, then answer.
+boost::asio::awaitable<absl::Status> AnswerWhenDurable(std::shared_ptr<protocol::ProduceResponse> resp,
+                                                       std::shared_ptr<std::vector<DurableWait>> waits,
+                                                       int16_t version, int32_t correlation_id,
+                                                       std::vector<uint8_t>* out) {
+  for (const DurableWait& w : *waits) {
+    absl::Status s = co_await WaitDurable(*w.shard, w.tp, w.end_offset);
+    if (!s.ok()) {
+      auto& rp = resp->responses[w.topic_index].partition_responses[w.partition_index];
+      rp.error_code = kKafkaStorageError;
+      rp.base_offset = -1;
+      rp.error_message = std::string(s.message());
+    }
+  }
+  co_return protocol::AppendResponseFrame(*resp, version, correlation_id, out);
+}
+
 }  // namespace
 
 boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
@@ -125,7 +167,11 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
   c.send_response = req.acks != 0;
   auto image = c.broker.metadata().Current();
-  protocol::ProduceResponse resp;
+  const std::shared_ptr<const BrokerConfig> config = c.broker.effective_config();
+  auto resp_ptr = std::make_shared<protocol::ProduceResponse>();
+  protocol::ProduceResponse& resp = *resp_ptr;
+  auto waits = std::make_shared<std::vector<DurableWait>>();
+  const bool durable_ack = req.acks == -1 && config->log_flush_on_ack;
   bool appended = false;
   for (const auto& t : req.topic_data) {
     auto& rt = resp.responses.emplace_back();
@@ -149,7 +195,7 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         continue;
       }
       TopicPartition tp{t.name, p.index};
-      const log::LogConfig log_config = EffectiveLogConfig(*c.broker.effective_config(), topic);
+      const log::LogConfig log_config = EffectiveLogConfig(*config, topic);
       auto result = co_await c.broker.RunOn(c.broker.OwnerOf(tp),
                                             [&]() -> absl::StatusOr<std::pair<log::AppendResult, int64_t>> {
                                               auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
@@ -172,6 +218,10 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         continue;
       }
       appended |= result->first.sequence == log::SequenceCheck::kAppend;
+      if (durable_ack) {  // a duplicate waits too: its first write may not be flushed yet
+        waits->push_back({&c.broker.OwnerOf(tp), tp, result->first.last_offset + 1, resp.responses.size() - 1,
+                          rt.partition_responses.size() - 1});
+      }
       rp.base_offset = result->first.base_offset;
       rp.log_append_time_ms = result->first.log_append_time;
       rp.log_start_offset = result->second;
@@ -179,6 +229,13 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
   }
   if (appended) c.broker.NotifyAppend();
   if (!c.send_response) co_return absl::OkStatus();
+  if (!waits->empty()) {
+    c.deferred = [resp_ptr, waits, version = c.version,
+                  correlation_id = c.header.correlation_id](std::vector<uint8_t>* out) {
+      return AnswerWhenDurable(resp_ptr, waits, version, correlation_id, out);
+    };
+    co_return absl::OkStatus();
+  }
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }
 
