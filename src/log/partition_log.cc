@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "log/state_snapshot.h"
 #include "protocol/record_batch.h"
 
 namespace fjord::log {
@@ -15,6 +16,7 @@ namespace {
 
 constexpr char kCleanShutdown[] = ".clean-shutdown";
 constexpr char kLogStartCheckpoint[] = "log-start-offset";
+constexpr size_t kSnapshotsKept = 2;
 
 }  // namespace
 
@@ -72,15 +74,37 @@ absl::Status PartitionLog::Load() {
     if (in >> checkpoint) log_start_offset_ = std::clamp(checkpoint, log_start_offset_, log_end_offset());
   }
   std::filesystem::remove(dir_ / kCleanShutdown);
-  return RebuildFromBatchHeaders();
+  return LoadState();
 }
 
-absl::Status PartitionLog::RebuildFromBatchHeaders() {
-  // Producer state and leader epochs. Batch headers only: 61 bytes read per batch, no
-  // records decoded.
+absl::Status PartitionLog::LoadState() {
+  const int64_t end = log_end_offset();
+  epoch_starts_ = ReadLeaderEpochCheckpoint(dir_);
+  std::erase_if(epoch_starts_, [end](const auto& e) { return e.second >= end; });  // cut with a torn tail
+  int64_t from = 0;
+  if (auto snapshot = LoadProducerSnapshot(dir_, end)) {
+    producers_ = std::move(snapshot->table);
+    from = snapshot->offset;
+  }
+  const size_t epochs_before = epoch_starts_.size();
+  if (absl::Status s = ReplayBatchHeaders(from); !s.ok()) return s;
+  PruneProducerSnapshots(dir_, kSnapshotsKept, end);
+  if (epoch_starts_.size() != epochs_before) return WriteLeaderEpochCheckpoint(dir_, epoch_starts_);
+  return absl::OkStatus();
+}
+
+absl::Status PartitionLog::ReplayBatchHeaders(int64_t from) {
+  // Producer state and leader epochs from the batches at or after `from`. Batch
+  // headers only: 61 bytes read per batch, no records decoded.
   std::vector<uint8_t> header;
   for (auto& [base, seg] : segments_) {
+    if (seg->next_offset() <= from) continue;
     uint64_t pos = 0;
+    if (base < from) {
+      auto found = seg->FindPosition(from);
+      if (!found.ok()) return found.status();
+      pos = *found;
+    }
     while (pos < seg->size()) {
       header.clear();
       if (absl::Status s = seg->ReadAt(pos, protocol::kBatchHeaderSize, &header); !s.ok()) return s;
@@ -98,18 +122,22 @@ absl::Status PartitionLog::RebuildFromBatchHeaders() {
       h.producer_id = r.Int64();
       h.producer_epoch = r.Int16();
       h.base_sequence = r.Int32();
-      producers_.Update(h, h.base_offset);
-      NoteEpoch(h.partition_leader_epoch, h.base_offset);
+      if (h.base_offset >= from) {
+        producers_.Update(h, h.base_offset);
+        NoteEpoch(h.partition_leader_epoch, h.base_offset);
+      }
       pos += h.total_size();
     }
   }
   return absl::OkStatus();
 }
 
-void PartitionLog::NoteEpoch(int32_t epoch, int64_t start_offset) {
+bool PartitionLog::NoteEpoch(int32_t epoch, int64_t start_offset) {
   if (epoch >= 0 && (epoch_starts_.empty() || epoch_starts_.rbegin()->first < epoch)) {
     epoch_starts_[epoch] = start_offset;
+    return true;
   }
+  return false;
 }
 
 std::pair<int32_t, int64_t> PartitionLog::EndOffsetForEpoch(int32_t epoch) const {
@@ -126,11 +154,17 @@ std::pair<int32_t, int64_t> PartitionLog::EndOffsetForEpoch(int32_t epoch) const
 absl::Status PartitionLog::Roll(int64_t next_offset) {
   auto seg = Segment::Open(dir_, next_offset, config_.index_interval_bytes);
   if (!seg.ok()) return seg.status();
-  if (!segments_.empty()) {
+  const bool first = segments_.empty();
+  if (!first) {
     if (absl::Status s = active().Flush(); !s.ok()) return s;
   }
   segments_[next_offset] = std::move(*seg);
-  return SyncDir();
+  if (absl::Status s = SyncDir(); !s.ok()) return s;
+  if (first) return absl::OkStatus();
+  // Opening the log later replays only the batches after the newest snapshot.
+  if (absl::Status s = WriteProducerSnapshot(dir_, next_offset, producers_); !s.ok()) return s;
+  PruneProducerSnapshots(dir_, kSnapshotsKept, next_offset);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, int64_t now_ms) {
@@ -191,7 +225,9 @@ absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, in
     return s;
   }
   for (const auto& [h, base] : written) producers_.Update(h, base);
-  NoteEpoch(leader_epoch_, result.base_offset);
+  if (NoteEpoch(leader_epoch_, result.base_offset)) {  // once per leader epoch
+    if (absl::Status s = WriteLeaderEpochCheckpoint(dir_, epoch_starts_); !s.ok()) return s;
+  }
   unflushed_messages_ += static_cast<int64_t>(records);
   if (config_.flush_on_every_append || unflushed_messages_ >= config_.flush_messages) {
     if (absl::Status s = Flush(); !s.ok()) return s;
@@ -330,6 +366,8 @@ absl::Status PartitionLog::Flush() {
 absl::Status PartitionLog::Close() {
   closed_ = true;
   if (absl::Status s = Flush(); !s.ok()) return s;
+  if (absl::Status s = WriteProducerSnapshot(dir_, log_end_offset(), producers_); !s.ok()) return s;
+  PruneProducerSnapshots(dir_, kSnapshotsKept, log_end_offset());
   const auto marker = dir_ / kCleanShutdown;
   int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::UnavailableError("cannot write the clean-shutdown marker");

@@ -10,7 +10,9 @@
 //               through ActiveSegmentForFlush: the broker's group commit).
 // `log-start-offset` holds the log start offset moved by DeleteRecords (a decimal
 // number, replaced atomically). A clean shutdown writes `.clean-shutdown`; without it, opening the log checks
-// every batch of the last segment by CRC and cuts a torn tail.
+// every batch of the last segment by CRC and cuts a torn tail. Producer state and
+// leader epochs come from `<offset>.snapshot` and `leader-epoch-checkpoint`
+// (state_snapshot.h) plus a replay of the batch headers after the snapshot.
 #pragma once
 
 #include <cstdint>
@@ -110,8 +112,9 @@ class PartitionLog {
  private:
   PartitionLog(std::filesystem::path dir, LogConfig config) : dir_(std::move(dir)), config_(config) {}
   absl::Status Load();
-  absl::Status RebuildFromBatchHeaders();
-  void NoteEpoch(int32_t epoch, int64_t start_offset);
+  absl::Status LoadState();  // producer state and leader epochs: snapshot, then replay
+  absl::Status ReplayBatchHeaders(int64_t from);
+  bool NoteEpoch(int32_t epoch, int64_t start_offset);  // true if it starts a new epoch
   absl::Status Roll(int64_t next_offset);
   absl::Status SyncDir() const;  // makes a new segment's directory entry durable
   Segment& active() { return *segments_.rbegin()->second; }

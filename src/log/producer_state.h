@@ -8,7 +8,8 @@
 //  - a new epoch must start at sequence 0; within an epoch the first sequence must
 //    follow the last one written (int32 wraps to 0): else kOutOfOrderSequence;
 //  - a producer with no state here (new, or its state expired) may start anywhere.
-// Rebuilt at open from the batch headers in the log; snapshots come later (issue 3).
+// Snapshotted at segment rolls and clean closes (state_snapshot.h); at open, the
+// newest snapshot is loaded and only the batch headers after it are replayed.
 #pragma once
 
 #include <cstdint>
@@ -49,12 +50,16 @@ class ProducerStateTable {
   // Every producer with state here, by id (DescribeProducers).
   std::vector<ProducerSummary> Active() const;
 
- private:
+  // For snapshots (state_snapshot.h): every producer's epoch, last timestamp and kept batches.
   struct Entry {
     int16_t epoch = -1;
     std::deque<BatchMeta> batches;
     int64_t last_timestamp = -1;
   };
+  const std::unordered_map<int64_t, Entry>& entries() const { return producers_; }
+  void Restore(int64_t producer_id, Entry entry) { producers_[producer_id] = std::move(entry); }
+
+ private:
   std::unordered_map<int64_t, Entry> producers_;
 };
 
