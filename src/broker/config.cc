@@ -120,6 +120,10 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     c.log_message_timestamp_type = value;
     return absl::OkStatus();
   }
+  if (key == "log.message.timestamp.before.max.ms")
+    return ParseInt<int64_t>(key, value, 0, &c.log_message_timestamp_before_max_ms);
+  if (key == "log.message.timestamp.after.max.ms")
+    return ParseInt<int64_t>(key, value, 0, &c.log_message_timestamp_after_max_ms);
   if (key == "message.max.bytes") return ParseInt<int32_t>(key, value, 0, &c.message_max_bytes);
   if (key == "socket.request.max.bytes") return ParseInt<int32_t>(key, value, 1, &c.socket_request_max_bytes);
   if (key == "fjord.max.inflight.requests.per.connection") {

@@ -39,6 +39,8 @@ struct BrokerConfig {
   int64_t log_flush_interval_messages = INT64_MAX;           // log.flush.interval.messages
   bool log_flush_on_ack = false;                             // fjord: fsync before acknowledging acks=all
   std::string log_message_timestamp_type = "CreateTime";     // log.message.timestamp.type
+  int64_t log_message_timestamp_before_max_ms = INT64_MAX;   // log.message.timestamp.before.max.ms
+  int64_t log_message_timestamp_after_max_ms = INT64_MAX;    // log.message.timestamp.after.max.ms
   int32_t message_max_bytes = 1048588;                       // message.max.bytes
   int32_t socket_request_max_bytes = 104857600;              // socket.request.max.bytes
   int32_t max_inflight_requests_per_connection = 100;        // fjord

@@ -34,6 +34,8 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
        "log.message.timestamp.type",
        true,
        {"CreateTime", "LogAppendTime"}},
+      {"message.timestamp.after.max.ms", ConfigType::kLong, "log.message.timestamp.after.max.ms", true, {}},
+      {"message.timestamp.before.max.ms", ConfigType::kLong, "log.message.timestamp.before.max.ms", true, {}},
       {"min.cleanable.dirty.ratio", ConfigType::kDouble, "log.cleaner.min.cleanable.ratio", false, {}},
       {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", false, {}},
       {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", false, {}},
@@ -65,6 +67,8 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "index.interval.bytes") return std::to_string(b.log_index_interval_bytes);
   if (n == "max.message.bytes") return std::to_string(b.message_max_bytes);
   if (n == "message.timestamp.type") return b.log_message_timestamp_type;
+  if (n == "message.timestamp.before.max.ms") return std::to_string(b.log_message_timestamp_before_max_ms);
+  if (n == "message.timestamp.after.max.ms") return std::to_string(b.log_message_timestamp_after_max_ms);
   if (n == "retention.bytes") return std::to_string(b.log_retention_bytes);
   if (n == "retention.ms") return std::to_string(b.log_retention_ms);
   if (n == "segment.bytes") return std::to_string(b.log_segment_bytes);
@@ -179,6 +183,22 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   return lc;
 }
 
+TimestampBounds EffectiveTimestampBounds(const BrokerConfig& b, const TopicInfo* topic) {
+  TimestampBounds out{b.log_message_timestamp_before_max_ms, b.log_message_timestamp_after_max_ms};
+  if (topic != nullptr) {
+    int64_t v = 0;
+    if (auto it = topic->configs.find("message.timestamp.before.max.ms");
+        it != topic->configs.end() && absl::SimpleAtoi(it->second, &v)) {
+      out.before_max_ms = v;
+    }
+    if (auto it = topic->configs.find("message.timestamp.after.max.ms");
+        it != topic->configs.end() && absl::SimpleAtoi(it->second, &v)) {
+      out.after_max_ms = v;
+    }
+  }
+  return out;
+}
+
 int32_t EffectiveMaxMessageBytes(const BrokerConfig& b, const TopicInfo* topic) {
   if (topic != nullptr) {
     auto it = topic->configs.find("max.message.bytes");
@@ -204,6 +224,10 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"log.flush.interval.messages", {std::to_string(c.log_flush_interval_messages), ConfigType::kLong}},
       {"log.index.interval.bytes", {std::to_string(c.log_index_interval_bytes), ConfigType::kInt}},
       {"log.message.timestamp.type", {c.log_message_timestamp_type, ConfigType::kString}},
+      {"log.message.timestamp.after.max.ms",
+       {std::to_string(c.log_message_timestamp_after_max_ms), ConfigType::kLong}},
+      {"log.message.timestamp.before.max.ms",
+       {std::to_string(c.log_message_timestamp_before_max_ms), ConfigType::kLong}},
       {"log.retention.bytes", {std::to_string(c.log_retention_bytes), ConfigType::kLong}},
       {"log.retention.ms", {std::to_string(c.log_retention_ms), ConfigType::kLong}},
       {"log.segment.bytes", {std::to_string(c.log_segment_bytes), ConfigType::kInt}},

@@ -53,6 +53,13 @@ BrokerConfig WithDynamicConfigs(const BrokerConfig& static_config, const Metadat
 
 // The log settings a topic's partitions use: broker defaults, then topic overrides.
 log::LogConfig EffectiveLogConfig(const BrokerConfig& broker, const TopicInfo* topic);
+// KIP-937: how far a CreateTime timestamp may lie before or after the broker's clock.
+struct TimestampBounds {
+  int64_t before_max_ms;
+  int64_t after_max_ms;
+};
+TimestampBounds EffectiveTimestampBounds(const BrokerConfig& broker, const TopicInfo* topic);
+
 // max.message.bytes for the topic.
 int32_t EffectiveMaxMessageBytes(const BrokerConfig& broker, const TopicInfo* topic);
 

@@ -63,3 +63,30 @@ def test_applied_topic_configs(broker):
     c.close()
     ts_type, ts = m.timestamp()
     assert ts_type == TIMESTAMP_LOG_APPEND_TIME and ts > 1000
+
+
+def test_timestamp_bounds_kip_937(broker):
+    """message.timestamp.before/after.max.ms: CreateTime records too far from the
+    broker's clock get INVALID_TIMESTAMP; LogAppendTime topics are not checked."""
+    import time
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    bounded = {"message.timestamp.before.max.ms": "60000", "message.timestamp.after.max.ms": "60000"}
+    admin.create_topics([NewTopic("bounded", 1, 1, config=bounded),
+                         NewTopic("bounded-append", 1, 1,
+                                  config=dict(bounded, **{"message.timestamp.type": "LogAppendTime"}))])["bounded"].result()
+    now = int(time.time() * 1000)
+    results = {}
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0, "retries": 0})
+    for topic in ("bounded", "bounded-append"):
+        for name, ts in (("now", now), ("future", now + 3600_000), ("past", now - 3600_000)):
+            p.produce(topic, value=b"v", timestamp=ts,
+                      on_delivery=lambda e, m, k=(topic, name): results.__setitem__(k, e))
+            p.flush(10)
+    assert results[("bounded", "now")] is None
+    assert results[("bounded", "future")].code() == 32  # INVALID_TIMESTAMP
+    assert results[("bounded", "past")].code() == 32
+    assert all(results[("bounded-append", n)] is None for n in ("now", "future", "past"))
+    cfg = describe(admin, ConfigResource.Type.TOPIC, "bounded")
+    assert cfg["message.timestamp.after.max.ms"].value == "60000"
+    b = describe(admin, ConfigResource.Type.BROKER, "1")
+    assert b["log.message.timestamp.after.max.ms"].value == "9223372036854775807"

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "broker/group_commit.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
@@ -49,7 +51,24 @@ absl::Status ConvertLegacy(protocol::ByteView set, std::vector<uint8_t>* out) {
   return protocol::EncodeBatch(h, records, out);
 }
 
-Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<protocol::ByteView>& records) {
+// KIP-937: a CreateTime record must not lie further from the broker's clock than the
+// topic allows. Only checked when a bound is set (Kafka 3.9's defaults are unbounded);
+// then every record's timestamp is decoded and checked, as Kafka does.
+bool TimestampsWithinBounds(protocol::ByteView batch, const TimestampBounds& bounds, int64_t now) {
+  constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
+  if (bounds.before_max_ms == kUnbounded && bounds.after_max_ms == kUnbounded) return true;
+  protocol::DecodedBatch decoded;
+  if (!protocol::DecodeBatch(batch, protocol::kDefaultMaxDecompressed, &decoded).ok()) return false;
+  for (const protocol::Record& r : decoded.records) {
+    const __int128 ts = static_cast<__int128>(decoded.header.base_timestamp) + r.timestamp_delta;
+    if (ts < static_cast<__int128>(now) - bounds.before_max_ms) return false;
+    if (ts > static_cast<__int128>(now) + bounds.after_max_ms) return false;
+  }
+  return true;
+}
+
+Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<protocol::ByteView>& records,
+              const BrokerConfig& config) {
   Checked out;
   if (!records || records->empty()) {
     out.error = kInvalidRecord;
@@ -79,7 +98,10 @@ Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<pro
     out.message = batches.ok() ? "records end in a partial batch" : std::string(batches.status().message());
     return out;
   }
-  const size_t max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(*c.broker.effective_config(), topic));
+  const size_t max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(config, topic));
+  const bool create_time = !EffectiveLogConfig(config, topic).log_append_time;
+  const TimestampBounds bounds = EffectiveTimestampBounds(config, topic);
+  const int64_t now = NowMs();
   for (protocol::ByteView b : *batches) {
     auto h = protocol::ParseBatchHeader(b);
     if (!h.ok()) {
@@ -103,6 +125,12 @@ Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<pro
     if (h->record_count <= 0 || h->last_offset_delta < 0) {
       out.error = kInvalidRecord;
       out.message = "batch without records";
+      return out;
+    }
+    if (create_time && !TimestampsWithinBounds(b, bounds, now)) {
+      out.error = kInvalidTimestamp;
+      out.message =
+          "a record timestamp is outside message.timestamp.before.max.ms/after.max.ms of the broker's clock";
       return out;
     }
     if (h->is_transactional() || h->is_control()) {
@@ -188,7 +216,7 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         rp.error_code = kUnknownTopicOrPartition;
         continue;
       }
-      Checked checked = Check(c, topic, p.records);
+      Checked checked = Check(c, topic, p.records, *config);
       if (checked.error != kNone) {
         rp.error_code = checked.error;
         rp.error_message = checked.message;
