@@ -4,6 +4,7 @@
 //               --mode produce|consume  --topic T  --partitions P  --record-size BYTES
 //               --count N  --duration SECONDS  --acks 0|1|all  --compression CODEC
 //               --rate RECORDS_PER_SECOND (0: as fast as possible)  --label NAME
+//               --delete-topic (afterwards: keeps a long benchmark's disk and page cache bounded)
 //
 // Prints a progress line each second on stderr and a JSON summary on stdout: records,
 // bytes, seconds, MB/s, and for produce the produce-ack latency p50/p99/p99.9/max (ms).
@@ -37,6 +38,7 @@ struct Options {
   std::string compression = "none";
   double rate = 0;
   std::string label;  // "target" in the summary (default: fjord, or mock)
+  bool delete_topic = false;
 };
 
 [[noreturn]] void Usage(const char* why) {
@@ -75,6 +77,8 @@ Options Parse(int argc, char** argv) {
       o.compression = next();
     else if (a == "--rate")
       o.rate = std::atof(next().c_str());
+    else if (a == "--delete-topic")
+      o.delete_topic = true;
     else if (a == "--label")
       o.label = next();
     else
@@ -130,17 +134,30 @@ void EnsureTopic(const Options& o, const std::string& bootstrap) {
   rd_kafka_destroy(rk);
 }
 
+// Deletes the topic (admin API) on a real broker; best effort.
+void DeleteTopic(const Options& o, const std::string& bootstrap) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  Set(conf, "bootstrap.servers", bootstrap);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  rd_kafka_DeleteTopic_t* dt = rd_kafka_DeleteTopic_new(o.topic.c_str());
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_DeleteTopics(rk, &dt, 1, nullptr, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_DeleteTopic_destroy(dt);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+}
+
 struct Outcome {
   long records = 0;
   double bytes = 0;
+  double seconds = 0;  // from the first timed record to the last acknowledgement
 };
 
 Outcome RunProduce(const Options& o, const std::string& bootstrap, ProduceState& st, bool quiet) {
   char err[512];
-  const auto start = Clock::now();
-  const auto deadline =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
-  auto last_progress = start;
   long records = 0;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   Set(conf, "bootstrap.servers", bootstrap);
@@ -155,6 +172,22 @@ Outcome RunProduce(const Options& o, const std::string& bootstrap, ProduceState&
   if (!rk) Usage(err);
   std::string payload(static_cast<size_t>(o.record_size), 'x');
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + (i * 7) % 26);
+  // Warm-up, not timed: one record per partition, so that connections and metadata
+  // are in place for both targets before the clock starts.
+  for (int p = 0; p < o.partitions; ++p) {
+    rd_kafka_producev(
+        rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_PARTITION(p),
+        RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(Clock::now().time_since_epoch().count())), RD_KAFKA_V_END);
+  }
+  rd_kafka_flush(rk, 30000);
+  st.delivered = 0;
+  st.failed = 0;
+  st.latencies_ms.clear();
+  const auto start = Clock::now();
+  const auto deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
+  auto last_progress = start;
   while (records < o.count && Clock::now() < deadline) {
     if (o.rate > 0) {
       const auto due = start + std::chrono::duration_cast<Clock::duration>(
@@ -182,8 +215,9 @@ Outcome RunProduce(const Options& o, const std::string& bootstrap, ProduceState&
     }
   }
   rd_kafka_flush(rk, 60000);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   rd_kafka_destroy(rk);
-  return {st.delivered, static_cast<double>(st.delivered) * o.record_size};
+  return {st.delivered, static_cast<double>(st.delivered) * o.record_size, seconds};
 }
 
 Outcome RunConsume(const Options& o, const std::string& bootstrap) {
@@ -248,9 +282,8 @@ int main(int argc, char** argv) {
   Outcome outcome;
   double seconds = 0;
   if (o.mode == "produce") {
-    const auto start = Clock::now();
     outcome = RunProduce(o, bootstrap, st, /*quiet=*/false);
-    seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    seconds = outcome.seconds;
   } else {
     if (mock) {  // the mock lives in this process: fill it first (not timed)
       Options fill = o;
@@ -280,6 +313,8 @@ int main(int argc, char** argv) {
                 Percentile(l, 0.99), Percentile(l, 0.999), mx);
   }
   std::printf("}\n");
+  std::fflush(stdout);
+  if (o.delete_topic && !mock) DeleteTopic(o, bootstrap);
   if (mock) rd_kafka_mock_cluster_destroy(mock);
   if (mock_host) rd_kafka_destroy(mock_host);
   return st.failed > 0 ? 1 : 0;

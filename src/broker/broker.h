@@ -40,7 +40,15 @@ class Broker {
   // should capture by reference: GCC 12 may copy a co_await operand's temporaries
   // bitwise, which breaks captured objects that point into themselves (short strings).
   template <typename F>
-  auto RunOn(Shard& shard, F fn) {
+  auto RunOn(Shard& shard, F fn) -> boost::asio::awaitable<decltype(fn())> {
+    // Already on the owner's thread: no hop (and no two context switches).
+    if (shard.context().get_executor().running_in_this_thread()) co_return fn();
+    co_return co_await PostTo(shard, std::move(fn));
+  }
+
+  // Runs fn() on `shard`'s thread and resumes the caller on its own executor.
+  template <typename F>
+  static auto PostTo(Shard& shard, F fn) {
     using R = decltype(fn());
     auto initiate = [&shard](auto handler, F work) {
       boost::asio::post(shard.context(), [work = std::move(work), handler = std::move(handler)]() mutable {
