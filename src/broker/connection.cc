@@ -1,11 +1,13 @@
 #include "broker/connection.h"
 
+#include <sys/socket.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+
 #include <chrono>
 #include <deque>
 
@@ -38,6 +40,14 @@ struct Pipeline {
   bool reader_done = false;
   bool writer_done = false;
 };
+
+constexpr size_t kLowWatermarkFrom = 64 * 1024;
+constexpr size_t kLowWatermarkMax = 256 * 1024;
+
+void SetReceiveLowWatermark(asio::ip::tcp::socket& socket, size_t bytes) {
+  const int value = static_cast<int>(bytes);
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &value, sizeof value);
+}
 
 // Parks the calling coroutine until `timer` is cancelled.
 asio::awaitable<void> Park(asio::steady_timer& timer) {
@@ -111,7 +121,12 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
         break;
       }
       frame.resize(static_cast<size_t>(size));
+      // A large frame arrives in many small pieces: asking the kernel to wake us only
+      // when a good part of it is there saves most of the wake-ups (and context switches).
+      const bool large = frame.size() > kLowWatermarkFrom;
+      if (large) SetReceiveLowWatermark(socket, std::min(frame.size(), kLowWatermarkMax));
       co_await asio::async_read(socket, asio::buffer(frame), asio::use_awaitable);
+      if (large) SetReceiveLowWatermark(socket, 1);
       Outgoing out;
       out.started = std::chrono::steady_clock::now();
       shard.counters().bytes_in.fetch_add(4 + frame.size(), std::memory_order_relaxed);

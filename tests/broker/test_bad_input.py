@@ -63,7 +63,7 @@ def test_unsupported_api_versions_version_gets_error_35_at_v0(broker):
 
 
 def test_unadvertised_version_of_another_api_closes(broker):
-    frame = struct.pack(">hhih", 1, 2, 3, -1) + b"\x00" * 20  # Fetch v2: not advertised
+    frame = struct.pack(">hhih", 1, 18, 3, -1) + b"\x00" * 20  # Fetch v18: newer than Kafka 3.9's
     assert roundtrip(broker, struct.pack(">i", len(frame)) + frame) == b""
     assert still_serves(broker)
 
@@ -98,4 +98,19 @@ def test_bad_crc_gets_corrupt_message(broker):
     off = 8 + 4 + 2 + 3 + 4 + 4
     (err,) = struct.unpack(">h", data[off: off + 2])
     assert err == 2  # CORRUPT_MESSAGE
+    assert still_serves(broker)
+
+
+def test_api_versions_v3_checks_client_software_fields(broker):
+    """KIP-511: name and version must be [a-zA-Z0-9.-], alphanumeric at both ends."""
+    def request(name, version):
+        compact = lambda b: bytes([len(b) + 1]) + b
+        frame = struct.pack(">hhih", 18, 3, 9, 4) + b"test" + b"\x00" + compact(name) + compact(version) + b"\x00"
+        data = roundtrip(broker, struct.pack(">i", len(frame)) + frame)
+        size, corr, err = struct.unpack(">iih", data[:10])
+        assert corr == 9
+        return err
+    assert request(b"librdkafka", b"2.0.2") == 0
+    assert request(b"bad name!", b"1.0") == 42  # INVALID_REQUEST
+    assert request(b"ok", b"-1.0") == 42
     assert still_serves(broker)

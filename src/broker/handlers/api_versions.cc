@@ -1,6 +1,10 @@
 #include <chrono>
 
+#include <algorithm>
+#include <cctype>
+
 #include "broker/handlers/handlers.h"
+#include "broker/kafka_errors.h"
 #include "fjord_protocol/messages/api_versions_request.h"
 #include "fjord_protocol/messages/api_versions_response.h"
 #include "protocol/codec.h"
@@ -59,10 +63,24 @@ void AppendApiVersionsResponse(int16_t version, int16_t error_code, int32_t corr
   (void)protocol::AppendResponseFrame(resp, version, correlation_id, out);
 }
 
+namespace {
+
+// KIP-511: client software name and version are [a-zA-Z0-9] at both ends and
+// [a-zA-Z0-9.-] inside; anything else is INVALID_REQUEST.
+bool ValidSoftwareField(const std::string& s) {
+  auto alnum = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; };
+  if (s.empty() || !alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char ch) { return alnum(ch) || ch == '.' || ch == '-'; });
+}
+
+}  // namespace
+
 boost::asio::awaitable<absl::Status> HandleApiVersions(RequestContext& c) {
   protocol::ApiVersionsRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
-  AppendApiVersionsResponse(c.version, 0, c.header.correlation_id, c.response);
+  const bool valid = c.version < 3 || (ValidSoftwareField(req.client_software_name) &&
+                                       ValidSoftwareField(req.client_software_version));
+  AppendApiVersionsResponse(c.version, valid ? kNone : kInvalidRequest, c.header.correlation_id, c.response);
   co_return absl::OkStatus();
 }
 
