@@ -3,7 +3,13 @@
 #include <future>
 #include <thread>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include "broker/topic_configs.h"
+#include "group/coordinator.h"
 #include "spdlog/spdlog.h"
 
 namespace fjord::broker {
@@ -54,10 +60,77 @@ void Broker::NotifyAppend() {
   }
 }
 
-void Broker::Start() {
+Shard& Broker::GroupShard(const std::string& group_id) {
+  return OwnerOf(
+      {std::string(kOffsetsTopic), group::PartitionFor(group_id, config_.offsets_topic_num_partitions)});
+}
+
+namespace {
+
+// Every 100 ms: sessions, rebalance deadlines, offsets retention.
+boost::asio::awaitable<void> TickGroups(Shard& shard) {
+  boost::asio::steady_timer timer(shard.context());
+  while (true) {
+    timer.expires_after(std::chrono::milliseconds(100));
+    auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;
+    shard.groups().Tick();
+  }
+}
+
+}  // namespace
+
+absl::Status Broker::Start() {
+  // The internal offsets topic, as Kafka creates it: compacted, its own segment size.
+  if (metadata_->Current()->Find(std::string(kOffsetsTopic)) == nullptr) {
+    CreateTopicRequest create;
+    create.name = std::string(kOffsetsTopic);
+    create.partitions = config_.offsets_topic_num_partitions;
+    create.replication_factor = 1;
+    create.configs = {{"cleanup.policy", "compact"},
+                      {"segment.bytes", std::to_string(config_.offsets_topic_segment_bytes)}};
+    auto created = metadata_->CreateTopic(create);
+    if (!created.ok() && created.status().code() != absl::StatusCode::kAlreadyExists) return created.status();
+  }
+  const int32_t offsets_partitions = metadata_->Current()->Find(std::string(kOffsetsTopic))->partitions;
+  group::Settings settings;
+  settings.offsets_partitions = offsets_partitions;
+  settings.min_session_timeout_ms = config_.group_min_session_timeout_ms;
+  settings.max_session_timeout_ms = config_.group_max_session_timeout_ms;
+  settings.initial_rebalance_delay_ms = config_.group_initial_rebalance_delay_ms;
+  settings.max_size = config_.group_max_size;
+  settings.offset_metadata_max_bytes = config_.offset_metadata_max_bytes;
+  settings.offsets_retention_ms = config_.offsets_retention_ms;
+  for (auto& s : shards_) {
+    Shard* shard = s.get();
+    shard->set_groups(std::make_unique<group::GroupCoordinator>(
+        settings, [this, shard](int32_t p) -> absl::StatusOr<log::PartitionLog*> {
+          const TopicPartition tp{std::string(kOffsetsTopic), p};
+          auto image = metadata_->Current();
+          return shard->Log(tp, EffectiveLogConfig(*effective_config(), image->Find(tp.topic)));
+        }));
+  }
   started_ = true;
   for (auto& s : shards_) s->Start();
+  // Load every group now, each on the shard that owns its partition.
+  std::vector<std::future<void>> loaded;
+  for (auto& s : shards_) {
+    auto done = std::make_shared<std::promise<void>>();
+    loaded.push_back(done->get_future());
+    boost::asio::post(s->context(), [this, shard = s.get(), offsets_partitions, done] {
+      for (int32_t p = 0; p < offsets_partitions; ++p) {
+        if (&OwnerOf({std::string(kOffsetsTopic), p}) != shard) continue;
+        if (absl::Status st = shard->groups().Load(p); !st.ok()) {
+          spdlog::error("loading {}-{}: {}", kOffsetsTopic, p, st.ToString());
+        }
+      }
+      boost::asio::co_spawn(shard->context(), TickGroups(*shard), boost::asio::detached);
+      done->set_value();
+    });
+  }
+  for (auto& f : loaded) f.wait();
   spdlog::info("broker: {} shard(s)", shards_.size());
+  return absl::OkStatus();
 }
 
 void Broker::Shutdown() {

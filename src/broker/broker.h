@@ -34,6 +34,9 @@ class Broker {
   size_t shard_count() const { return shards_.size(); }
   // The shard that owns a partition (a stable hash of topic and partition).
   Shard& OwnerOf(const TopicPartition& tp);
+  // The shard whose group coordinator owns `group_id` (the owner of its
+  // `__consumer_offsets` partition).
+  Shard& GroupShard(const std::string& group_id);
 
   // Runs fn() on `shard`'s thread and resumes the caller on its own executor with the
   // result. fn must not block. It runs while the awaiting coroutine is suspended, so it
@@ -69,7 +72,9 @@ class Broker {
   // After an append: wake long-polling fetches on every shard.
   void NotifyAppend();
 
-  void Start();
+  // Starts the shards; creates `__consumer_offsets` if missing, loads the groups, and
+  // starts each coordinator's timer.
+  absl::Status Start();
   // Stops accepting work, closes every log cleanly, joins the shard threads.
   void Shutdown();
 

@@ -26,7 +26,6 @@ const std::set<std::string> kKnownButIgnored = {
     "log.retention.check.interval.ms",
     "inter.broker.listener.name",
     "listener.security.protocol.map",
-    "group.initial.rebalance.delay.ms",
     "log.flush.interval.ms",
     "min.insync.replicas",
 };
@@ -129,6 +128,25 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
   if (key == "fjord.max.inflight.requests.per.connection") {
     return ParseInt<int32_t>(key, value, 1, &c.max_inflight_requests_per_connection);
   }
+  if (key == "offsets.topic.num.partitions")
+    return ParseInt<int32_t>(key, value, 1, &c.offsets_topic_num_partitions);
+  if (key == "offsets.topic.segment.bytes")
+    return ParseInt<int64_t>(key, value, 14, &c.offsets_topic_segment_bytes);
+  if (key == "offsets.retention.minutes") {
+    int64_t minutes = 0;
+    if (absl::Status s = ParseInt<int64_t>(key, value, 1, &minutes); !s.ok()) return s;
+    c.offsets_retention_ms = minutes * 60000;
+    return absl::OkStatus();
+  }
+  if (key == "group.initial.rebalance.delay.ms")
+    return ParseInt<int32_t>(key, value, 0, &c.group_initial_rebalance_delay_ms);
+  if (key == "group.min.session.timeout.ms")
+    return ParseInt<int32_t>(key, value, 0, &c.group_min_session_timeout_ms);
+  if (key == "group.max.session.timeout.ms")
+    return ParseInt<int32_t>(key, value, 0, &c.group_max_session_timeout_ms);
+  if (key == "group.max.size") return ParseInt<int32_t>(key, value, 1, &c.group_max_size);
+  if (key == "offset.metadata.max.bytes")
+    return ParseInt<int32_t>(key, value, 0, &c.offset_metadata_max_bytes);
   if (key == "max.incremental.fetch.session.cache.slots") {
     return ParseInt<int32_t>(key, value, 0, &c.max_incremental_fetch_session_cache_slots);
   }

@@ -45,9 +45,18 @@ struct BrokerConfig {
   int32_t socket_request_max_bytes = 104857600;              // socket.request.max.bytes
   int32_t max_inflight_requests_per_connection = 100;        // fjord
   int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots
-  Listener admin_listener{"ADMIN", "127.0.0.1", 9644};       // admin.listener (host:port)
-  int smp = 0;                                               // --smp: 0 = one shard per core
-  std::set<std::string> explicitly_set;                      // keys given in the file or as overrides
+  // Consumer groups (Kafka's names and defaults).
+  int32_t offsets_topic_num_partitions = 50;            // offsets.topic.num.partitions
+  int64_t offsets_topic_segment_bytes = 104857600;      // offsets.topic.segment.bytes
+  int64_t offsets_retention_ms = 7LL * 24 * 3600000;    // offsets.retention.minutes
+  int32_t group_initial_rebalance_delay_ms = 3000;      // group.initial.rebalance.delay.ms
+  int32_t group_min_session_timeout_ms = 6000;          // group.min.session.timeout.ms
+  int32_t group_max_session_timeout_ms = 1800000;       // group.max.session.timeout.ms
+  int32_t group_max_size = INT32_MAX;                   // group.max.size
+  int32_t offset_metadata_max_bytes = 4096;             // offset.metadata.max.bytes
+  Listener admin_listener{"ADMIN", "127.0.0.1", 9644};  // admin.listener (host:port)
+  int smp = 0;                                          // --smp: 0 = one shard per core
+  std::set<std::string> explicitly_set;                 // keys given in the file or as overrides
   // Dynamic configs (AlterConfigs) laid over the file's values: this broker's own,
   // and the cluster-wide defaults. Empty in the static config.
   std::map<std::string, std::string> dynamic_node;

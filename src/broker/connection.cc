@@ -96,7 +96,9 @@ asio::awaitable<void> WriteResponses(Shard& shard, asio::ip::tcp::socket& socket
 
 asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tcp::socket socket) {
   std::string peer;
+  std::string peer_host;
   try {
+    peer_host = socket.remote_endpoint().address().to_string();
     peer = socket.remote_endpoint().address().to_string() + ":" +
            std::to_string(socket.remote_endpoint().port());
   } catch (...) {
@@ -152,7 +154,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
         }
         AppendApiVersionsResponse(0, kUnsupportedVersion, parsed->header.correlation_id, &out.response);
       } else {
-        RequestContext ctx{broker, shard, parsed->header, version, parsed->body, &out.response, true, {}, {}};
+        RequestContext ctx{broker, shard, parsed->header, version, parsed->body, &out.response, true,
+                           {},     {},    peer_host};
         absl::Status s = co_await api->handler(ctx);
         if (!s.ok()) {
           spdlog::warn("{}: {} v{}: {}; closing", peer, parsed->api->name, version, std::string(s.message()));

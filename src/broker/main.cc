@@ -65,7 +65,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   fjord::broker::Broker broker(*config, std::move(*metadata));
-  broker.Start();
+  if (absl::Status s = broker.Start(); !s.ok()) {
+    spdlog::critical("cannot start: {}", s.ToString());
+    return 1;
+  }
   boost::asio::io_context accept_ctx(1);
   fjord::broker::Server server(broker, accept_ctx);
   auto port = server.Listen();

@@ -10,12 +10,21 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "protocol/wire.h"
 
 namespace fjord::broker {
+
+// Kafka's internal topic for consumer group state.
+inline constexpr std::string_view kOffsetsTopic = "__consumer_offsets";
+
+// Internal topics: clients see them flagged, and cannot delete them.
+inline bool IsInternalTopic(const std::string& name) {
+  return name == kOffsetsTopic || name == "__transaction_state";
+}
 
 struct TopicInfo {
   std::string name;

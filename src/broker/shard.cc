@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/group_commit.h"
+#include "group/coordinator.h"
 #include "spdlog/spdlog.h"
 
 namespace fjord::broker {
@@ -12,6 +13,10 @@ Shard::Shard(int id, std::filesystem::path data_dir)
     : id_(id), data_dir_(std::move(data_dir)), committer_(std::make_unique<GroupCommitter>(*this, 1)) {}
 
 Shard::~Shard() = default;
+
+void Shard::set_groups(std::unique_ptr<group::GroupCoordinator> groups) {
+  groups_ = std::move(groups);
+}
 
 log::PartitionLog* Shard::FindOpenLog(const TopicPartition& tp) {
   auto it = logs_.find(tp);

@@ -17,6 +17,11 @@
 namespace fjord::broker {
 
 class GroupCommitter;
+}  // namespace fjord::broker
+namespace fjord::group {
+class GroupCoordinator;
+}  // namespace fjord::group
+namespace fjord::broker {
 
 struct TopicPartition {
   std::string topic;
@@ -38,6 +43,9 @@ class Shard {
   log::PartitionLog* FindOpenLog(const TopicPartition& tp);
   // fsync-before-ack without blocking this thread (see group_commit.h).
   GroupCommitter& committer() { return *committer_; }
+  // The group coordinator for the `__consumer_offsets` partitions this shard owns.
+  group::GroupCoordinator& groups() { return *groups_; }
+  void set_groups(std::unique_ptr<group::GroupCoordinator> groups);
   // Closes the partition's log (if open) and deletes its directory. Shard thread only.
   absl::Status DeleteLog(const TopicPartition& tp);
   // Closes every log cleanly (writes the clean-shutdown markers). Shard thread only.
@@ -70,6 +78,7 @@ class Shard {
   uint64_t append_generation_ = 0;
   ShardCounters counters_;
   std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<group::GroupCoordinator> groups_;
 };
 
 }  // namespace fjord::broker

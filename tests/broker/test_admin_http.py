@@ -34,7 +34,9 @@ def test_metrics_count_requests_bytes_and_partitions(broker):
     assert metric(text, 'fjord_requests_total{api="Metadata"}') >= 1
     assert metric(text, 'fjord_request_latency_seconds_bucket{api="Produce",le="+Inf"}') >= 1
     assert metric(text, 'fjord_network_bytes_total{direction="in"}') > 500 * 4
-    assert metric(text, "fjord_topics") == 1
-    assert metric(text, "fjord_open_partitions") == 6  # num.partitions=6, keys spread over all
+    assert metric(text, "fjord_topics") == 2  # and __consumer_offsets
+    # num.partitions=6, keys spread over all; and the 50 of __consumer_offsets, opened
+    # at start-up to load the groups
+    assert metric(text, "fjord_open_partitions") == 6 + 50
     assert metric(text, "fjord_log_size_bytes") > 0
     assert metric(text, 'fjord_io_backend{backend="pwrite"}') == 1

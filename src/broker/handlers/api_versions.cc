@@ -33,6 +33,17 @@ const std::vector<AdvertisedApi>& AdvertisedApis() {
       {61, 0, 0, HandleDescribeProducers},
       {35, 0, 4, HandleDescribeLogDirs},
       {75, 0, 0, HandleDescribeTopicPartitions},
+      {10, 0, 6, HandleFindCoordinator},
+      {11, 0, 9, HandleJoinGroup},
+      {14, 0, 5, HandleSyncGroup},
+      {12, 0, 4, HandleHeartbeat},
+      {13, 0, 5, HandleLeaveGroup},
+      {8, 0, 9, HandleOffsetCommit},
+      {9, 0, 9, HandleOffsetFetch},
+      {16, 0, 5, HandleListGroups},
+      {15, 0, 5, HandleDescribeGroups},
+      {42, 0, 2, HandleDeleteGroups},
+      {47, 0, 0, HandleOffsetDelete},
   };
   return apis;
 }

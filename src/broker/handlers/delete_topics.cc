@@ -30,6 +30,11 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
       out.error_code = kUnknownTopicId;
       continue;
     }
+    if (IsInternalTopic(topic_name)) {  // the group coordinator's state lives there
+      out.error_code = kInvalidRequest;
+      if (c.version >= 5) out.error_message = "internal topic " + topic_name + " cannot be deleted";
+      continue;
+    }
     auto removed = c.broker.metadata().DeleteTopic(topic_name);
     if (!removed.ok()) {
       out.error_code = ToKafkaError(removed.status());

@@ -5,7 +5,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <deque>
+#include <boost/asio/post.hpp>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,6 +33,7 @@ struct RequestContext {
   bool send_response = true;               // false for Produce with acks=0
   std::deque<std::vector<uint8_t>> arena;  // bytes that response views point into
   DeferredResponse deferred;               // set to answer later (see DeferredResponse)
+  std::string client_host;                 // the peer's address (DescribeGroups shows it)
 };
 
 using Handler = boost::asio::awaitable<absl::Status> (*)(RequestContext&);
@@ -64,6 +67,36 @@ boost::asio::awaitable<absl::Status> HandleOffsetForLeaderEpoch(RequestContext& 
 boost::asio::awaitable<absl::Status> HandleDescribeProducers(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleDescribeLogDirs(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleDescribeTopicPartitions(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleFindCoordinator(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleJoinGroup(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleSyncGroup(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleHeartbeat(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleLeaveGroup(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleOffsetCommit(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleOffsetFetch(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleListGroups(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleDescribeGroups(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleDeleteGroups(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleOffsetDelete(RequestContext& c);
+
+// Runs start(coordinator, done) on the shard whose group coordinator owns `group_id`
+// and resumes with the value given to done(R), which the coordinator may call later
+// (a JoinGroup waits for the rebalance). `start` should capture by reference.
+template <typename R, typename F>
+boost::asio::awaitable<R> OnGroupCoordinator(RequestContext& c, const std::string& group_id, F start) {
+  Shard& shard = c.broker.GroupShard(group_id);
+  auto initiate = [&shard, &start](auto handler) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    boost::asio::post(shard.context(), [&shard, &start, shared] {
+      start(shard.groups(), std::function<void(R)>([shared](R result) {
+        auto ex = boost::asio::get_associated_executor(*shared);
+        boost::asio::post(ex, [shared, result = std::move(result)]() mutable { std::move (*shared)(std::move(result)); });
+      }));
+    });
+  };
+  co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(R)>(
+      initiate, boost::asio::use_awaitable);
+}
 
 // Builds the ApiVersions response for `version` (also used for the v0 answer to an
 // unsupported ApiVersions version).

@@ -13,6 +13,7 @@ void DescribeTopic(const TopicInfo& t, int32_t node_id,
                    protocol::metadata_response::MetadataResponseTopic* out) {
   out->name = t.name;
   out->topic_id = t.id;
+  out->is_internal = IsInternalTopic(t.name);
   for (int32_t p = 0; p < t.partitions; ++p) {
     auto& part = out->partitions.emplace_back();
     part.partition_index = p;
