@@ -1,0 +1,172 @@
+#include "group/coordinator.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "group/records.h"
+
+namespace fjord::group {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A coordinator over real partition logs in a temporary directory.
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("fjord-group-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    settings_.offsets_partitions = 4;
+    settings_.initial_rebalance_delay_ms = 0;
+  }
+  void TearDown() override {
+    logs_.clear();
+    fs::remove_all(dir_);
+  }
+
+  std::unique_ptr<GroupCoordinator> Make() {
+    logs_.clear();  // a restart: the logs are closed and opened again
+    auto c = std::make_unique<GroupCoordinator>(
+        settings_, [this](int32_t p) -> absl::StatusOr<log::PartitionLog*> {
+          auto& slot = logs_[p];
+          if (!slot) {
+            auto opened = log::PartitionLog::Open(dir_ / ("__consumer_offsets-" + std::to_string(p)), {});
+            if (!opened.ok()) return opened.status();
+            slot = std::move(*opened);
+          }
+          return slot.get();
+        });
+    for (int32_t p = 0; p < settings_.offsets_partitions; ++p) EXPECT_TRUE(c->Load(p).ok());
+    return c;
+  }
+
+  JoinRequest Join(const std::string& member, const std::optional<std::string>& instance = std::nullopt) {
+    JoinRequest r;
+    r.version = 5;
+    r.group_id = "g";
+    r.member_id = member;
+    r.instance_id = instance;
+    r.client_id = "client";
+    r.client_host = "/127.0.0.1";
+    r.session_timeout_ms = 10000;
+    r.rebalance_timeout_ms = 10000;
+    r.protocol_type = "consumer";
+    r.protocols = {{"range", "subscription"}};
+    return r;
+  }
+
+  Settings settings_;
+  fs::path dir_;
+  std::map<int32_t, std::unique_ptr<log::PartitionLog>> logs_;
+};
+
+TEST_F(CoordinatorTest, RecordsRoundTrip) {
+  GroupValue v;
+  v.protocol_type = "consumer";
+  v.generation = 7;
+  v.protocol = "range";
+  v.leader = "m1";
+  v.members.push_back({"m1", "i1", "c", "/h", 1, 2, "sub", "asg"});
+  for (const CoordinatorRecord& rec :
+       {CoordinatorRecord{OffsetRecord{{"g", "t", 3}, OffsetValue{42, 5, "meta", 99}}},
+        CoordinatorRecord{OffsetRecord{{"g", "t", 3}, std::nullopt}},
+        CoordinatorRecord{GroupRecord{{"g"}, v}}, CoordinatorRecord{GroupRecord{{"g"}, std::nullopt}}}) {
+    EncodedRecord e = Encode(rec);
+    std::optional<protocol::ByteView> value;
+    if (e.value) value = protocol::ByteView(std::string_view(*e.value));
+    auto back = Decode(protocol::ByteView(std::string_view(e.key)), value);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(Encode(*back).key, e.key);
+    EXPECT_EQ(Encode(*back).value, e.value);
+  }
+}
+
+TEST_F(CoordinatorTest, JoinSyncCommitThenReplayRestoresEverything) {
+  auto c = Make();
+  JoinResult first;
+  c->Join(Join(""), [&](JoinResult r) { first = r; });
+  ASSERT_EQ(first.error, kMemberIdRequired);  // KIP-394
+  JoinResult joined;
+  c->Join(Join(first.member_id), [&](JoinResult r) { joined = r; });
+  ASSERT_EQ(joined.error, kNone);
+  EXPECT_EQ(joined.generation, 1);
+  EXPECT_EQ(joined.leader, first.member_id);
+  ASSERT_EQ(joined.members.size(), 1u);
+  SyncRequest sync{"g", 1, first.member_id, std::nullopt, "consumer", "range", {{first.member_id, "asg"}}};
+  SyncResult synced;
+  c->Sync(sync, [&](SyncResult r) { synced = r; });
+  ASSERT_EQ(synced.error, kNone);
+  EXPECT_EQ(synced.assignment, "asg");
+  int16_t group_error = 0;
+  CommitRequest commit{"g", 1, first.member_id, std::nullopt, {{"t", 0, 17, 0, "m"}, {"t", 1, 23, 0, ""}}};
+  EXPECT_EQ(c->Commit(commit, &group_error), (std::vector<int16_t>{kNone, kNone}));
+  commit.generation = 0;
+  c->Commit(commit, &group_error);
+  EXPECT_EQ(group_error, kIllegalGeneration);
+
+  // A new coordinator over the same logs: the same Apply rebuilds the group.
+  c = Make();
+  auto offsets = c->Fetch("g", std::nullopt, &group_error);
+  ASSERT_EQ(offsets.size(), 2u);
+  EXPECT_EQ(offsets[0].offset, 17);
+  EXPECT_EQ(offsets[0].metadata, "m");
+  EXPECT_EQ(offsets[1].offset, 23);
+  GroupDescription d = c->Describe("g");
+  EXPECT_EQ(d.state, "Stable");
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].assignment, "asg");
+  EXPECT_EQ(c->Heartbeat("g", 1, first.member_id, std::nullopt), kNone);  // its session is back
+  // Leave, delete: tombstones, and after another replay nothing is left.
+  c->Leave("g", {{first.member_id, std::nullopt}}, &group_error);
+  EXPECT_EQ(c->Describe("g").state, "Empty");
+  EXPECT_EQ(c->Delete("g"), kNone);
+  c = Make();
+  EXPECT_EQ(c->Fetch("g", std::nullopt, &group_error).size(), 0u);
+  EXPECT_EQ(c->Describe("g").state, "Dead");
+}
+
+TEST_F(CoordinatorTest, RebalanceWaitsForEveryMemberThenTheLeaderAssigns) {
+  auto c = Make();
+  std::string ids[2];
+  for (auto& id : ids) {
+    c->Join(Join(""), [&](JoinResult r) { id = r.member_id; });
+  }
+  JoinResult a, b;
+  bool a_done = false, b_done = false;
+  c->Join(Join(ids[0]), [&](JoinResult r) { a = r, a_done = true; });
+  // One member joined, the other is still pending (KIP-394): no answer yet.
+  EXPECT_FALSE(a_done);
+  c->Join(Join(ids[1]), [&](JoinResult r) { b = r, b_done = true; });
+  ASSERT_TRUE(a_done && b_done);
+  EXPECT_EQ(a.generation, b.generation);
+  const std::string leader = a.leader;
+  EXPECT_EQ(a.members.size() + b.members.size(), 2u);  // only the leader gets the list
+  SyncResult follower;
+  bool follower_done = false;
+  const std::string other = leader == ids[0] ? ids[1] : ids[0];
+  c->Sync({"g", a.generation, other, std::nullopt, std::nullopt, std::nullopt, {}},
+          [&](SyncResult r) { follower = r, follower_done = true; });
+  EXPECT_FALSE(follower_done);  // waits for the leader
+  c->Sync(
+      {"g", a.generation, leader, std::nullopt, std::nullopt, std::nullopt, {{leader, "L"}, {other, "F"}}},
+      [](SyncResult) {});
+  ASSERT_TRUE(follower_done);
+  EXPECT_EQ(follower.error, kNone);
+  EXPECT_EQ(follower.assignment, "F");
+  // A heartbeat from a member of an older generation is refused.
+  EXPECT_EQ(c->Heartbeat("g", a.generation - 1, other, std::nullopt), kIllegalGeneration);
+}
+
+TEST_F(CoordinatorTest, PartitionForMatchesJavaHashCode) {
+  // "hello".hashCode() == 99162322 in Java.
+  EXPECT_EQ(PartitionFor("hello", 50), 99162322 % 50);
+  EXPECT_EQ(PartitionFor("", 50), 0);
+}
+
+}  // namespace
+}  // namespace fjord::group
