@@ -33,7 +33,7 @@ start_node() {  # name dir extra-overrides...
 }
 trap 'kill ${pids[*]} 2>/dev/null; rm -rf $data $shm' EXIT
 start_node disk "$data/disk"
-start_node durable "$data/durable" --override log.flush.on.ack=true
+start_node durable "$data/durable" --override log.flush.on.ack=true --override group.initial.rebalance.delay.ms=0
 start_node tmpfs "$shm"
 sleep 1
 rm -f "$out"/e2e*.jsonl
@@ -74,6 +74,20 @@ for rate in 5000 20000; do
     ./build/bin/fjord-bench $target --topic lat-$rate --partitions 1 --acks all --rate $rate \
       --count $((rate * 4)) --duration 6 --delete-topic 2>/dev/null >> "$f"
   done
+done
+# Consumer groups (issue 5): time to a stable assignment for 10 members over 100
+# partitions, and synchronous commits of 100 offsets per second. The disk node has
+# Kafka's default group.initial.rebalance.delay.ms (3 s); the durable node runs with 0.
+echo "bench: consumer groups (3 rounds)"
+f="$out/groups.jsonl"
+: > "$f"
+for round in 1 2 3; do
+  gb() { timeout 90 ./build/bin/group-bench "$@" --topic gb-$round 2>/dev/null >> "$f" || true; }
+  gb --brokers 127.0.0.1:$port_disk --mode join --members 10 --partitions 100
+  gb --brokers 127.0.0.1:$port_durable --label fjord-no-delay --mode join --members 10 --partitions 100
+  gb --mock 1 --mode join --members 10 --partitions 100
+  gb --brokers 127.0.0.1:$port_disk --mode commit --partitions 100 --seconds 3
+  gb --mock 1 --mode commit --partitions 100 --seconds 3
 done
 for pid in "${pids[@]}"; do kill -INT "$pid"; wait "$pid" || true; done
 pids=()

@@ -804,16 +804,20 @@ void GroupCoordinator::Tick() {
   if (now - last_retention_check_ < std::chrono::seconds(1)) return;
   last_retention_check_ = now;
   const int64_t wall = WallMs();
+  // Collected first: applying a tombstone may remove a group from groups_.
+  std::vector<std::pair<int32_t, std::vector<CoordinatorRecord>>> expired;
   for (auto& [id, g] : groups_) {
     if (g.state != State::kEmpty || g.offsets.empty()) continue;
-    std::vector<CoordinatorRecord> expired;
+    std::vector<CoordinatorRecord> records;
     for (const auto& [tp, v] : g.offsets) {
       const int64_t base = std::max(v.commit_timestamp, g.generation > 0 ? g.state_timestamp_ms : 0);
-      if (wall - base >= settings_.offsets_retention_ms)
-        expired.push_back(OffsetRecord{{id, tp.first, tp.second}, std::nullopt});
+      if (wall - base >= settings_.offsets_retention_ms) {
+        records.push_back(OffsetRecord{{id, tp.first, tp.second}, std::nullopt});
+      }
     }
-    if (!expired.empty()) (void)Persist(g.partition, expired);
+    if (!records.empty()) expired.emplace_back(g.partition, std::move(records));
   }
+  for (const auto& [partition, records] : expired) (void)Persist(partition, records);
 }
 
 }  // namespace fjord::group

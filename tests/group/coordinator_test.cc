@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "group/records.h"
 
@@ -160,6 +161,35 @@ TEST_F(CoordinatorTest, RebalanceWaitsForEveryMemberThenTheLeaderAssigns) {
   EXPECT_EQ(follower.assignment, "F");
   // A heartbeat from a member of an older generation is refused.
   EXPECT_EQ(c->Heartbeat("g", a.generation - 1, other, std::nullopt), kIllegalGeneration);
+}
+
+TEST_F(CoordinatorTest, OffsetsOfAGroupWithoutMembersExpireAfterRetention) {
+  settings_.offsets_retention_ms = 100;
+  auto c = Make();
+  int16_t group_error = 0;
+  c->Commit({"simple", -1, "", std::nullopt, {{"t", 0, 5, -1, ""}}}, &group_error);
+  ASSERT_EQ(group_error, kNone);
+  EXPECT_EQ(c->Fetch("simple", std::nullopt, &group_error).size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  c->Tick();
+  EXPECT_EQ(c->Fetch("simple", std::nullopt, &group_error).size(), 0u);
+  c = Make();  // the tombstones are in the log
+  EXPECT_EQ(c->Fetch("simple", std::nullopt, &group_error).size(), 0u);
+}
+
+TEST_F(CoordinatorTest, GroupMaxSizeAndSessionTimeoutBounds) {
+  settings_.max_size = 1;
+  auto c = Make();
+  JoinRequest r = Join("");
+  r.version = 3;  // before KIP-394: joins at once
+  JoinResult first, second;
+  c->Join(r, [&](JoinResult res) { first = res; });
+  EXPECT_EQ(first.error, kNone);
+  c->Join(r, [&](JoinResult res) { second = res; });
+  EXPECT_EQ(second.error, kGroupMaxSizeReached);
+  r.session_timeout_ms = 10;
+  c->Join(r, [&](JoinResult res) { second = res; });
+  EXPECT_EQ(second.error, kInvalidSessionTimeout);
 }
 
 TEST_F(CoordinatorTest, PartitionForMatchesJavaHashCode) {
