@@ -302,3 +302,18 @@ def test_bad_group_requests_get_kafkas_error_codes(gbroker):
     assert call(gbroker, LeaveGroupRequest_v0("g1", member)).error_code == 0
     assert call(gbroker, DeleteGroupsRequest_v0(["g1"])).results[0][1] == 0
     assert committed(gbroker, "g1", "bad", 2)[0] < 0  # its offsets went with it
+
+
+def test_group_admin_with_platformatic(gbroker):
+    from conftest import run_platformatic
+    r = run_platformatic("platformatic_groups.mjs", gbroker.bootstrap)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    assert out["offsets"] == [{"group": "pg-a", "offsets": [["pg", 0, 10], ["pg", 1, 11]]},
+                              {"group": "pg-b", "offsets": [["pg", 0, 20], ["pg", 1, 21]]}]
+    assert out["listed"] == ["pg-a", "pg-b"]
+    assert out["listedEmpty"] == ["pg-a", "pg-b"] and out["listedStable"] == []
+    assert out["described"] == [["nobody", "DEAD"], ["pg-a", "EMPTY"]] or \
+        out["described"] == [["nobody", "Dead"], ["pg-a", "Empty"]]
+    assert out["afterOffsetDelete"] == [{"group": "pg-a", "offsets": [["pg", 1, 11]]}]
+    assert out["afterDelete"] == ["pg-a"]
