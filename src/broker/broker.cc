@@ -78,6 +78,32 @@ boost::asio::awaitable<void> TickGroups(Shard& shard) {
   }
 }
 
+// Every log.retention.check.interval.ms: each open log, with its topic's current
+// config, deletes the closed segments past retention.ms / retention.bytes.
+boost::asio::awaitable<void> EnforceRetention(Broker& broker, Shard& shard) {
+  boost::asio::steady_timer timer(shard.context());
+  while (true) {
+    timer.expires_after(std::chrono::milliseconds(broker.config().log_retention_check_interval_ms));
+    auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;
+    auto image = broker.metadata().Current();
+    auto config = broker.effective_config();
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    shard.ForEachLog([&](const TopicPartition& tp, log::PartitionLog& log) {
+      log.SetConfig(EffectiveLogConfig(*config, image->Find(tp.topic)));
+      auto deleted = log.ApplyRetention(now);
+      if (!deleted.ok()) {
+        spdlog::error("retention of {}-{}: {}", tp.topic, tp.partition, deleted.status().ToString());
+      } else if (*deleted > 0) {
+        spdlog::info("retention: deleted {} segment(s) of {}-{}; log start offset {}", *deleted, tp.topic,
+                     tp.partition, log.log_start_offset());
+      }
+    });
+  }
+}
+
 }  // namespace
 
 absl::Status Broker::Start() {
@@ -125,6 +151,7 @@ absl::Status Broker::Start() {
         }
       }
       boost::asio::co_spawn(shard->context(), TickGroups(*shard), boost::asio::detached);
+      boost::asio::co_spawn(shard->context(), EnforceRetention(*this, *shard), boost::asio::detached);
       done->set_value();
     });
   }

@@ -23,7 +23,6 @@ const std::set<std::string> kKnownButIgnored = {
     "offsets.topic.replication.factor",
     "transaction.state.log.replication.factor",
     "transaction.state.log.min.isr",
-    "log.retention.check.interval.ms",
     "inter.broker.listener.name",
     "listener.security.protocol.map",
     "log.flush.interval.ms",
@@ -106,6 +105,22 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     int64_t v = 0;
     if (absl::Status s = ParseInt<int64_t>(key, value, -1, &v); !s.ok()) return s;
     c.log_retention_ms = v < 0 ? -1 : v * (key == "log.retention.hours" ? 3600000 : 60000);
+    return absl::OkStatus();
+  }
+  if (key == "log.roll.ms") return ParseInt<int64_t>(key, value, 1, &c.log_roll_ms);
+  if (key == "log.roll.hours") {
+    int64_t hours = 0;
+    if (absl::Status s = ParseInt<int64_t>(key, value, 1, &hours); !s.ok()) return s;
+    c.log_roll_ms = hours * 3600000;
+    return absl::OkStatus();
+  }
+  if (key == "log.retention.check.interval.ms")
+    return ParseInt<int64_t>(key, value, 1, &c.log_retention_check_interval_ms);
+  if (key == "log.cleanup.policy") {
+    for (const std::string& p : List(value)) {
+      if (p != "delete" && p != "compact") return Bad(key, value, "delete and/or compact");
+    }
+    c.log_cleanup_policy = value;
     return absl::OkStatus();
   }
   if (key == "log.retention.bytes") return ParseInt<int64_t>(key, value, -1, &c.log_retention_bytes);

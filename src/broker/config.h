@@ -35,6 +35,9 @@ struct BrokerConfig {
   int64_t log_segment_bytes = 1LL << 30;                     // log.segment.bytes
   int64_t log_retention_ms = 7LL * 24 * 3600 * 1000;         // log.retention.{ms,minutes,hours}
   int64_t log_retention_bytes = -1;                          // log.retention.bytes
+  int64_t log_roll_ms = 7LL * 24 * 3600 * 1000;              // log.roll.{ms,hours}
+  int64_t log_retention_check_interval_ms = 300000;          // log.retention.check.interval.ms
+  std::string log_cleanup_policy = "delete";                 // log.cleanup.policy
   int32_t log_index_interval_bytes = 4096;                   // log.index.interval.bytes
   int64_t log_flush_interval_messages = INT64_MAX;           // log.flush.interval.messages
   bool log_flush_on_ack = false;                             // fjord: fsync before acknowledging acks=all

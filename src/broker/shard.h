@@ -39,6 +39,11 @@ class Shard {
   // The partition's log, opened on first use. Shard thread only.
   // `config` is the topic's current effective config; an open log adopts it.
   absl::StatusOr<log::PartitionLog*> Log(const TopicPartition& tp, const log::LogConfig& config);
+  // Calls fn(tp, log) for every open log. Shard thread only.
+  template <typename F>
+  void ForEachLog(F fn) {
+    for (auto& [tp, log] : logs_) fn(tp, *log);
+  }
   // The partition's log if it is open, else nullptr. Shard thread only.
   log::PartitionLog* FindOpenLog(const TopicPartition& tp);
   // fsync-before-ack without blocking this thread (see group_commit.h).

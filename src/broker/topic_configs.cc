@@ -13,7 +13,7 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
       {"cleanup.policy",
        ConfigType::kList,
        "log.cleanup.policy",
-       false,
+       true,
        {"delete", "compact", "compact,delete", "delete,compact"}},
       {"compression.type",
        ConfigType::kString,
@@ -40,10 +40,10 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
       {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", false, {}},
       {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", false, {}},
       {"remote.storage.enable", ConfigType::kBoolean, "", false, {}},
-      {"retention.bytes", ConfigType::kLong, "log.retention.bytes", false, {}},
-      {"retention.ms", ConfigType::kLong, "log.retention.ms", false, {}},
+      {"retention.bytes", ConfigType::kLong, "log.retention.bytes", true, {}},
+      {"retention.ms", ConfigType::kLong, "log.retention.ms", true, {}},
       {"segment.bytes", ConfigType::kInt, "log.segment.bytes", true, {}},
-      {"segment.ms", ConfigType::kLong, "log.roll.ms", false, {}},
+      {"segment.ms", ConfigType::kLong, "log.roll.ms", true, {}},
       {"unclean.leader.election.enable", ConfigType::kBoolean, "unclean.leader.election.enable", false, {}},
   };
   return specs;
@@ -73,7 +73,7 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "retention.ms") return std::to_string(b.log_retention_ms);
   if (n == "segment.bytes") return std::to_string(b.log_segment_bytes);
   // Kafka's defaults for what the broker does not configure yet.
-  if (n == "cleanup.policy") return "delete";
+  if (n == "cleanup.policy") return b.log_cleanup_policy;
   if (n == "compression.type") return "producer";
   if (n == "delete.retention.ms") return "86400000";
   if (n == "file.delete.delay.ms") return "60000";
@@ -84,7 +84,7 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "min.compaction.lag.ms") return "0";
   if (n == "min.insync.replicas") return "1";
   if (n == "remote.storage.enable" || n == "unclean.leader.election.enable") return "false";
-  if (n == "segment.ms") return "604800000";
+  if (n == "segment.ms") return std::to_string(b.log_roll_ms);
   return "";
 }
 
@@ -168,6 +168,10 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   // shard's group commit instead (group_commit.h).
   lc.flush_on_every_append = false;
   lc.log_append_time = b.log_message_timestamp_type == "LogAppendTime";
+  lc.retention_ms = b.log_retention_ms;
+  lc.retention_bytes = b.log_retention_bytes;
+  lc.segment_ms = b.log_roll_ms;
+  lc.delete_retention = b.log_cleanup_policy.find("delete") != std::string::npos;
   if (topic == nullptr) return lc;
   auto get = [&](const char* k) -> const std::string* {
     auto it = topic->configs.find(k);
@@ -180,6 +184,10 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   if (auto* s = get("flush.messages"); s && absl::SimpleAtoi(*s, &v))
     lc.flush_messages = std::max<int64_t>(v, 1);
   if (auto* s = get("message.timestamp.type")) lc.log_append_time = *s == "LogAppendTime";
+  if (auto* s = get("retention.ms"); s && absl::SimpleAtoi(*s, &v)) lc.retention_ms = v;
+  if (auto* s = get("retention.bytes"); s && absl::SimpleAtoi(*s, &v)) lc.retention_bytes = v;
+  if (auto* s = get("segment.ms"); s && absl::SimpleAtoi(*s, &v)) lc.segment_ms = v;
+  if (auto* s = get("cleanup.policy")) lc.delete_retention = s->find("delete") != std::string::npos;
   return lc;
 }
 
@@ -229,6 +237,10 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"log.message.timestamp.before.max.ms",
        {std::to_string(c.log_message_timestamp_before_max_ms), ConfigType::kLong}},
       {"log.retention.bytes", {std::to_string(c.log_retention_bytes), ConfigType::kLong}},
+      {"log.retention.check.interval.ms",
+       {std::to_string(c.log_retention_check_interval_ms), ConfigType::kLong}},
+      {"log.roll.ms", {std::to_string(c.log_roll_ms), ConfigType::kLong}},
+      {"log.cleanup.policy", {c.log_cleanup_policy, ConfigType::kList}},
       {"log.retention.ms", {std::to_string(c.log_retention_ms), ConfigType::kLong}},
       {"log.segment.bytes", {std::to_string(c.log_segment_bytes), ConfigType::kInt}},
       {"message.max.bytes", {std::to_string(c.message_max_bytes), ConfigType::kInt}},

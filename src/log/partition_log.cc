@@ -74,6 +74,7 @@ absl::Status PartitionLog::Load() {
     if (in >> checkpoint) log_start_offset_ = std::clamp(checkpoint, log_start_offset_, log_end_offset());
   }
   std::filesystem::remove(dir_ / kCleanShutdown);
+  if (!active().empty()) active_first_timestamp_ = active().max_timestamp();
   return LoadState();
 }
 
@@ -155,6 +156,7 @@ absl::Status PartitionLog::Roll(int64_t next_offset) {
   auto seg = Segment::Open(dir_, next_offset, config_.index_interval_bytes);
   if (!seg.ok()) return seg.status();
   const bool first = segments_.empty();
+  active_first_timestamp_ = -1;
   if (!first) {
     if (absl::Status s = active().Flush(); !s.ok()) return s;
   }
@@ -216,9 +218,14 @@ absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, in
     pos += h->total_size();
   }
   result.last_offset = next - 1;
-  if (active().size() > 0 && active().size() + size > static_cast<uint64_t>(config_.segment_bytes)) {
+  const bool full = active().size() + size > static_cast<uint64_t>(config_.segment_bytes);
+  // Kafka's rule: the new records' timestamp against the active segment's first one.
+  const bool old = config_.segment_ms > 0 && active_first_timestamp_ >= 0 && max_ts >= 0 &&
+                   max_ts - active_first_timestamp_ >= config_.segment_ms;
+  if (active().size() > 0 && (full || old)) {
     if (absl::Status s = Roll(result.base_offset); !s.ok()) return s;
   }
+  if (active().empty()) active_first_timestamp_ = max_ts >= 0 ? max_ts : now_ms;
   if (absl::Status s =
           active().Append(protocol::ByteView(data, size), result.base_offset, result.last_offset, max_ts);
       !s.ok()) {
@@ -304,6 +311,26 @@ absl::StatusOr<std::pair<int64_t, int64_t>> PartitionLog::MaxTimestampOffset() {
   for (const auto& [base, seg] : segments_) max_ts = std::max(max_ts, seg->max_timestamp());
   if (max_ts < 0) return std::make_pair(int64_t{-1}, int64_t{-1});
   return OffsetForTimestamp(max_ts);
+}
+
+absl::StatusOr<int> PartitionLog::ApplyRetention(int64_t now_ms) {
+  if (!config_.delete_retention) return 0;
+  int deleted = 0;
+  uint64_t total = size_bytes();
+  while (segments_.size() > 1) {
+    const Segment& oldest = *segments_.begin()->second;
+    const bool too_old = config_.retention_ms >= 0 && oldest.max_timestamp() >= 0 &&
+                         now_ms - oldest.max_timestamp() > config_.retention_ms;
+    const bool too_big = config_.retention_bytes >= 0 &&
+                         total - oldest.size() >= static_cast<uint64_t>(config_.retention_bytes);
+    if (!too_old && !too_big) break;
+    total -= oldest.size();
+    const int64_t next_base = std::next(segments_.begin())->first;
+    auto moved = AdvanceLogStart(std::max(next_base, log_start_offset_));
+    if (!moved.ok()) return moved.status();
+    ++deleted;
+  }
+  return deleted;
 }
 
 absl::StatusOr<int64_t> PartitionLog::AdvanceLogStart(int64_t offset) {

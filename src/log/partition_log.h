@@ -30,11 +30,15 @@
 namespace fjord::log {
 
 struct LogConfig {
-  int64_t segment_bytes = 1LL << 30;    // segment.bytes
-  int32_t index_interval_bytes = 4096;  // index.interval.bytes
-  int64_t flush_messages = INT64_MAX;   // flush.messages: fsync after this many
-  bool flush_on_every_append = false;   // fsync before acknowledging (Redpanda-style)
-  bool log_append_time = false;         // message.timestamp.type=LogAppendTime
+  int64_t segment_bytes = 1LL << 30;            // segment.bytes
+  int32_t index_interval_bytes = 4096;          // index.interval.bytes
+  int64_t flush_messages = INT64_MAX;           // flush.messages: fsync after this many
+  bool flush_on_every_append = false;           // fsync before acknowledging (Redpanda-style)
+  bool log_append_time = false;                 // message.timestamp.type=LogAppendTime
+  int64_t retention_ms = -1;                    // retention.ms (-1: keep forever)
+  int64_t retention_bytes = -1;                 // retention.bytes (-1: no size limit)
+  int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // segment.ms: roll a segment this old
+  bool delete_retention = true;                 // cleanup.policy has "delete" (compact-only: keep)
   bool operator==(const LogConfig&) const = default;
 };
 
@@ -77,6 +81,12 @@ class PartitionLog {
   // watermark; OutOfRange beyond it), deletes the segments wholly below it, and
   // checkpoints the new start so it survives restarts. Returns the log start offset.
   absl::StatusOr<int64_t> AdvanceLogStart(int64_t offset);
+
+  // Retention (Kafka's delete policy): deletes whole closed segments, oldest first,
+  // while the oldest's newest record is older than retention.ms or the log without it
+  // is still at least retention.bytes; moves the log start offset past them
+  // (checkpointed). The active segment stays. Returns how many segments went.
+  absl::StatusOr<int> ApplyRetention(int64_t now_ms);
 
   // The record holding the largest timestamp (the first such record), or {-1, -1}.
   absl::StatusOr<std::pair<int64_t, int64_t>> MaxTimestampOffset();
@@ -124,6 +134,9 @@ class PartitionLog {
   std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset
   int64_t log_start_offset_ = 0;
   int64_t unflushed_messages_ = 0;
+  // segment.ms: a new batch whose timestamp is this much past the active segment's
+  // first batch (after a restart: its newest) starts a new segment; -1 while empty.
+  int64_t active_first_timestamp_ = -1;
   ProducerStateTable producers_;
   int32_t leader_epoch_ = 0;
   std::map<int32_t, int64_t> epoch_starts_;  // leader epoch -> first offset written in it

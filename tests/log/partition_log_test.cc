@@ -65,6 +65,59 @@ class PartitionLogTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// retention.bytes and retention.ms delete whole closed segments, oldest first; the
+// active segment stays; compact-only logs keep everything.
+TEST_F(PartitionLogTest, RetentionDeletesOldSegmentsBySizeAndTime) {
+  LogConfig config;
+  config.segment_bytes = 300;
+  auto log = PartitionLog::Open(dir_, config);
+  for (int i = 0; i < 10; ++i) {
+    auto b = MakeBatch(2, std::to_string(i), 1000 + i * 1000);  // timestamps 1000, 2000, ...
+    ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  }
+  const uint64_t before = (*log)->size_bytes();
+  ASSERT_GT(before, 600u);
+  EXPECT_EQ(*(*log)->ApplyRetention(1'000'000), 0);  // nothing configured
+  // Kafka's rule: the oldest segment goes while what remains is still >= retention.bytes.
+  config.retention_bytes = 400;
+  (*log)->SetConfig(config);
+  EXPECT_GT(*(*log)->ApplyRetention(1'000'000), 0);
+  EXPECT_GE((*log)->size_bytes(), 400u);
+  EXPECT_LT((*log)->size_bytes(), 400u + 300u);
+  const int64_t start = (*log)->log_start_offset();
+  EXPECT_GT(start, 0);
+  EXPECT_EQ((*log)->Read(start - 1, 100).status().code(), absl::StatusCode::kOutOfRange);
+  // By time: every closed segment's newest record is older than 1 ms at "now" 1e6.
+  config.retention_bytes = -1;
+  config.retention_ms = 1;
+  config.delete_retention = false;  // cleanup.policy=compact: kept
+  (*log)->SetConfig(config);
+  EXPECT_EQ(*(*log)->ApplyRetention(1'000'000), 0);
+  config.delete_retention = true;
+  (*log)->SetConfig(config);
+  (*log)->ApplyRetention(1'000'000);
+  EXPECT_EQ((*log)->log_start_offset(), (*log)->log_end_offset() - 2);  // only the active segment is left
+  ASSERT_TRUE((*log)->Close().ok());
+  auto reopened = PartitionLog::Open(dir_, config);
+  EXPECT_EQ((*reopened)->log_start_offset(), (*reopened)->log_end_offset() - 2);
+}
+
+TEST_F(PartitionLogTest, SegmentMsRollsOnRecordTimestamps) {
+  LogConfig config;
+  config.segment_ms = 5000;
+  auto log = PartitionLog::Open(dir_, config);
+  auto append = [&](int64_t ts) {
+    auto b = MakeBatch(1, "t", ts);
+    ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  };
+  append(10'000);
+  append(12'000);  // 2 s after the segment's first record: same segment
+  append(15'000);  // 5 s after: a new segment
+  size_t segments = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) segments += e.path().extension() == ".log";
+  EXPECT_EQ(segments, 2u);
+}
+
 // Producer state comes back after a restart from the newest snapshot plus a replay of
 // what follows it; a damaged snapshot falls back to an older one (or a full replay).
 TEST_F(PartitionLogTest, ProducerStateSurvivesRestartsThroughSnapshots) {
