@@ -79,7 +79,8 @@ boost::asio::awaitable<void> TickGroups(Shard& shard) {
 }
 
 // Every log.retention.check.interval.ms: each open log, with its topic's current
-// config, deletes the closed segments past retention.ms / retention.bytes.
+// config, compacts (cleanup.policy=compact) and deletes the closed segments past
+// retention.ms / retention.bytes (cleanup.policy=delete).
 boost::asio::awaitable<void> EnforceRetention(Broker& broker, Shard& shard) {
   boost::asio::steady_timer timer(shard.context());
   while (true) {
@@ -93,6 +94,14 @@ boost::asio::awaitable<void> EnforceRetention(Broker& broker, Shard& shard) {
                             .count();
     shard.ForEachLog([&](const TopicPartition& tp, log::PartitionLog& log) {
       log.SetConfig(EffectiveLogConfig(*config, image->Find(tp.topic)));
+      auto compacted = log.Compact(now);
+      if (!compacted.ok()) {
+        spdlog::error("compaction of {}-{}: {}", tp.topic, tp.partition, compacted.status().ToString());
+      } else if (compacted->segments_rewritten > 0) {
+        spdlog::info("compaction of {}-{}: {} segment(s), {} records removed, {} -> {} bytes", tp.topic,
+                     tp.partition, compacted->segments_rewritten, compacted->records_removed,
+                     compacted->bytes_before, compacted->bytes_after);
+      }
       auto deleted = log.ApplyRetention(now);
       if (!deleted.ok()) {
         spdlog::error("retention of {}-{}: {}", tp.topic, tp.partition, deleted.status().ToString());

@@ -20,7 +20,7 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
        "compression.type",
        false,
        {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"}},
-      {"delete.retention.ms", ConfigType::kLong, "log.cleaner.delete.retention.ms", false, {}},
+      {"delete.retention.ms", ConfigType::kLong, "log.cleaner.delete.retention.ms", true, {}},
       {"file.delete.delay.ms", ConfigType::kLong, "log.segment.delete.delay.ms", false, {}},
       {"flush.messages", ConfigType::kLong, "log.flush.interval.messages", true, {}},
       {"flush.ms", ConfigType::kLong, "log.flush.interval.ms", false, {}},
@@ -36,7 +36,7 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
        {"CreateTime", "LogAppendTime"}},
       {"message.timestamp.after.max.ms", ConfigType::kLong, "log.message.timestamp.after.max.ms", true, {}},
       {"message.timestamp.before.max.ms", ConfigType::kLong, "log.message.timestamp.before.max.ms", true, {}},
-      {"min.cleanable.dirty.ratio", ConfigType::kDouble, "log.cleaner.min.cleanable.ratio", false, {}},
+      {"min.cleanable.dirty.ratio", ConfigType::kDouble, "log.cleaner.min.cleanable.ratio", true, {}},
       {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", false, {}},
       {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", false, {}},
       {"remote.storage.enable", ConfigType::kBoolean, "", false, {}},
@@ -172,6 +172,16 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   lc.retention_bytes = b.log_retention_bytes;
   lc.segment_ms = b.log_roll_ms;
   lc.delete_retention = b.log_cleanup_policy.find("delete") != std::string::npos;
+  lc.compact = b.log_cleanup_policy.find("compact") != std::string::npos;
+  // Compaction settings: the broker's (dynamic) defaults, then the topic's overrides.
+  auto setting = [&](const char* name) {
+    if (topic != nullptr) {
+      if (auto it = topic->configs.find(name); it != topic->configs.end()) return it->second;
+    }
+    return TopicConfigDefault(*FindTopicConfig(name), b);
+  };
+  (void)absl::SimpleAtod(setting("min.cleanable.dirty.ratio"), &lc.min_cleanable_dirty_ratio);
+  (void)absl::SimpleAtoi(setting("delete.retention.ms"), &lc.delete_retention_ms);
   if (topic == nullptr) return lc;
   auto get = [&](const char* k) -> const std::string* {
     auto it = topic->configs.find(k);
@@ -187,7 +197,10 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   if (auto* s = get("retention.ms"); s && absl::SimpleAtoi(*s, &v)) lc.retention_ms = v;
   if (auto* s = get("retention.bytes"); s && absl::SimpleAtoi(*s, &v)) lc.retention_bytes = v;
   if (auto* s = get("segment.ms"); s && absl::SimpleAtoi(*s, &v)) lc.segment_ms = v;
-  if (auto* s = get("cleanup.policy")) lc.delete_retention = s->find("delete") != std::string::npos;
+  if (auto* s = get("cleanup.policy")) {
+    lc.delete_retention = s->find("delete") != std::string::npos;
+    lc.compact = s->find("compact") != std::string::npos;
+  }
   return lc;
 }
 

@@ -45,6 +45,10 @@ absl::Status PartitionLog::Load() {
   std::vector<int64_t> bases;
   for (const auto& e : std::filesystem::directory_iterator(dir_)) {
     const std::string name = e.path().filename().string();
+    if (name.ends_with(".log.cleaned")) {  // a compaction cut short: the .log is intact
+      std::filesystem::remove(e.path());
+      continue;
+    }
     if (name.size() == 24 && name.ends_with(".log")) {
       try {
         bases.push_back(std::stoll(name.substr(0, 20)));

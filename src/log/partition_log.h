@@ -39,6 +39,9 @@ struct LogConfig {
   int64_t retention_bytes = -1;                 // retention.bytes (-1: no size limit)
   int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // segment.ms: roll a segment this old
   bool delete_retention = true;                 // cleanup.policy has "delete" (compact-only: keep)
+  bool compact = false;                         // cleanup.policy has "compact"
+  double min_cleanable_dirty_ratio = 0.5;       // min.cleanable.dirty.ratio
+  int64_t delete_retention_ms = 86400000;       // delete.retention.ms (tombstones)
   bool operator==(const LogConfig&) const = default;
 };
 
@@ -49,6 +52,13 @@ struct AppendResult {
   // Idempotent producers: kDuplicate means nothing was written and the offsets are
   // those of the original batch; the error checks mean nothing was written.
   SequenceCheck sequence = SequenceCheck::kAppend;
+};
+
+struct CompactionStats {
+  int segments_rewritten = 0;
+  uint64_t records_removed = 0;
+  uint64_t bytes_before = 0;
+  uint64_t bytes_after = 0;
 };
 
 struct ReadResult {
@@ -87,6 +97,10 @@ class PartitionLog {
   // is still at least retention.bytes; moves the log start offset past them
   // (checkpointed). The active segment stays. Returns how many segments went.
   absl::StatusOr<int> ApplyRetention(int64_t now_ms);
+
+  // Compaction (cleanup.policy=compact; compaction.cc): when enough closed data is
+  // dirty, rewrites the closed segments keeping the newest record per key.
+  absl::StatusOr<CompactionStats> Compact(int64_t now_ms);
 
   // The record holding the largest timestamp (the first such record), or {-1, -1}.
   absl::StatusOr<std::pair<int64_t, int64_t>> MaxTimestampOffset();
@@ -127,6 +141,7 @@ class PartitionLog {
   bool NoteEpoch(int32_t epoch, int64_t start_offset);  // true if it starts a new epoch
   absl::Status Roll(int64_t next_offset);
   absl::Status SyncDir() const;  // makes a new segment's directory entry durable
+  int64_t CleanedUpTo() const;   // from cleaner-offset-checkpoint (0 if none)
   Segment& active() { return *segments_.rbegin()->second; }
 
   std::filesystem::path dir_;

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "protocol/record_batch.h"
@@ -95,11 +97,92 @@ TEST_F(PartitionLogTest, RetentionDeletesOldSegmentsBySizeAndTime) {
   EXPECT_EQ(*(*log)->ApplyRetention(1'000'000), 0);
   config.delete_retention = true;
   (*log)->SetConfig(config);
-  (*log)->ApplyRetention(1'000'000);
+  ASSERT_TRUE((*log)->ApplyRetention(1'000'000).ok());
   EXPECT_EQ((*log)->log_start_offset(), (*log)->log_end_offset() - 2);  // only the active segment is left
   ASSERT_TRUE((*log)->Close().ok());
   auto reopened = PartitionLog::Open(dir_, config);
   EXPECT_EQ((*reopened)->log_start_offset(), (*reopened)->log_end_offset() - 2);
+}
+
+// Compaction keeps the newest record per key in the closed segments, keeps offsets,
+// drops expired tombstones, and survives a reopen; a leftover .cleaned file is ignored.
+TEST_F(PartitionLogTest, CompactionKeepsTheNewestRecordPerKey) {
+  LogConfig config;
+  config.segment_bytes = 400;
+  config.compact = true;
+  config.delete_retention = false;
+  config.delete_retention_ms = 1000;
+  auto log = PartitionLog::Open(dir_, config);
+  std::vector<std::string> keys, values;
+  auto append = [&](const std::string& key, std::optional<std::string> value, int64_t ts) {
+    std::vector<Record> recs(1);
+    keys.push_back(key);
+    recs[0].key = ByteView(std::string_view(keys.back()));
+    if (value) {
+      values.push_back(*value);
+      recs[0].value = ByteView(std::string_view(values.back()));
+    }
+    BatchHeader h;
+    h.base_timestamp = h.max_timestamp = ts;
+    std::vector<uint8_t> b;
+    ASSERT_TRUE(protocol::EncodeBatch(h, recs, &b).ok());
+    ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  };
+  keys.reserve(200);
+  values.reserve(200);
+  for (int round = 0; round < 10; ++round) {
+    for (int k = 0; k < 4; ++k) append("k" + std::to_string(k), "v" + std::to_string(round), 1000);
+  }
+  append("k3", std::nullopt, 5000);                       // a tombstone for k3
+  for (int i = 0; i < 6; ++i) append("tail", "t", 5000);  // pushes the tombstone out of the active segment
+  const int64_t end = (*log)->log_end_offset();
+  auto all_records = [&]() {
+    std::map<int64_t, std::pair<std::string, std::optional<std::string>>> out;
+    for (int64_t offset = (*log)->log_start_offset(); offset < end;) {
+      auto r = (*log)->Read(offset, 1 << 20);
+      EXPECT_TRUE(r.ok());
+      if (!r.ok() || r->bytes.empty()) break;
+      protocol::ByteView tail;
+      auto batches = protocol::SplitBatches(ByteView(r->bytes), &tail);
+      EXPECT_TRUE(batches.ok());
+      for (ByteView bv : *batches) {
+        protocol::DecodedBatch d;
+        EXPECT_TRUE(protocol::DecodeBatch(bv, 1 << 20, &d).ok());
+        for (const auto& rec : d.records) {
+          out[d.header.base_offset + rec.offset_delta] = {
+              std::string(rec.key->as_string_view()),
+              rec.value ? std::optional<std::string>(std::string(rec.value->as_string_view()))
+                        : std::nullopt};
+        }
+        offset = d.header.last_offset() + 1;
+      }
+    }
+    return out;
+  };
+  auto stats = (*log)->Compact(/*now_ms=*/2000);  // tombstone not yet expired
+  ASSERT_TRUE(stats.ok());
+  EXPECT_GT(stats->records_removed, 20u);
+  auto records = all_records();
+  std::map<std::string, int> count;
+  for (const auto& [offset, kv] : records) ++count[kv.first];
+  EXPECT_EQ(count["k0"], 1);
+  EXPECT_EQ(count["k3"], 1);                                           // only the tombstone
+  EXPECT_EQ(records.at(36).second, std::optional<std::string>("v9"));  // k0's newest keeps its offset
+  // The tombstone goes once delete.retention.ms has passed; nothing is compacted twice.
+  for (int i = 0; i < 10; ++i) append("tail2", "u", 9000);
+  ASSERT_TRUE((*log)->Compact(/*now_ms=*/100000).ok());
+  records = all_records();
+  count.clear();
+  for (const auto& [offset, kv] : records) ++count[kv.first];
+  EXPECT_EQ(count["k3"], 0);
+  EXPECT_EQ(count["k1"], 1);
+  // A compaction cut short leaves a .cleaned file: ignored and removed at open.
+  ASSERT_TRUE((*log)->Close().ok());
+  std::ofstream(dir_ / "00000000000000000000.log.cleaned") << "junk";
+  log = PartitionLog::Open(dir_, config);
+  ASSERT_TRUE(log.ok());
+  EXPECT_FALSE(fs::exists(dir_ / "00000000000000000000.log.cleaned"));
+  EXPECT_EQ(all_records(), records);
 }
 
 TEST_F(PartitionLogTest, SegmentMsRollsOnRecordTimestamps) {

@@ -1,0 +1,154 @@
+// Log compaction (cleanup.policy=compact): PartitionLog::Compact, in a file of its own.
+//
+// Closed segments (never the active one) are rewritten keeping, for each key, only the
+// record with the highest offset among them; tombstones (null values) stay until
+// delete.retention.ms has passed since their batch's newest timestamp, so that readers
+// get to see the delete. Records keep their offsets (batches may have gaps, as in
+// Kafka); a batch left with no records is dropped, a segment left empty is deleted.
+// A segment is rewritten to `<base>.log.cleaned`, fsynced, and renamed over its
+// `.log` (the index is rebuilt): a crash leaves the old or the new file, never half.
+// `cleaner-offset-checkpoint` holds the offset below which everything is compacted
+// (decimal); a log is cleaned again once the closed bytes above it reach
+// min.cleanable.dirty.ratio of all closed bytes.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "log/partition_log.h"
+#include "protocol/record_batch.h"
+
+namespace fjord::log {
+namespace {
+
+constexpr char kCleanerCheckpoint[] = "cleaner-offset-checkpoint";
+
+absl::Status WriteFileSynced(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", path.string()));
+  const bool ok =
+      ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return absl::UnavailableError(absl::StrCat("write ", path.string()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int64_t PartitionLog::CleanedUpTo() const {
+  std::ifstream in(dir_ / kCleanerCheckpoint);
+  int64_t offset = 0;
+  return in >> offset ? offset : 0;
+}
+
+absl::StatusOr<CompactionStats> PartitionLog::Compact(int64_t now_ms) {
+  CompactionStats stats;
+  if (!config_.compact || segments_.size() < 2) return stats;
+  const int64_t active_base = segments_.rbegin()->first;
+  const int64_t cleaned = CleanedUpTo();
+  uint64_t closed = 0, dirty = 0;
+  for (const auto& [base, seg] : segments_) {
+    if (base == active_base) continue;
+    closed += seg->size();
+    if (base >= cleaned) dirty += seg->size();
+  }
+  if (closed == 0 || dirty == 0 ||
+      static_cast<double>(dirty) / static_cast<double>(closed) < config_.min_cleanable_dirty_ratio) {
+    return stats;
+  }
+  // Pass 1: the newest offset of every key in the closed segments.
+  std::unordered_map<std::string, int64_t> latest;
+  std::vector<uint8_t> bytes;
+  protocol::DecodedBatch batch;
+  for (auto& [base, seg] : segments_) {
+    if (base == active_base) break;
+    bytes.clear();
+    if (absl::Status s = seg->ReadAt(0, seg->size(), &bytes); !s.ok()) return s;
+    protocol::ByteView tail;
+    auto batches = protocol::SplitBatches(protocol::ByteView(bytes), &tail);
+    if (!batches.ok()) return batches.status();
+    for (protocol::ByteView b : *batches) {
+      if (absl::Status s = protocol::DecodeBatch(b, protocol::kDefaultMaxDecompressed, &batch); !s.ok())
+        return s;
+      if (batch.header.is_control()) continue;
+      for (const protocol::Record& r : batch.records) {
+        if (r.key) latest[std::string(r.key->as_string_view())] = batch.header.base_offset + r.offset_delta;
+      }
+    }
+  }
+  // Pass 2: rewrite each closed segment with what survives.
+  std::vector<int64_t> bases;
+  for (const auto& [base, seg] : segments_) {
+    if (base != active_base) bases.push_back(base);
+  }
+  for (int64_t base : bases) {
+    Segment& seg = *segments_.at(base);
+    bytes.clear();
+    if (absl::Status s = seg.ReadAt(0, seg.size(), &bytes); !s.ok()) return s;
+    protocol::ByteView tail;
+    auto batches = protocol::SplitBatches(protocol::ByteView(bytes), &tail);
+    if (!batches.ok()) return batches.status();
+    std::vector<uint8_t> out;
+    bool changed = false;
+    for (protocol::ByteView b : *batches) {
+      if (absl::Status s = protocol::DecodeBatch(b, protocol::kDefaultMaxDecompressed, &batch); !s.ok())
+        return s;
+      if (batch.header.is_control()) {
+        out.insert(out.end(), b.data(), b.data() + b.size());
+        continue;
+      }
+      std::vector<protocol::Record> kept;
+      const bool tombstones_expired = now_ms - batch.header.max_timestamp > config_.delete_retention_ms;
+      for (const protocol::Record& r : batch.records) {
+        const int64_t offset = batch.header.base_offset + r.offset_delta;
+        bool keep = true;
+        if (r.key) {
+          auto it = latest.find(std::string(r.key->as_string_view()));
+          keep = it != latest.end() && it->second == offset && !(tombstones_expired && !r.value);
+        }
+        if (keep) kept.push_back(r);
+      }
+      stats.records_removed += batch.records.size() - kept.size();
+      if (kept.size() == batch.records.size()) {
+        out.insert(out.end(), b.data(), b.data() + b.size());
+        continue;
+      }
+      changed = true;
+      if (kept.empty()) continue;
+      // Same base offset, same last offset delta (the offsets stay as they were).
+      if (absl::Status s = protocol::EncodeBatch(batch.header, kept, &out); !s.ok()) return s;
+    }
+    if (!changed) continue;
+    stats.bytes_before += seg.size();
+    stats.bytes_after += out.size();
+    ++stats.segments_rewritten;
+    const auto log_path = dir_ / Segment::FileName(base, ".log");
+    const auto cleaned_path = std::filesystem::path(log_path.string() + ".cleaned");
+    if (absl::Status s = WriteFileSynced(cleaned_path, out); !s.ok()) return s;
+    segments_.erase(base);  // closes the old files
+    std::error_code ec;
+    std::filesystem::rename(cleaned_path, log_path, ec);
+    if (ec) return absl::UnavailableError(absl::StrCat("rename ", cleaned_path.string(), ": ", ec.message()));
+    std::filesystem::remove(dir_ / Segment::FileName(base, ".index"), ec);
+    if (absl::Status s = SyncDir(); !s.ok()) return s;
+    if (out.empty()) {
+      std::filesystem::remove(log_path, ec);
+      continue;
+    }
+    auto reopened = Segment::Open(dir_, base, config_.index_interval_bytes);
+    if (!reopened.ok()) return reopened.status();
+    segments_[base] = std::move(*reopened);
+  }
+  const std::string checkpoint = absl::StrCat(active_base, "\n");
+  if (absl::Status s = WriteFileSynced(dir_ / kCleanerCheckpoint,
+                                       std::vector<uint8_t>(checkpoint.begin(), checkpoint.end()));
+      !s.ok()) {
+    return s;
+  }
+  return stats;
+}
+
+}  // namespace fjord::log
