@@ -94,6 +94,9 @@ boost::asio::awaitable<void> EnforceRetention(Broker& broker, Shard& shard) {
                             .count();
     shard.ForEachLog([&](const TopicPartition& tp, log::PartitionLog& log) {
       log.SetConfig(EffectiveLogConfig(*config, image->Find(tp.topic)));
+      if (absl::Status s = log.CheckpointRecoveryPoint(); !s.ok()) {
+        spdlog::error("recovery point of {}-{}: {}", tp.topic, tp.partition, s.ToString());
+      }
       auto compacted = log.Compact(now);
       if (!compacted.ok()) {
         spdlog::error("compaction of {}-{}: {}", tp.topic, tp.partition, compacted.status().ToString());

@@ -68,6 +68,7 @@ void GroupCommitter::Finish(const TopicPartition& tp, uint64_t incarnation, int6
   std::vector<Waiter> ready;
   if (status.ok()) {
     state.durable_end = std::max(state.durable_end, covered_end);
+    if (log::PartitionLog* log = shard_.FindOpenLog(tp)) log->NoteFlushed(covered_end);
     std::vector<Waiter> later;
     for (Waiter& w : state.waiters)
       (w.end_offset <= state.durable_end ? ready : later).push_back(std::move(w));

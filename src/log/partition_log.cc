@@ -17,6 +17,7 @@ namespace {
 constexpr char kCleanShutdown[] = ".clean-shutdown";
 constexpr char kLogStartCheckpoint[] = "log-start-offset";
 constexpr size_t kSnapshotsKept = 2;
+constexpr char kRecoveryPoint[] = "recovery-point-offset-checkpoint";
 
 }  // namespace
 
@@ -58,14 +59,20 @@ absl::Status PartitionLog::Load() {
   }
   std::sort(bases.begin(), bases.end());
   const bool clean = std::filesystem::exists(dir_ / kCleanShutdown);
+  int64_t recovery_point = INT64_MIN;  // none: check every batch of the last segment
+  if (std::ifstream in(dir_ / kRecoveryPoint); in) {
+    int64_t value = 0;
+    if (in >> value) recovery_point = value;
+  }
   for (size_t i = 0; i < bases.size(); ++i) {
     auto seg = Segment::Open(dir_, bases[i], config_.index_interval_bytes);
     if (!seg.ok()) return seg.status();
     // After a crash only the tail can be torn: the last segment is checked batch by
     // batch (CRC) and cut after its last valid batch.
     if (!clean && i + 1 == bases.size()) {
-      auto cut = (*seg)->Recover();
+      auto cut = (*seg)->Recover(recovery_point);
       if (!cut.ok()) return cut.status();
+      recovery_checked_bytes_ = (*seg)->recovery_checked_bytes();
     }
     segments_[bases[i]] = std::move(*seg);
   }
@@ -78,6 +85,12 @@ absl::Status PartitionLog::Load() {
     if (in >> checkpoint) log_start_offset_ = std::clamp(checkpoint, log_start_offset_, log_end_offset());
   }
   std::filesystem::remove(dir_ / kCleanShutdown);
+  recovery_point_ = log_end_offset();
+  if (!clean && !segments_.empty()) {
+    // What survived the crash is verified now; flushed, it is the new recovery point.
+    if (absl::Status s = active().Flush(); !s.ok()) return s;
+    if (absl::Status s = CheckpointRecoveryPoint(); !s.ok()) return s;
+  }
   if (!active().empty()) active_first_timestamp_ = active().max_timestamp();
   return LoadState();
 }
@@ -167,6 +180,8 @@ absl::Status PartitionLog::Roll(int64_t next_offset) {
   segments_[next_offset] = std::move(*seg);
   if (absl::Status s = SyncDir(); !s.ok()) return s;
   if (first) return absl::OkStatus();
+  recovery_point_ = std::max(recovery_point_, next_offset);  // the closed segments are flushed
+  if (absl::Status s = CheckpointRecoveryPoint(); !s.ok()) return s;
   // Opening the log later replays only the batches after the newest snapshot.
   if (absl::Status s = WriteProducerSnapshot(dir_, next_offset, producers_); !s.ok()) return s;
   PruneProducerSnapshots(dir_, kSnapshotsKept, next_offset);
@@ -391,7 +406,24 @@ absl::Status PartitionLog::SyncDir() const {
 
 absl::Status PartitionLog::Flush() {
   unflushed_messages_ = 0;
-  return active().Flush();
+  const int64_t end = log_end_offset();
+  if (absl::Status s = active().Flush(); !s.ok()) return s;
+  recovery_point_ = std::max(recovery_point_, end);
+  return absl::OkStatus();
+}
+
+absl::Status PartitionLog::CheckpointRecoveryPoint() {
+  if (recovery_point_ == checkpointed_recovery_point_) return absl::OkStatus();
+  const auto path = dir_ / kRecoveryPoint;
+  const std::string tmp = path.string() + ".tmp";
+  const std::string text = absl::StrCat(recovery_point_, "\n");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", tmp));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return absl::UnavailableError(absl::StrCat("write ", tmp));
+  checkpointed_recovery_point_ = recovery_point_;
+  return absl::OkStatus();
 }
 
 absl::Status PartitionLog::Close() {
@@ -399,6 +431,7 @@ absl::Status PartitionLog::Close() {
   if (absl::Status s = Flush(); !s.ok()) return s;
   if (absl::Status s = WriteProducerSnapshot(dir_, log_end_offset(), producers_); !s.ok()) return s;
   PruneProducerSnapshots(dir_, kSnapshotsKept, log_end_offset());
+  if (absl::Status s = CheckpointRecoveryPoint(); !s.ok()) return s;
   const auto marker = dir_ / kCleanShutdown;
   int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::UnavailableError("cannot write the clean-shutdown marker");

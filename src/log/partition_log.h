@@ -126,6 +126,14 @@ class PartitionLog {
   void SetConfig(const LogConfig& config) { config_ = config; }
 
   absl::Status Flush();
+  // Everything below `end_offset` was fdatasynced elsewhere (the broker's group commit).
+  void NoteFlushed(int64_t end_offset) { recovery_point_ = std::max(recovery_point_, end_offset); }
+  // Writes `recovery-point-offset-checkpoint`: after a crash, batches below it are not
+  // CRC-checked again (they were flushed), so recovery is bounded by the unflushed tail.
+  absl::Status CheckpointRecoveryPoint();
+  int64_t recovery_point() const { return recovery_point_; }
+  // Bytes the last open checked by CRC (0 after a clean shutdown).
+  uint64_t recovery_checked_bytes() const { return recovery_checked_bytes_; }
   // For flushing on another thread (group commit): a duplicate descriptor of the active
   // segment and the log end offset it covers. Segments before the active one are
   // already flushed (a roll flushes the segment it closes).
@@ -149,6 +157,9 @@ class PartitionLog {
   std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset
   int64_t log_start_offset_ = 0;
   int64_t unflushed_messages_ = 0;
+  int64_t recovery_point_ = 0;  // every offset below it is flushed
+  int64_t checkpointed_recovery_point_ = -1;
+  uint64_t recovery_checked_bytes_ = 0;
   // segment.ms: a new batch whose timestamp is this much past the active segment's
   // first batch (after a restart: its newest) starts a new segment; -1 while empty.
   int64_t active_first_timestamp_ = -1;

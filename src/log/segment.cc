@@ -71,7 +71,8 @@ absl::Status Segment::LoadIndex() {
   return RebuildFromScan(/*truncate=*/false, &cut);
 }
 
-absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut) {
+absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t verified_below) {
+  recovery_checked_bytes_ = 0;
   index_.clear();
   bytes_since_index_ = 0;
   next_offset_ = base_offset_;
@@ -88,7 +89,8 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut) {
     if (length < static_cast<int32_t>(protocol::kBatchHeaderSize - 12) || header[16] != 2) break;
     const uint64_t total = 12 + static_cast<uint64_t>(length);
     if (pos + total > size_ || base < next_offset_) break;
-    if (truncate) {  // full check: CRC over the whole batch
+    if (truncate && base >= verified_below) {  // full check: CRC over the whole batch
+      recovery_checked_bytes_ += total;
       batch.resize(total);
       if (::pread(log_fd_, batch.data(), total, static_cast<off_t>(pos)) != static_cast<ssize_t>(total))
         break;
@@ -125,12 +127,12 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut) {
   return PwriteAll(index_fd_, bytes.data(), bytes.size(), 0, "write index");
 }
 
-absl::StatusOr<uint64_t> Segment::Recover() {
+absl::StatusOr<uint64_t> Segment::Recover(int64_t verified_below) {
   struct stat st {};
   if (::fstat(log_fd_, &st) != 0) return Errno("fstat");
   size_ = static_cast<uint64_t>(st.st_size);
   uint64_t cut = 0;
-  if (absl::Status s = RebuildFromScan(/*truncate=*/true, &cut); !s.ok()) return s;
+  if (absl::Status s = RebuildFromScan(/*truncate=*/true, &cut, verified_below); !s.ok()) return s;
   return cut;
 }
 

@@ -57,10 +57,13 @@ class Segment {
   // Reads [position, position + n) of .log.
   absl::Status ReadAt(uint64_t position, size_t n, std::vector<uint8_t>* out) const;
 
-  // Scans .log from the start checking each batch (length, magic, CRC, offsets
-  // increasing); truncates .log after the last valid batch and rebuilds the index.
-  // Returns the number of bytes cut.
-  absl::StatusOr<uint64_t> Recover();
+  // Scans .log from the start checking each batch (length, magic, offsets increasing,
+  // and the CRC of every batch at or after `verified_below`: below it the data was
+  // flushed before the crash); truncates .log after the last valid batch and rebuilds
+  // the index. Returns the number of bytes cut.
+  absl::StatusOr<uint64_t> Recover(int64_t verified_below = INT64_MIN);
+  // Bytes whose CRC the last Recover() checked.
+  uint64_t recovery_checked_bytes() const { return recovery_checked_bytes_; }
   // Cuts the segment so that it ends before `offset`.
   absl::Status TruncateTo(int64_t offset);
   absl::Status Remove();
@@ -69,7 +72,7 @@ class Segment {
   Segment(std::filesystem::path dir, int64_t base_offset, int32_t index_interval_bytes)
       : dir_(std::move(dir)), base_offset_(base_offset), index_interval_bytes_(index_interval_bytes) {}
   absl::Status LoadIndex();  // reads .index; an index that does not verify is rebuilt
-  absl::Status RebuildFromScan(bool truncate, uint64_t* cut);
+  absl::Status RebuildFromScan(bool truncate, uint64_t* cut, int64_t verified_below = INT64_MIN);
   absl::Status WriteIndexEntry(uint32_t relative_offset, uint32_t position);
 
   std::filesystem::path dir_;
@@ -81,6 +84,7 @@ class Segment {
   int64_t next_offset_ = 0;
   int64_t max_timestamp_ = -1;
   uint64_t bytes_since_index_ = 0;
+  uint64_t recovery_checked_bytes_ = 0;
   std::vector<IndexEntry> index_;
 };
 

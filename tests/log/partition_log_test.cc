@@ -185,6 +185,37 @@ TEST_F(PartitionLogTest, CompactionKeepsTheNewestRecordPerKey) {
   EXPECT_EQ(all_records(), records);
 }
 
+// After a crash only what lies past the recovery point (the last flush, checkpointed)
+// is CRC-checked: recovery is bounded by the unflushed tail, not by the log.
+TEST_F(PartitionLogTest, RecoveryChecksOnlyPastTheRecoveryPoint) {
+  std::vector<uint8_t> flushed, tail;
+  {
+    auto log = PartitionLog::Open(dir_, {});
+    for (int i = 0; i < 20; ++i) {
+      auto b = MakeBatch(4, std::to_string(i));
+      ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+      (i < 15 ? flushed : tail).insert((i < 15 ? flushed : tail).end(), b.begin(), b.end());
+      if (i == 14) {
+        ASSERT_TRUE((*log)->Flush().ok());
+        ASSERT_TRUE((*log)->CheckpointRecoveryPoint().ok());
+        EXPECT_EQ((*log)->recovery_point(), 60);
+      }
+    }
+    (void)(*log).release();  // killed: no clean close
+  }
+  auto log = PartitionLog::Open(dir_, {});
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ((*log)->log_end_offset(), 80);
+  EXPECT_EQ((*log)->recovery_checked_bytes(), tail.size());  // the 5 unflushed batches only
+  EXPECT_EQ((*log)->recovery_point(), 80);  // verified and flushed at open
+  // Without a checkpoint every batch of the last segment is checked.
+  ASSERT_TRUE((*log)->Close().ok());
+  fs::remove(dir_ / "recovery-point-offset-checkpoint");
+  fs::remove(dir_ / ".clean-shutdown");
+  log = PartitionLog::Open(dir_, {});
+  EXPECT_EQ((*log)->recovery_checked_bytes(), flushed.size() + tail.size());
+}
+
 TEST_F(PartitionLogTest, SegmentMsRollsOnRecordTimestamps) {
   LogConfig config;
   config.segment_ms = 5000;
