@@ -209,6 +209,35 @@ def groups_section(results):
     return lines
 
 
+def recovery_section(results):
+    runs = [json.loads(l) for l in (results / "recovery.jsonl").read_text().splitlines() if l.strip()]
+    lines = [
+        "## Log recovery after a crash (issue 3)",
+        "",
+        "`bench/recovery_bench.cc`: a log of 1 MiB batches in 1 GiB segments is flushed and",
+        "checkpointed, 256 MiB more are appended without a flush, the log is abandoned as a",
+        "kill -9 would leave it, the page cache of its files is dropped, and it is opened",
+        "again. The reference is the same crash without `recovery-point-offset-checkpoint`",
+        "(every batch of the last segment is CRC-checked).",
+        "",
+        "| log size | tail not flushed | open after crash | CRC-checked | without checkpoint | CRC-checked | time / reference |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        total = (r["log_mib"] + r["tail_mib"]) * 1.0098 / 1024  # 1 KiB records carry ~1% of batch overhead
+        lines.append(f"| {total:.1f} GiB | {r['tail_mib']} MiB | {r['recovery_s']:.2f} s | {r['checked_mib']:.0f} MiB | "
+                     f"{r['no_checkpoint_s']:.2f} s | {r['no_checkpoint_checked_mib']:.0f} MiB | "
+                     f"{r['recovery_s'] / r['no_checkpoint_s']:.2f} |")
+    lines += [
+        "",
+        "The CRC work is the unflushed tail in both sizes; what grows with the log is the",
+        "header scan that rebuilds each segment's index at open (61 bytes read per batch:",
+        "the index is never trusted).",
+        "",
+    ]
+    return lines
+
+
 def main():
     results, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
     lines = [
@@ -226,6 +255,8 @@ def main():
         lines += e2e_section(results)
     if (results / "groups.jsonl").exists():
         lines += groups_section(results)
+    if (results / "recovery.jsonl").exists():
+        lines += recovery_section(results)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
 

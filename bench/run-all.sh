@@ -10,6 +10,14 @@ echo "bench: protocol (Google Benchmark)"
 ./build/bin/protocol_bench --benchmark_min_time=0.5 --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true --benchmark_format=json --benchmark_out="$out/protocol.json" \
   --benchmark_out_format=json >/dev/null
+# Log recovery after a crash (issue 3): 1 GiB and 4 GiB logs with the same 256 MiB
+# unflushed tail, with and without the recovery-point checkpoint (page cache dropped).
+echo "bench: log recovery"
+: > "$out/recovery.jsonl"
+for mib in 758 3800; do
+  ./build/bin/recovery-bench --dir "$(mktemp -d /tmp/fjord-recovery-XXXXXX)" --log-mib $mib --tail-mib 256 \
+    >> "$out/recovery.jsonl"
+done
 # Fjord against librdkafka's in-memory mock cluster, same librdkafka workload, same
 # run. Three Fjord nodes run side by side: data on disk with page-cache durability
 # (Kafka's default), on disk with fsync before every acks=all answer

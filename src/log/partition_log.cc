@@ -419,9 +419,11 @@ absl::Status PartitionLog::CheckpointRecoveryPoint() {
   const std::string text = absl::StrCat(recovery_point_, "\n");
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", tmp));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const bool ok =
+      ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return absl::UnavailableError(absl::StrCat("write ", tmp));
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return absl::UnavailableError(absl::StrCat("write ", tmp));
   checkpointed_recovery_point_ = recovery_point_;
   return absl::OkStatus();
 }

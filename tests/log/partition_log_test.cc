@@ -207,7 +207,7 @@ TEST_F(PartitionLogTest, RecoveryChecksOnlyPastTheRecoveryPoint) {
   ASSERT_TRUE(log.ok());
   EXPECT_EQ((*log)->log_end_offset(), 80);
   EXPECT_EQ((*log)->recovery_checked_bytes(), tail.size());  // the 5 unflushed batches only
-  EXPECT_EQ((*log)->recovery_point(), 80);  // verified and flushed at open
+  EXPECT_EQ((*log)->recovery_point(), 80);                   // verified and flushed at open
   // Without a checkpoint every batch of the last segment is checked.
   ASSERT_TRUE((*log)->Close().ok());
   fs::remove(dir_ / "recovery-point-offset-checkpoint");
