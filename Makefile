@@ -26,12 +26,13 @@ bench: build
 	@FJORD_DEPS_BENCH=1 bash scripts/install-deps.sh
 	@bash bench/run-all.sh
 
-# Runs the request-decoder fuzzer for FUZZ_SECONDS (default 60), seeded with the
+# Runs each fuzzer (request decoder; on-disk record decoders) for FUZZ_SECONDS (default 60), seeded with the
 # golden client captures.
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS) --target request_decoder_fuzzer
+	@cmake --build --preset fuzz -j $(JOBS) --target request_decoder_fuzzer record_decoders_fuzzer
 	@bash fuzz/run.sh build-fuzz/bin/request_decoder_fuzzer $(FUZZ_SECONDS)
+	@bash fuzz/run.sh build-fuzz/bin/record_decoders_fuzzer $(FUZZ_SECONDS)
 
 fmt:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

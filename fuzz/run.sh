@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 fuzzer=$1
 seconds=${2:-60}
 seeds=build-fuzz/seeds
-corpus=build-fuzz/corpus
+corpus=build-fuzz/corpus-$(basename "$fuzzer")  # one corpus per fuzzer
 mkdir -p "$seeds" "$corpus"
 # Form 0 of the fuzzer input: a zero byte, then a whole request frame.
 for f in tests/golden/captures/*/*.bin; do
