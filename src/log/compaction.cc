@@ -133,6 +133,7 @@ absl::StatusOr<CompactionStats> PartitionLog::Compact(int64_t now_ms) {
     std::filesystem::rename(cleaned_path, log_path, ec);
     if (ec) return absl::UnavailableError(absl::StrCat("rename ", cleaned_path.string(), ": ", ec.message()));
     std::filesystem::remove(dir_ / Segment::FileName(base, ".index"), ec);
+    std::filesystem::remove(dir_ / Segment::FileName(base, ".timeindex"), ec);
     if (absl::Status s = SyncDir(); !s.ok()) return s;
     if (out.empty()) {
       std::filesystem::remove(log_path, ec);

@@ -298,8 +298,9 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
 absl::StatusOr<std::pair<int64_t, int64_t>> PartitionLog::OffsetForTimestamp(int64_t ts) {
   for (auto& [base, seg] : segments_) {
     if (seg->max_timestamp() < ts) continue;
-    // Walk this segment's batches; decode the first whose max timestamp reaches ts.
-    int64_t offset = base;
+    // From where the time index says older records end, walk the batches; decode the
+    // first whose max timestamp reaches ts.
+    int64_t offset = std::max(seg->TimeIndexLookup(ts), log_start_offset_);
     while (offset < seg->next_offset()) {
       auto r = Read(offset, 1);
       if (!r.ok()) return r.status();

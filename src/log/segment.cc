@@ -1,5 +1,7 @@
 #include "log/segment.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,6 +45,7 @@ std::string Segment::FileName(int64_t base_offset, const char* suffix) {
 }
 
 Segment::~Segment() {
+  if (time_index_fd_ >= 0) ::close(time_index_fd_);
   if (log_fd_ >= 0) ::close(log_fd_);
   if (index_fd_ >= 0) ::close(index_fd_);
 }
@@ -56,6 +59,9 @@ absl::StatusOr<std::unique_ptr<Segment>> Segment::Open(const std::filesystem::pa
   const auto index_path = dir / FileName(base_offset, ".index");
   s->index_fd_ = ::open(index_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (s->index_fd_ < 0) return Errno(absl::StrCat("open ", index_path.string()));
+  const auto time_index_path = dir / FileName(base_offset, ".timeindex");
+  s->time_index_fd_ = ::open(time_index_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (s->time_index_fd_ < 0) return Errno(absl::StrCat("open ", time_index_path.string()));
   struct stat st {};
   if (::fstat(s->log_fd_, &st) != 0) return Errno("fstat");
   s->size_ = static_cast<uint64_t>(st.st_size);
@@ -73,6 +79,8 @@ absl::Status Segment::LoadIndex() {
 
 absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t verified_below) {
   recovery_checked_bytes_ = 0;
+  time_index_.clear();
+  bytes_since_time_index_ = 0;
   index_.clear();
   bytes_since_index_ = 0;
   next_offset_ = base_offset_;
@@ -107,6 +115,7 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t veri
     bytes_since_index_ += total;
     next_offset_ = base + last_delta + 1;
     max_timestamp_ = std::max(max_timestamp_, max_ts);
+    (void)NoteTimestamp(total, /*write=*/false);
     pos += total;
   }
   *cut = size_ - pos;
@@ -124,7 +133,42 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t veri
     for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<uint8_t>(e.position >> (8 * i)));
   }
   if (::ftruncate(index_fd_, 0) != 0) return Errno("truncate index");
-  return PwriteAll(index_fd_, bytes.data(), bytes.size(), 0, "write index");
+  if (absl::Status s = PwriteAll(index_fd_, bytes.data(), bytes.size(), 0, "write index"); !s.ok()) return s;
+  std::vector<uint8_t> times;
+  times.reserve(time_index_.size() * 12);
+  for (const TimeIndexEntry& e : time_index_) {
+    for (int i = 7; i >= 0; --i)
+      times.push_back(static_cast<uint8_t>(static_cast<uint64_t>(e.timestamp) >> (8 * i)));
+    for (int i = 3; i >= 0; --i) times.push_back(static_cast<uint8_t>(e.relative_offset >> (8 * i)));
+  }
+  if (::ftruncate(time_index_fd_, 0) != 0) return Errno("truncate time index");
+  return PwriteAll(time_index_fd_, times.data(), times.size(), 0, "write time index");
+}
+
+absl::Status Segment::NoteTimestamp(uint64_t batch_bytes, bool write) {
+  bytes_since_time_index_ += batch_bytes;
+  const bool grown = time_index_.empty() || max_timestamp_ > time_index_.back().timestamp;
+  if (max_timestamp_ < 0 || !grown ||
+      bytes_since_time_index_ < static_cast<uint64_t>(index_interval_bytes_)) {
+    return absl::OkStatus();
+  }
+  bytes_since_time_index_ = 0;
+  time_index_.push_back({max_timestamp_, static_cast<uint32_t>(next_offset_ - base_offset_)});
+  if (!write) return absl::OkStatus();
+  uint8_t b[12];
+  for (int i = 0; i < 8; ++i)
+    b[i] = static_cast<uint8_t>(static_cast<uint64_t>(max_timestamp_) >> (56 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    b[8 + i] = static_cast<uint8_t>(time_index_.back().relative_offset >> (24 - 8 * i));
+  return PwriteAll(time_index_fd_, b, 12, (time_index_.size() - 1) * 12, "write time index");
+}
+
+int64_t Segment::TimeIndexLookup(int64_t ts) const {
+  // The last entry whose timestamp is below ts: every record before its offset is older.
+  auto it = std::lower_bound(time_index_.begin(), time_index_.end(), ts,
+                             [](const TimeIndexEntry& e, int64_t t) { return e.timestamp < t; });
+  if (it == time_index_.begin()) return base_offset_;
+  return base_offset_ + std::prev(it)->relative_offset;
 }
 
 absl::StatusOr<uint64_t> Segment::Recover(int64_t verified_below) {
@@ -159,7 +203,7 @@ absl::Status Segment::Append(protocol::ByteView batches, int64_t first_offset, i
   size_ += batches.size();
   next_offset_ = last_offset + 1;
   max_timestamp_ = std::max(max_timestamp_, max_timestamp);
-  return absl::OkStatus();
+  return NoteTimestamp(batches.size(), /*write=*/true);
 }
 
 absl::StatusOr<int> Segment::DuplicateLogFd() const {
@@ -229,6 +273,7 @@ absl::Status Segment::Remove() {
   std::error_code ec;
   std::filesystem::remove(dir_ / FileName(base_offset_, ".log"), ec);
   std::filesystem::remove(dir_ / FileName(base_offset_, ".index"), ec);
+  std::filesystem::remove(dir_ / FileName(base_offset_, ".timeindex"), ec);
   return absl::OkStatus();
 }
 

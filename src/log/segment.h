@@ -4,6 +4,9 @@
 // .index entries (8 bytes, big-endian): uint32 offset - base_offset, uint32 byte
 // position in .log of the batch that starts at or before that offset. One entry per
 // `index.interval.bytes` of appended data. Entries are increasing in both fields.
+// .timeindex entries (12 bytes, big-endian): int64 timestamp T, uint32 offset - base O:
+// every record before O has a timestamp <= T. Added at most once per
+// `index.interval.bytes`, and only when the segment's max timestamp has grown.
 // The index is a cache, never trusted: opening a segment rebuilds it from a scan of
 // the batch headers in .log (recovery also checks each batch's CRC).
 #pragma once
@@ -18,6 +21,13 @@
 #include "protocol/wire.h"
 
 namespace fjord::log {
+
+// .timeindex entry: every record before base_offset + relative_offset has a timestamp
+// <= timestamp. Entries grow in both fields.
+struct TimeIndexEntry {
+  int64_t timestamp;
+  uint32_t relative_offset;
+};
 
 struct IndexEntry {
   uint32_t relative_offset;
@@ -54,6 +64,9 @@ class Segment {
   // Byte position of the batch holding `offset` (or the first after it), found
   // through the index and a scan of batch headers; size() when past the end.
   absl::StatusOr<uint64_t> FindPosition(int64_t offset);
+  // Where to start looking for the first record with a timestamp >= ts: every record
+  // before the returned offset is older (the segment's base offset if none is known).
+  int64_t TimeIndexLookup(int64_t ts) const;
   // Reads [position, position + n) of .log.
   absl::Status ReadAt(uint64_t position, size_t n, std::vector<uint8_t>* out) const;
 
@@ -85,6 +98,11 @@ class Segment {
   int64_t max_timestamp_ = -1;
   uint64_t bytes_since_index_ = 0;
   uint64_t recovery_checked_bytes_ = 0;
+  int time_index_fd_ = -1;
+  std::vector<TimeIndexEntry> time_index_;
+  uint64_t bytes_since_time_index_ = 0;
+  // After a batch ending before `next_offset`: adds a time index entry if due.
+  absl::Status NoteTimestamp(uint64_t batch_bytes, bool write);
   std::vector<IndexEntry> index_;
 };
 
