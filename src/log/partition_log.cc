@@ -276,20 +276,27 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
     auto pos = seg.FindPosition(offset);
     if (!pos.ok()) return pos.status();
     if (*pos >= seg.size()) continue;
-    // Take whole batches up to max_bytes, at least one.
-    uint64_t end = *pos;
-    std::vector<uint8_t> tmp;
-    while (end < seg.size()) {
-      tmp.clear();
-      if (absl::Status s = seg.ReadAt(end, 12, &tmp); !s.ok()) return s;
-      protocol::Reader r(tmp.data(), 12);
-      r.Int64();
-      const uint64_t total = 12 + static_cast<uint64_t>(r.Int32());
-      if (end > *pos && (end - *pos) + total > max_bytes) break;
+    // One read of up to max_bytes, then trimmed to whole batches in memory (at least
+    // one: a first batch larger than max_bytes is read whole).
+    const uint64_t want = std::min<uint64_t>(
+        std::max<size_t>(max_bytes, protocol::kBatchOverheadBeforeLength), seg.size() - *pos);
+    if (absl::Status s = seg.ReadAt(*pos, want, &out.bytes); !s.ok()) return s;
+    uint64_t end = 0;
+    while (end + protocol::kBatchOverheadBeforeLength <= out.bytes.size()) {
+      protocol::Reader r(out.bytes.data() + end + 8, 4);
+      const uint64_t total = protocol::kBatchOverheadBeforeLength + static_cast<uint64_t>(r.Int32());
+      if (end + total > out.bytes.size()) {
+        if (end == 0) {  // the first batch is larger than max_bytes: read the rest of it
+          if (absl::Status s = seg.ReadAt(*pos + out.bytes.size(), total - out.bytes.size(), &out.bytes);
+              !s.ok())
+            return s;
+          end = total;
+        }
+        break;
+      }
       end += total;
-      if (end - *pos >= max_bytes) break;
     }
-    if (absl::Status s = seg.ReadAt(*pos, end - *pos, &out.bytes); !s.ok()) return s;
+    out.bytes.resize(end);
     break;
   }
   return out;

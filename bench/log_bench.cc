@@ -1,0 +1,125 @@
+// log-bench: the partition log's own append and read throughput, for comparison with
+// fio's figure for the same pattern in the same run (bench/run-all.sh runs both).
+//
+//   log-bench --dir DIR --batch-kib B --partitions P --mib N [--fsync] [--read]
+//
+// Appends N MiB as batches of B KiB (1 KiB records) round-robin over P partition logs,
+// fdatasync after every batch with --fsync; with --read, then drops the page cache of
+// the files and reads everything back through PartitionLog::Read in 1 MiB reads.
+// Prints one JSON line with MB/s.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "log/partition_log.h"
+#include "protocol/record_batch.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<uint8_t> MakeBatch(int kib) {
+  static const std::string value(1000, 'v');  // ~1 KiB per record with its framing
+  std::vector<fjord::protocol::Record> records(static_cast<size_t>(kib));
+  for (size_t i = 0; i < records.size(); ++i) {
+    records[i].offset_delta = static_cast<int32_t>(i);
+    records[i].value = fjord::protocol::ByteView(std::string_view(value));
+  }
+  fjord::protocol::BatchHeader h;
+  h.base_timestamp = h.max_timestamp = 1700000000000;
+  h.last_offset_delta = static_cast<int32_t>(records.size() - 1);
+  std::vector<uint8_t> out;
+  if (!fjord::protocol::EncodeBatch(h, records, &out).ok()) std::abort();
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir;
+  int batch_kib = 1024, partitions = 1;
+  long mib = 256;
+  bool fsync = false, read = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--dir")
+      dir = next();
+    else if (a == "--batch-kib")
+      batch_kib = std::atoi(next().c_str());
+    else if (a == "--partitions")
+      partitions = std::atoi(next().c_str());
+    else if (a == "--mib")
+      mib = std::atol(next().c_str());
+    else if (a == "--fsync")
+      fsync = true;
+    else if (a == "--read")
+      read = true;
+  }
+  if (dir.empty() || batch_kib <= 0 || partitions <= 0 || mib <= 0) {
+    std::fprintf(stderr,
+                 "usage: log-bench --dir DIR --batch-kib B --partitions P --mib N [--fsync] [--read]\n");
+    return 2;
+  }
+  std::filesystem::remove_all(dir);
+  std::vector<std::unique_ptr<fjord::log::PartitionLog>> logs;
+  for (int p = 0; p < partitions; ++p) {
+    auto log = fjord::log::PartitionLog::Open(std::filesystem::path(dir) / ("t-" + std::to_string(p)), {});
+    if (!log.ok()) return 1;
+    logs.push_back(std::move(*log));
+  }
+  const std::vector<uint8_t> batch = MakeBatch(batch_kib);
+  const long batches = std::max<long>(1, mib * 1024 / batch_kib);
+  std::vector<uint8_t> copy;
+  const auto start = Clock::now();
+  for (long i = 0; i < batches; ++i) {
+    auto& log = logs[static_cast<size_t>(i % partitions)];
+    copy = batch;
+    if (!log->Append(copy.data(), copy.size(), 0).ok()) return 1;
+    if (fsync && !log->Flush().ok()) return 1;
+  }
+  const double write_s = std::chrono::duration<double>(Clock::now() - start).count();
+  const double bytes = static_cast<double>(batches) * static_cast<double>(batch.size());
+  double read_mb_s = 0;
+  if (read) {
+    for (auto& log : logs) (void)log->Flush();
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+      if (!e.is_regular_file()) continue;
+      const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+      ::close(fd);
+    }
+    const auto rstart = Clock::now();
+    double read_bytes = 0;
+    for (auto& log : logs) {
+      int64_t offset = log->log_start_offset();
+      while (offset < log->log_end_offset()) {
+        auto r = log->Read(offset, 1 << 20);
+        if (!r.ok() || r->bytes.empty()) return 1;
+        read_bytes += static_cast<double>(r->bytes.size());
+        // The next batch starts after the last whole batch read.
+        fjord::protocol::ByteView tail;
+        auto split = fjord::protocol::SplitBatches(fjord::protocol::ByteView(r->bytes), &tail);
+        if (!split.ok() || split->empty()) return 1;
+        auto h = fjord::protocol::ParseBatchHeader(split->back());
+        offset = h->last_offset() + 1;
+      }
+    }
+    read_mb_s = read_bytes / 1e6 / std::chrono::duration<double>(Clock::now() - rstart).count();
+  }
+  for (auto& log : logs) (void)log->Close();
+  std::printf(
+      "{\"batch_kib\":%d,\"partitions\":%d,\"fsync\":%s,\"mib\":%.0f,\"write_mb_s\":%.1f,\"read_mb_s\":%.1f}"
+      "\n",
+      batch_kib, partitions, fsync ? "true" : "false", bytes / 1048576.0, bytes / 1e6 / write_s, read_mb_s);
+  std::filesystem::remove_all(dir);
+  return 0;
+}
