@@ -6,59 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/bench-results
 mkdir -p "$out"
+# Between sections: write back dirty data and drop clean page cache (best effort, needs
+# root), so that one section's gigabytes do not slow the next one down.
+settle() { sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 echo "bench: protocol (Google Benchmark)"
 ./build/bin/protocol_bench --benchmark_min_time=0.5 --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true --benchmark_format=json --benchmark_out="$out/protocol.json" \
   --benchmark_out_format=json >/dev/null
-# The log against fio, same pattern, same file system, same run (issue 3): appends of
-# 1 KiB records in 1 MiB or 16 KiB batches, round-robin over 1 or 100 files, with and
-# without an fdatasync after every batch; then sequential reads from disk.
-echo "bench: log vs fio"
-scratch=$(mktemp -d /tmp/fjord-logbench-XXXXXX)
-: > "$out/log.jsonl"
-: > "$out/fio.jsonl"
-fio_json() {  # fio's JSON -> one line like log-bench's
-  /usr/bin/python3 -c '
-import json, sys
-kib, parts, fsync, rw = sys.argv[1:5]
-job = json.load(sys.stdin)["jobs"][0]
-mbs = job[rw]["bw_bytes"] / 1e6
-print(json.dumps({"batch_kib": int(kib), "partitions": int(parts), "fsync": fsync == "1",
-                  "write_mb_s" if rw == "write" else "read_mb_s": round(mbs, 1)}))' "$@"
-}
-for kib in 1024 16; do
-  for parts in 1 100; do
-    for sync in 0 1; do
-      mib=512
-      [ $sync = 1 ] && mib=64  # an fdatasync per batch: keep the run short
-      [ $sync = 1 ] && [ $kib = 1024 ] && [ $parts = 100 ] && mib=400  # a few batches per file
-      flag=""
-      [ $sync = 1 ] && flag="--fsync"
-      ./build/bin/log-bench --dir "$scratch/log" --batch-kib $kib --partitions $parts --mib $mib $flag >> "$out/log.jsonl"
-      rm -rf "$scratch/fio" && mkdir -p "$scratch/fio"
-      fio --name=append --directory="$scratch/fio" --rw=write --bs=${kib}k --size=${mib}M --nrfiles=$parts \
-        --file_service_type=roundrobin --ioengine=psync --fallocate=none --fdatasync=$sync \
-        --output-format=json 2>/dev/null | fio_json $kib $parts $sync write >> "$out/fio.jsonl"
-    done
-  done
-done
-./build/bin/log-bench --dir "$scratch/log" --batch-kib 1024 --partitions 1 --mib 512 --read | \
-  sed 's/"fsync":false/"fsync":false,"read":true/' >> "$out/log.jsonl"
-rm -rf "$scratch/fio" && mkdir -p "$scratch/fio"
-fio --name=layout --directory="$scratch/fio" --rw=write --bs=1M --size=512M --nrfiles=1 --ioengine=psync \
-  --output-format=json >/dev/null 2>&1
-fio --name=layout --directory="$scratch/fio" --rw=read --bs=1M --size=512M --nrfiles=1 --ioengine=psync \
-  --invalidate=1 --output-format=json 2>/dev/null | fio_json 1024 1 0 read >> "$out/fio.jsonl"
-rm -rf "$scratch"
-
-# Log recovery after a crash (issue 3): 1 GiB and 4 GiB logs with the same 256 MiB
-# unflushed tail, with and without the recovery-point checkpoint (page cache dropped).
-echo "bench: log recovery"
-: > "$out/recovery.jsonl"
-for mib in 758 3800; do
-  ./build/bin/recovery-bench --dir "$(mktemp -d /tmp/fjord-recovery-XXXXXX)" --log-mib $mib --tail-mib 256 \
-    >> "$out/recovery.jsonl"
-done
+settle
 # Fjord against librdkafka's in-memory mock cluster, same librdkafka workload, same
 # run. Three Fjord nodes run side by side: data on disk with page-cache durability
 # (Kafka's default), on disk with fsync before every acks=all answer
@@ -80,7 +35,7 @@ start_node() {  # name dir extra-overrides...
   pids+=($!)
   eval "port_$name=$port"
 }
-trap 'kill ${pids[*]} 2>/dev/null; rm -rf $data $shm' EXIT
+trap 'kill ${pids[*]:-} 2>/dev/null || true; rm -rf "$data" "$shm"' EXIT
 start_node disk "$data/disk"
 start_node durable "$data/durable" --override log.flush.on.ack=true --override group.initial.rebalance.delay.ms=0
 start_node tmpfs "$shm"
@@ -141,5 +96,55 @@ done
 for pid in "${pids[@]}"; do kill -INT "$pid"; wait "$pid" || true; done
 pids=()
 
+settle
+# The log against fio, same pattern, same file system, same run (issue 3): appends of
+# 1 KiB records in 1 MiB or 16 KiB batches, round-robin over 1 or 100 files, with and
+# without an fdatasync after every batch; then sequential reads from disk.
+echo "bench: log vs fio"
+scratch=$(mktemp -d /tmp/fjord-logbench-XXXXXX)
+: > "$out/log.jsonl"
+: > "$out/fio.jsonl"
+fio_json() {  # fio's JSON -> one line like log-bench's
+  /usr/bin/python3 -c '
+import json, sys
+kib, parts, fsync, rw = sys.argv[1:5]
+job = json.load(sys.stdin)["jobs"][0]
+mbs = job[rw]["bw_bytes"] / 1e6
+print(json.dumps({"batch_kib": int(kib), "partitions": int(parts), "fsync": fsync == "1",
+                  "write_mb_s" if rw == "write" else "read_mb_s": round(mbs, 1)}))' "$@"
+}
+for kib in 1024 16; do
+  for parts in 1 100; do
+    for sync in 0 1; do
+      mib=512
+      [ $sync = 1 ] && mib=64  # an fdatasync per batch: keep the run short
+      [ $sync = 1 ] && [ $kib = 1024 ] && [ $parts = 100 ] && mib=400  # a few batches per file
+      flag=""
+      [ $sync = 1 ] && flag="--fsync"
+      ./build/bin/log-bench --dir "$scratch/log" --batch-kib $kib --partitions $parts --mib $mib $flag >> "$out/log.jsonl"
+      rm -rf "$scratch/fio" && mkdir -p "$scratch/fio"
+      fio --name=append --directory="$scratch/fio" --rw=write --bs=${kib}k --size=${mib}M --nrfiles=$parts \
+        --file_service_type=roundrobin --ioengine=psync --fallocate=none --fdatasync=$sync \
+        --output-format=json 2>/dev/null | fio_json $kib $parts $sync write >> "$out/fio.jsonl"
+    done
+  done
+done
+./build/bin/log-bench --dir "$scratch/log" --batch-kib 1024 --partitions 1 --mib 512 --read | \
+  sed 's/"fsync":false/"fsync":false,"read":true/' >> "$out/log.jsonl"
+rm -rf "$scratch/fio" && mkdir -p "$scratch/fio"
+fio --name=layout --directory="$scratch/fio" --rw=write --bs=1M --size=512M --nrfiles=1 --ioengine=psync \
+  --output-format=json >/dev/null 2>&1
+fio --name=layout --directory="$scratch/fio" --rw=read --bs=1M --size=512M --nrfiles=1 --ioengine=psync \
+  --invalidate=1 --output-format=json 2>/dev/null | fio_json 1024 1 0 read >> "$out/fio.jsonl"
+rm -rf "$scratch"
+
+# Log recovery after a crash (issue 3): 1 GiB and 4 GiB logs with the same 256 MiB
+# unflushed tail, with and without the recovery-point checkpoint (page cache dropped).
+echo "bench: log recovery"
+: > "$out/recovery.jsonl"
+for mib in 758 3800; do
+  ./build/bin/recovery-bench --dir "$(mktemp -d /tmp/fjord-recovery-XXXXXX)" --log-mib $mib --tail-mib 256 \
+    >> "$out/recovery.jsonl"
+done
 /usr/bin/python3 bench/report.py "$out" docs/performance.md
 echo "bench: wrote docs/performance.md"
