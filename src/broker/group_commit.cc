@@ -74,6 +74,7 @@ void GroupCommitter::Finish(const TopicPartition& tp, uint64_t incarnation, int6
       (w.end_offset <= state.durable_end ? ready : later).push_back(std::move(w));
     state.waiters = std::move(later);
   } else {
+    if (log::PartitionLog* log = shard_.FindOpenLog(tp)) log->GoOffline(status);
     ready = std::move(state.waiters);  // a failed flush fails everyone waiting on it
     state.waiters.clear();
   }

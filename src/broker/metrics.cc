@@ -74,13 +74,16 @@ std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
                     return s.connections_closed_bad_input.load(std::memory_order_relaxed);
                   }),
                   "\n");
-  uint64_t partitions = 0, bytes = 0, flushes = 0, acks = 0;
+  uint64_t partitions = 0, bytes = 0, flushes = 0, acks = 0, offline = 0;
   for (const ShardGauges& g : gauges) {
+    offline += g.offline_partitions;
     partitions += g.partitions;
     bytes += g.log_bytes;
     flushes += g.group_commit_flushes;
     acks += g.group_commit_acks;
   }
+  absl::StrAppend(&out, "# HELP fjord_offline_partitions Partition logs offline after a disk error.\n",
+                  "# TYPE fjord_offline_partitions gauge\nfjord_offline_partitions ", offline, "\n");
   absl::StrAppend(
       &out, "# HELP fjord_group_commit_flushes_total fdatasync rounds run for acks=all produce.\n",
       "# TYPE fjord_group_commit_flushes_total counter\nfjord_group_commit_flushes_total ", flushes, "\n");

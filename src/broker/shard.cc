@@ -29,6 +29,7 @@ absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp, const lo
     if (it->second->config() != config) it->second->SetConfig(config);
     return it->second.get();
   }
+  // (Offline logs are reported by ReportOffline after the request that found out.)
   auto log = log::PartitionLog::Open(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), config);
   if (!log.ok()) {
     spdlog::error("shard {}: cannot open log {}-{}: {}", id_, tp.topic, tp.partition,
@@ -59,9 +60,20 @@ void Shard::CloseAll() {
   logs_.clear();
 }
 
+void Shard::ReportOffline() {
+  for (auto& [tp, log] : logs_) {
+    if (log->TakeOfflineReport()) {
+      spdlog::error(
+          "shard {}: partition {}-{} is offline after a disk error ({}); it stays offline until restart", id_,
+          tp.topic, tp.partition, log->offline_reason().ToString());
+    }
+  }
+}
+
 ShardGauges Shard::Gauges() const {
   ShardGauges g;
   g.partitions = logs_.size();
+  for (const auto& [tp, log] : logs_) g.offline_partitions += log->offline() ? 1 : 0;
   for (const auto& [tp, log] : logs_) g.log_bytes += log->size_bytes();
   g.group_commit_flushes = committer_->flushes();
   g.group_commit_acks = committer_->completed_waits();

@@ -53,6 +53,8 @@ class Shard {
   void set_groups(std::unique_ptr<group::GroupCoordinator> groups);
   // Closes the partition's log (if open) and deletes its directory. Shard thread only.
   absl::Status DeleteLog(const TopicPartition& tp);
+  // Logs a line for each log that went offline since the last call. Shard thread only.
+  void ReportOffline();
   // Closes every log cleanly (writes the clean-shutdown markers). Shard thread only.
   void CloseAll();
   size_t partition_count() const { return logs_.size(); }

@@ -189,6 +189,13 @@ absl::Status PartitionLog::Roll(int64_t next_offset) {
 }
 
 absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, int64_t now_ms) {
+  if (offline()) return offline_reason_;
+  auto result = AppendOnline(data, size, now_ms);
+  if (!result.ok() && result.status().code() == absl::StatusCode::kUnavailable) GoOffline(result.status());
+  return result;
+}
+
+absl::StatusOr<AppendResult> PartitionLog::AppendOnline(uint8_t* data, size_t size, int64_t now_ms) {
   AppendResult result;
   result.base_offset = log_end_offset();
   int64_t next = result.base_offset;
@@ -262,6 +269,7 @@ absl::StatusOr<AppendResult> PartitionLog::Append(uint8_t* data, size_t size, in
 }
 
 absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) {
+  if (offline()) return offline_reason_;
   ReadResult out;
   out.high_watermark = high_watermark();
   out.log_start_offset = log_start_offset_;
@@ -413,9 +421,13 @@ absl::Status PartitionLog::SyncDir() const {
 }
 
 absl::Status PartitionLog::Flush() {
+  if (offline()) return offline_reason_;
   unflushed_messages_ = 0;
   const int64_t end = log_end_offset();
-  if (absl::Status s = active().Flush(); !s.ok()) return s;
+  if (absl::Status s = active().Flush(); !s.ok()) {
+    if (s.code() == absl::StatusCode::kUnavailable) GoOffline(s);
+    return s;
+  }
   recovery_point_ = std::max(recovery_point_, end);
   return absl::OkStatus();
 }
@@ -438,6 +450,7 @@ absl::Status PartitionLog::CheckpointRecoveryPoint() {
 
 absl::Status PartitionLog::Close() {
   closed_ = true;
+  if (offline()) return offline_reason_;  // no clean-shutdown marker: recover at the next open
   if (absl::Status s = Flush(); !s.ok()) return s;
   if (absl::Status s = WriteProducerSnapshot(dir_, log_end_offset(), producers_); !s.ok()) return s;
   PruneProducerSnapshots(dir_, kSnapshotsKept, log_end_offset());

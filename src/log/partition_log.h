@@ -126,6 +126,21 @@ class PartitionLog {
   void SetConfig(const LogConfig& config) { config_ = config; }
 
   absl::Status Flush();
+  // Disk errors (ENOSPC, EIO, EROFS, EDQUOT) take the log offline: from then on appends
+  // and reads fail with the same error until the broker restarts, so nothing is
+  // acknowledged on top of a segment whose state is unknown (Kafka's rule).
+  bool offline() const { return !offline_reason_.ok(); }
+  const absl::Status& offline_reason() const { return offline_reason_; }
+  // A disk error seen elsewhere (a flush on the group-commit thread).
+  void GoOffline(const absl::Status& reason) {
+    if (offline_reason_.ok()) offline_reason_ = reason;
+  }
+  // True exactly once after the log went offline (for the broker's log line).
+  bool TakeOfflineReport() {
+    if (!offline() || offline_reported_) return false;
+    offline_reported_ = true;
+    return true;
+  }
   // Everything below `end_offset` was fdatasynced elsewhere (the broker's group commit).
   void NoteFlushed(int64_t end_offset) { recovery_point_ = std::max(recovery_point_, end_offset); }
   // Writes `recovery-point-offset-checkpoint`: after a crash, batches below it are not
@@ -144,7 +159,9 @@ class PartitionLog {
  private:
   PartitionLog(std::filesystem::path dir, LogConfig config) : dir_(std::move(dir)), config_(config) {}
   absl::Status Load();
-  absl::Status LoadState();  // producer state and leader epochs: snapshot, then replay
+  absl::Status LoadState();
+  absl::StatusOr<AppendResult> AppendOnline(
+      uint8_t* data, size_t size, int64_t now_ms);  // producer state and leader epochs: snapshot, then replay
   absl::Status ReplayBatchHeaders(int64_t from);
   bool NoteEpoch(int32_t epoch, int64_t start_offset);  // true if it starts a new epoch
   absl::Status Roll(int64_t next_offset);
@@ -157,7 +174,9 @@ class PartitionLog {
   std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset
   int64_t log_start_offset_ = 0;
   int64_t unflushed_messages_ = 0;
-  int64_t recovery_point_ = 0;  // every offset below it is flushed
+  int64_t recovery_point_ = 0;   // every offset below it is flushed
+  absl::Status offline_reason_;  // OK while online
+  bool offline_reported_ = false;
   int64_t checkpointed_recovery_point_ = -1;
   uint64_t recovery_checked_bytes_ = 0;
   // segment.ms: a new batch whose timestamp is this much past the active segment's

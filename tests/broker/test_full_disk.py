@@ -1,9 +1,11 @@
 """A full disk: the log directory on a 6 MiB tmpfs. Produce answers
-KAFKA_STORAGE_ERROR once it is full, nothing acknowledged is lost, the broker keeps
-serving reads and other requests, and appends work again once space is freed."""
+KAFKA_STORAGE_ERROR once it is full and that partition's log goes offline (a log line,
+fjord_offline_partitions); the broker keeps serving other requests; after space is
+freed and the broker restarts, every acknowledged record is there and appends work."""
 import os
 import subprocess
 import tempfile
+import urllib.request
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -43,7 +45,20 @@ def test_full_disk_gets_storage_error_and_recovers(small_disk):
         assert acked and errors, (len(acked), errors)
         assert errors <= {56}, errors  # KAFKA_STORAGE_ERROR
         assert b.alive()
-        # every acknowledged record reads back
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{b.admin_port}/metrics", timeout=10).read().decode()
+        assert "fjord_offline_partitions 1" in metrics
+        assert "is offline after a disk error" in b.log_path.read_text()
+        # still serving: metadata and admin requests on the same broker
+        md = admin.list_topics(timeout=10)
+        assert "fill" in md.topics
+        # offline stays offline, even once space is back, until a restart
+        os.remove(ballast)
+        again = []
+        p.produce("fill", value=b"ok", on_delivery=lambda e, m: again.append(e))
+        p.flush(10)
+        assert again[0] is not None and again[0].code() == 56
+        b.stop()
+        b.start()
         c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "f", "enable.auto.commit": False,
                       "fetch.max.bytes": 1048576})
         c.assign([TopicPartition("fill", 0, 0)])
@@ -56,12 +71,10 @@ def test_full_disk_gets_storage_error_and_recovers(small_disk):
                 break
         c.close()
         assert set(acked) <= seen
-        # once space is freed, appends succeed again, right after the acknowledged ones
-        os.remove(ballast)
-        again = []
-        p.produce("fill", value=b"ok", on_delivery=lambda e, m: again.append((e, m.offset())))
+        p = Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 0, "acks": "all"})
+        after = []
+        p.produce("fill", value=b"ok", on_delivery=lambda e, m: after.append((e, m.offset())))
         p.flush(10)
-        assert again == [(None, max(acked) + 1)]
-        admin.delete_topics(["fill"])["fill"].result()
+        assert after == [(None, max(acked) + 1)]
     finally:
         b.stop()

@@ -229,7 +229,10 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
                                               auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
                                               if (!log.ok()) return log.status();
                                               auto r = (*log)->Append(checked.data, checked.size, NowMs());
-                                              if (!r.ok()) return r.status();
+                                              if (!r.ok()) {
+                                                c.broker.OwnerOf(tp).ReportOffline();
+                                                return r.status();
+                                              }
                                               return std::make_pair(*r, (*log)->log_start_offset());
                                             });
       if (!result.ok()) {
