@@ -4,8 +4,8 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <deque>
 #include <boost/asio/post.hpp>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -89,9 +89,11 @@ boost::asio::awaitable<R> OnGroupCoordinator(RequestContext& c, const std::strin
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
     boost::asio::post(shard.context(), [&shard, &start, shared] {
       start(shard.groups(), std::function<void(R)>([shared](R result) {
-        auto ex = boost::asio::get_associated_executor(*shared);
-        boost::asio::post(ex, [shared, result = std::move(result)]() mutable { std::move (*shared)(std::move(result)); });
-      }));
+              auto ex = boost::asio::get_associated_executor(*shared);
+              boost::asio::post(ex, [shared, result = std::move(result)]() mutable {
+                std::move (*shared)(std::move(result));
+              });
+            }));
     });
   };
   co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(R)>(
