@@ -173,17 +173,8 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   lc.segment_ms = b.log_roll_ms;
   lc.delete_retention = b.log_cleanup_policy.find("delete") != std::string::npos;
   lc.compact = b.log_cleanup_policy.find("compact") != std::string::npos;
-  // Compaction settings: the broker's (dynamic) defaults, then the topic's overrides.
-  auto setting = [&](const char* name) {
-    if (topic != nullptr) {
-      if (auto it = topic->configs.find(name); it != topic->configs.end()) return it->second;
-    }
-    return TopicConfigDefault(*FindTopicConfig(name), b);
-  };
-  (void)absl::SimpleAtod(setting("min.cleanable.dirty.ratio"), &lc.min_cleanable_dirty_ratio);
-  (void)absl::SimpleAtoi(setting("delete.retention.ms"), &lc.delete_retention_ms);
-  if (topic == nullptr) return lc;
   auto get = [&](const char* k) -> const std::string* {
+    if (topic == nullptr) return nullptr;
     auto it = topic->configs.find(k);
     return it == topic->configs.end() ? nullptr : &it->second;
   };
@@ -200,6 +191,16 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   if (auto* s = get("cleanup.policy")) {
     lc.delete_retention = s->find("delete") != std::string::npos;
     lc.compact = s->find("compact") != std::string::npos;
+  }
+  // Compaction settings (only compacted logs read them; this runs on every produce):
+  // the topic's override, else the broker's (dynamic) default.
+  if (lc.compact) {
+    auto setting = [&](const char* name) {
+      const std::string* s = get(name);
+      return s != nullptr ? *s : TopicConfigDefault(*FindTopicConfig(name), b);
+    };
+    (void)absl::SimpleAtod(setting("min.cleanable.dirty.ratio"), &lc.min_cleanable_dirty_ratio);
+    (void)absl::SimpleAtoi(setting("delete.retention.ms"), &lc.delete_retention_ms);
   }
   return lc;
 }

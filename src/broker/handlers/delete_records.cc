@@ -25,12 +25,9 @@ boost::asio::awaitable<absl::Status> HandleDeleteRecords(RequestContext& c) {
         rp.error_code = kUnknownTopicOrPartition;
         continue;
       }
-      TopicPartition tp{t.name, p.partition_index};
-      const log::LogConfig log_config = EffectiveLogConfig(*c.broker.effective_config(), topic);
-      auto low = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<int64_t> {
-        auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
-        if (!log.ok()) return log.status();
-        return (*log)->AdvanceLogStart(p.offset == -1 ? (*log)->high_watermark() : p.offset);
+      const TopicPartition tp{t.name, p.partition_index};
+      auto low = co_await OnPartitionLog<int64_t>(c, topic, tp, [&](log::PartitionLog& log) {
+        return log.AdvanceLogStart(p.offset == -1 ? log.high_watermark() : p.offset);
       });
       if (!low.ok()) {
         rp.error_code = ToKafkaError(low.status());

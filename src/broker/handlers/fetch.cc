@@ -105,6 +105,7 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
   while (true) {
     const uint64_t generation = c.home.append_generation();
     auto image = c.broker.metadata().Current();
+    const std::shared_ptr<const BrokerConfig> config = c.broker.effective_config();
     results.assign(targets.size(), Result{});
     c.arena.clear();
     size_t total = 0;
@@ -123,7 +124,7 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
       const size_t limit = std::min<size_t>(static_cast<size_t>(std::max(0, target.max_bytes)), room);
       const bool first_data = total == 0;
       const TopicPartition tp{topic->name, target.partition};
-      const log::LogConfig log_config = EffectiveLogConfig(*c.broker.effective_config(), topic);
+      const log::LogConfig log_config = EffectiveLogConfig(*config, topic);
       PartitionRead read = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() {
         PartitionRead r;
         auto log = c.broker.OwnerOf(tp).Log(tp, log_config);

@@ -34,18 +34,15 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
         rp.error_code = kUnsupportedVersion;
         continue;
       }
-      TopicPartition tp{t.name, p.partition_index};
-      const log::LogConfig log_config = EffectiveLogConfig(*c.broker.effective_config(), topic);
-      auto found =
-          co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<std::pair<int64_t, int64_t>> {
-            auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
-            if (!log.ok()) return log.status();
+      const TopicPartition tp{t.name, p.partition_index};
+      auto found = co_await OnPartitionLog<std::pair<int64_t, int64_t>>(
+          c, topic, tp, [&](log::PartitionLog& log) -> absl::StatusOr<std::pair<int64_t, int64_t>> {
             const int64_t ts = p.timestamp;
-            if (ts == kEarliest) return std::make_pair((*log)->log_start_offset(), int64_t{-1});
-            if (ts == kLatest) return std::make_pair((*log)->high_watermark(), int64_t{-1});
-            if (ts == kMaxTimestamp) return (*log)->MaxTimestampOffset();
+            if (ts == kEarliest) return std::make_pair(log.log_start_offset(), int64_t{-1});
+            if (ts == kLatest) return std::make_pair(log.high_watermark(), int64_t{-1});
+            if (ts == kMaxTimestamp) return log.MaxTimestampOffset();
             if (ts < 0) return absl::InvalidArgumentError("unknown special timestamp");
-            return (*log)->OffsetForTimestamp(ts);
+            return log.OffsetForTimestamp(ts);
           });
       if (!found.ok()) {
         rp.error_code = found.status().code() == absl::StatusCode::kInvalidArgument

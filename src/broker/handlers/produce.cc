@@ -68,7 +68,7 @@ bool TimestampsWithinBounds(protocol::ByteView batch, const TimestampBounds& bou
 }
 
 Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<protocol::ByteView>& records,
-              const BrokerConfig& config) {
+              const BrokerConfig& config, const log::LogConfig& log_config) {
   Checked out;
   if (!records || records->empty()) {
     out.error = kInvalidRecord;
@@ -99,7 +99,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<pro
     return out;
   }
   const size_t max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(config, topic));
-  const bool create_time = !EffectiveLogConfig(config, topic).log_append_time;
+  const bool create_time = !log_config.log_append_time;
   const TimestampBounds bounds = EffectiveTimestampBounds(config, topic);
   const int64_t now = NowMs();
   for (protocol::ByteView b : *batches) {
@@ -216,14 +216,14 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         rp.error_code = kUnknownTopicOrPartition;
         continue;
       }
-      Checked checked = Check(c, topic, p.records, *config);
+      const log::LogConfig log_config = EffectiveLogConfig(*config, topic);
+      Checked checked = Check(c, topic, p.records, *config, log_config);
       if (checked.error != kNone) {
         rp.error_code = checked.error;
         rp.error_message = checked.message;
         continue;
       }
       TopicPartition tp{t.name, p.index};
-      const log::LogConfig log_config = EffectiveLogConfig(*config, topic);
       auto result = co_await c.broker.RunOn(c.broker.OwnerOf(tp),
                                             [&]() -> absl::StatusOr<std::pair<log::AppendResult, int64_t>> {
                                               auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
