@@ -190,9 +190,7 @@ GroupValue GroupCoordinator::Snapshot(const Group& g) const {
     mr.client_host = m.client_host;
     mr.rebalance_timeout_ms = m.rebalance_timeout_ms;
     mr.session_timeout_ms = m.session_timeout_ms;
-    for (const Protocol& p : m.protocols) {
-      if (g.protocol && p.name == *g.protocol) mr.subscription = p.metadata;
-    }
+    mr.subscription = ChosenMetadata(g, m);
     mr.assignment = m.assignment;
     v.members.push_back(std::move(mr));
   }
@@ -256,15 +254,50 @@ bool GroupCoordinator::SupportsProtocols(const Group& g, const JoinRequest& r) c
   return false;
 }
 
+std::string GroupCoordinator::ChosenMetadata(const Group& g, const Member& m) {
+  for (const Protocol& p : m.protocols) {
+    if (g.protocol && p.name == *g.protocol) return p.metadata;
+  }
+  return {};
+}
+
+bool GroupCoordinator::Fenced(const Group& g, const std::optional<std::string>& instance_id,
+                              const std::string& member_id) {
+  if (!instance_id) return false;
+  auto s = g.static_members.find(*instance_id);
+  return s != g.static_members.end() && s->second != member_id;
+}
+
+void GroupCoordinator::AnswerWaitingSyncs(Group& g, const std::function<SyncResult(const Member&)>& answer) {
+  for (auto& [id, m] : g.members) {
+    if (!m.awaiting_sync) continue;
+    auto done = std::move(m.awaiting_sync);
+    m.awaiting_sync = nullptr;
+    done(answer(m));
+  }
+}
+
+void GroupCoordinator::BecomeEmpty(Group& g) {
+  g.protocol.reset();
+  g.leader.reset();
+  SetState(g, State::kEmpty);
+  (void)Persist(g.partition, {GroupRecord{{g.id}, Snapshot(g)}});
+}
+
+void GroupCoordinator::AfterMembersLeft(Group& g, Clock::time_point now) {
+  if (g.members.empty() && g.state != State::kPreparingRebalance) {
+    ++g.generation;
+    BecomeEmpty(g);
+  } else if (g.state == State::kStable || g.state == State::kCompletingRebalance) {
+    PrepareRebalance(g, now);
+  } else {
+    MaybeCompleteJoin(g, now, false);
+  }
+}
+
 void GroupCoordinator::PrepareRebalance(Group& g, Clock::time_point now) {
   if (g.state == State::kCompletingRebalance) {
-    for (auto& [id, m] : g.members) {
-      if (m.awaiting_sync) {
-        auto done = std::move(m.awaiting_sync);
-        m.awaiting_sync = nullptr;
-        done(SyncResult{kRebalanceInProgress, {}, {}, {}});
-      }
-    }
+    AnswerWaitingSyncs(g, [](const Member&) { return SyncResult{kRebalanceInProgress, {}, {}, {}}; });
   }
   int32_t timeout = 0;
   for (const auto& [id, m] : g.members) timeout = std::max(timeout, m.rebalance_timeout_ms);
@@ -301,13 +334,7 @@ void GroupCoordinator::CompleteJoin(Group& g) {
   for (const std::string& id : gone) RemoveMember(g, id);
   g.pending.clear();
   ++g.generation;
-  if (g.members.empty()) {
-    g.protocol.reset();
-    g.leader.reset();
-    SetState(g, State::kEmpty);
-    (void)Persist(g.partition, {GroupRecord{{g.id}, Snapshot(g)}});
-    return;
-  }
+  if (g.members.empty()) return BecomeEmpty(g);
   g.protocol = ChooseProtocol(g);
   if (!g.leader || !g.members.contains(*g.leader)) {
     const auto first = std::min_element(g.members.begin(), g.members.end(), [](const auto& a, const auto& b) {
@@ -335,11 +362,7 @@ JoinResult GroupCoordinator::CurrentJoinResult(const Group& g, const Member& m) 
   r.member_id = m.member_id;
   if (g.leader && *g.leader == m.member_id) {
     for (const auto& [id, other] : g.members) {
-      JoinedMember jm{id, other.instance_id, {}};
-      for (const Protocol& p : other.protocols) {
-        if (g.protocol && p.name == *g.protocol) jm.metadata = p.metadata;
-      }
-      r.members.push_back(std::move(jm));
+      r.members.push_back({id, other.instance_id, ChosenMetadata(g, other)});
     }
   }
   return r;
@@ -467,10 +490,7 @@ void GroupCoordinator::Join(JoinRequest r, std::function<void(JoinResult)> done)
   }
   auto it = g.members.find(r.member_id);
   if (it == g.members.end()) return fail(kUnknownMemberId);
-  if (r.instance_id) {
-    auto s = g.static_members.find(*r.instance_id);
-    if (s != g.static_members.end() && s->second != r.member_id) return fail(kFencedInstanceId);
-  }
+  if (Fenced(g, r.instance_id, r.member_id)) return fail(kFencedInstanceId);
   Member& m = it->second;
   const bool unchanged = same_protocols(m);
   fill(m);
@@ -494,10 +514,7 @@ void GroupCoordinator::Sync(SyncRequest r, std::function<void(SyncResult)> done)
   if (g == nullptr) return fail(kUnknownMemberId);
   auto it = g->members.find(r.member_id);
   if (it == g->members.end()) return fail(kUnknownMemberId);
-  if (r.instance_id) {
-    auto s = g->static_members.find(*r.instance_id);
-    if (s != g->static_members.end() && s->second != r.member_id) return fail(kFencedInstanceId);
-  }
+  if (Fenced(*g, r.instance_id, r.member_id)) return fail(kFencedInstanceId);
   if (r.generation != g->generation) return fail(kIllegalGeneration);
   if ((r.protocol_type && *r.protocol_type != g->protocol_type) ||
       (r.protocol && *r.protocol != g->protocol)) {
@@ -524,24 +541,14 @@ void GroupCoordinator::Sync(SyncRequest r, std::function<void(SyncResult)> done)
   }
   GroupValue snapshot = Snapshot(*g);
   if (absl::Status s = Persist(g->partition, {GroupRecord{{g->id}, snapshot}}); !s.ok()) {
-    for (auto& [id, member] : g->members) {
-      if (member.awaiting_sync) {
-        auto cb = std::move(member.awaiting_sync);
-        member.awaiting_sync = nullptr;
-        cb(SyncResult{kCoordinatorNotAvailable, {}, {}, {}});
-      }
-    }
+    AnswerWaitingSyncs(*g, [](const Member&) { return SyncResult{kCoordinatorNotAvailable, {}, {}, {}}; });
     PrepareRebalance(*g, Clock::now());
     return;
   }
   SetState(*g, State::kStable);
-  for (auto& [id, member] : g->members) {
-    if (member.awaiting_sync) {
-      auto cb = std::move(member.awaiting_sync);
-      member.awaiting_sync = nullptr;
-      cb(SyncResult{kNone, g->protocol_type, g->protocol, member.assignment});
-    }
-  }
+  AnswerWaitingSyncs(*g, [g](const Member& member) {
+    return SyncResult{kNone, g->protocol_type, g->protocol, member.assignment};
+  });
 }
 
 int16_t GroupCoordinator::Heartbeat(const std::string& group_id, int32_t generation,
@@ -551,10 +558,7 @@ int16_t GroupCoordinator::Heartbeat(const std::string& group_id, int32_t generat
   if (g == nullptr) return kUnknownMemberId;
   auto it = g->members.find(member_id);
   if (it == g->members.end()) return kUnknownMemberId;
-  if (instance_id) {
-    auto s = g->static_members.find(*instance_id);
-    if (s != g->static_members.end() && s->second != member_id) return kFencedInstanceId;
-  }
+  if (Fenced(*g, instance_id, member_id)) return kFencedInstanceId;
   if (generation != g->generation) return kIllegalGeneration;
   it->second.session_deadline = Clock::now() + std::chrono::milliseconds(it->second.session_timeout_ms);
   if (g->state == State::kPreparingRebalance) return kRebalanceInProgress;
@@ -595,19 +599,7 @@ std::vector<int16_t> GroupCoordinator::Leave(const std::string& group_id,
     RemoveMember(*g, id);
     removed = true;
   }
-  if (!removed) return out;
-  const auto now = Clock::now();
-  if (g->members.empty() && g->state != State::kPreparingRebalance) {
-    ++g->generation;
-    g->protocol.reset();
-    g->leader.reset();
-    SetState(*g, State::kEmpty);
-    (void)Persist(g->partition, {GroupRecord{{g->id}, Snapshot(*g)}});
-  } else if (g->state == State::kStable || g->state == State::kCompletingRebalance) {
-    PrepareRebalance(*g, now);
-  } else {
-    MaybeCompleteJoin(*g, now, false);
-  }
+  if (removed) AfterMembersLeft(*g, Clock::now());
   return out;
 }
 
@@ -625,8 +617,7 @@ std::vector<int16_t> GroupCoordinator::Commit(const CommitRequest& r, int16_t* g
     // A member's commit: it must be in the current generation.
     if (g->state == State::kDead)
       *group_error = kCoordinatorNotAvailable;
-    else if (r.instance_id && g->static_members.contains(*r.instance_id) &&
-             g->static_members[*r.instance_id] != r.member_id)
+    else if (Fenced(*g, r.instance_id, r.member_id))
       *group_error = kFencedInstanceId;
     else if (g->state == State::kCompletingRebalance)
       *group_error = kRebalanceInProgress;
@@ -710,9 +701,7 @@ GroupDescription GroupCoordinator::Describe(const std::string& group_id) {
   for (const auto& [id, m] : g->members) {
     MemberDescription md{id, m.instance_id, m.client_id, m.client_host, "", ""};
     if (g->state == State::kStable || g->state == State::kCompletingRebalance) {
-      for (const Protocol& p : m.protocols) {
-        if (g->protocol && p.name == *g->protocol) md.metadata = p.metadata;
-      }
+      md.metadata = ChosenMetadata(*g, m);
       if (g->state == State::kStable) md.assignment = m.assignment;
     }
     d.members.push_back(std::move(md));
@@ -787,15 +776,7 @@ void GroupCoordinator::Tick() {
     }
     if (!expired.empty()) {
       for (const std::string& mid : expired) RemoveMember(*g, mid);
-      if (g->members.empty() && g->state != State::kPreparingRebalance) {
-        ++g->generation;
-        g->protocol.reset();
-        g->leader.reset();
-        SetState(*g, State::kEmpty);
-        (void)Persist(g->partition, {GroupRecord{{g->id}, Snapshot(*g)}});
-      } else if (g->state == State::kStable || g->state == State::kCompletingRebalance) {
-        PrepareRebalance(*g, now);
-      }
+      AfterMembersLeft(*g, now);
     }
     if (g->state == State::kPreparingRebalance) MaybeCompleteJoin(*g, now, now >= g->rebalance_deadline);
   }

@@ -258,6 +258,15 @@ class GroupCoordinator {
   void MaybeCompleteJoin(Group& g, Clock::time_point now, bool deadline_passed);
   void CompleteJoin(Group& g);
   void RemoveMember(Group& g, const std::string& member_id);
+  // Members left or expired: the group empties (written) or rebalances.
+  void AfterMembersLeft(Group& g, Clock::time_point now);
+  void BecomeEmpty(Group& g);  // written as a group record with no members
+  void AnswerWaitingSyncs(Group& g, const std::function<SyncResult(const Member&)>& answer);
+  // The member's metadata for the group's chosen protocol.
+  static std::string ChosenMetadata(const Group& g, const Member& m);
+  // A static member id that another member id now holds.
+  static bool Fenced(const Group& g, const std::optional<std::string>& instance_id,
+                     const std::string& member_id);
   void SetState(Group& g, State s);
   JoinResult CurrentJoinResult(const Group& g, const Member& m) const;
   std::optional<std::string> ChooseProtocol(const Group& g) const;
