@@ -10,14 +10,12 @@
 // `cleaner-offset-checkpoint` holds the offset below which everything is compacted
 // (decimal); a log is cleaned again once the closed bytes above it reach
 // min.cleanable.dirty.ratio of all closed bytes.
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <string>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "log/checkpoint_file.h"
 #include "log/partition_log.h"
 #include "protocol/record_batch.h"
 
@@ -26,22 +24,10 @@ namespace {
 
 constexpr char kCleanerCheckpoint[] = "cleaner-offset-checkpoint";
 
-absl::Status WriteFileSynced(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", path.string()));
-  const bool ok =
-      ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return absl::UnavailableError(absl::StrCat("write ", path.string()));
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 int64_t PartitionLog::CleanedUpTo() const {
-  std::ifstream in(dir_ / kCleanerCheckpoint);
-  int64_t offset = 0;
-  return in >> offset ? offset : 0;
+  return ReadOffsetCheckpoint(dir_ / kCleanerCheckpoint).value_or(0);
 }
 
 absl::StatusOr<CompactionStats> PartitionLog::Compact(int64_t now_ms) {
@@ -127,7 +113,7 @@ absl::StatusOr<CompactionStats> PartitionLog::Compact(int64_t now_ms) {
     ++stats.segments_rewritten;
     const auto log_path = dir_ / Segment::FileName(base, ".log");
     const auto cleaned_path = std::filesystem::path(log_path.string() + ".cleaned");
-    if (absl::Status s = WriteFileSynced(cleaned_path, out); !s.ok()) return s;
+    if (absl::Status s = WriteFileSynced(cleaned_path, out.data(), out.size()); !s.ok()) return s;
     segments_.erase(base);  // closes the old files
     std::error_code ec;
     std::filesystem::rename(cleaned_path, log_path, ec);
@@ -143,12 +129,7 @@ absl::StatusOr<CompactionStats> PartitionLog::Compact(int64_t now_ms) {
     if (!reopened.ok()) return reopened.status();
     segments_[base] = std::move(*reopened);
   }
-  const std::string checkpoint = absl::StrCat(active_base, "\n");
-  if (absl::Status s = WriteFileSynced(dir_ / kCleanerCheckpoint,
-                                       std::vector<uint8_t>(checkpoint.begin(), checkpoint.end()));
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = WriteOffsetCheckpoint(dir_ / kCleanerCheckpoint, active_base); !s.ok()) return s;
   return stats;
 }
 

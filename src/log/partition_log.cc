@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "log/checkpoint_file.h"
 #include "log/state_snapshot.h"
 #include "protocol/record_batch.h"
 
@@ -59,11 +60,8 @@ absl::Status PartitionLog::Load() {
   }
   std::sort(bases.begin(), bases.end());
   const bool clean = std::filesystem::exists(dir_ / kCleanShutdown);
-  int64_t recovery_point = INT64_MIN;  // none: check every batch of the last segment
-  if (std::ifstream in(dir_ / kRecoveryPoint); in) {
-    int64_t value = 0;
-    if (in >> value) recovery_point = value;
-  }
+  // None: check every batch of the last segment.
+  const int64_t recovery_point = ReadOffsetCheckpoint(dir_ / kRecoveryPoint).value_or(INT64_MIN);
   for (size_t i = 0; i < bases.size(); ++i) {
     auto seg = Segment::Open(dir_, bases[i], config_.index_interval_bytes);
     if (!seg.ok()) return seg.status();
@@ -80,9 +78,8 @@ absl::Status PartitionLog::Load() {
     if (absl::Status s = Roll(0); !s.ok()) return s;
   }
   log_start_offset_ = segments_.begin()->first;
-  if (std::ifstream in(dir_ / kLogStartCheckpoint); in) {
-    int64_t checkpoint = 0;
-    if (in >> checkpoint) log_start_offset_ = std::clamp(checkpoint, log_start_offset_, log_end_offset());
+  if (auto checkpoint = ReadOffsetCheckpoint(dir_ / kLogStartCheckpoint)) {
+    log_start_offset_ = std::clamp(*checkpoint, log_start_offset_, log_end_offset());
   }
   std::filesystem::remove(dir_ / kCleanShutdown);
   recovery_point_ = log_end_offset();
@@ -375,20 +372,7 @@ absl::StatusOr<int64_t> PartitionLog::AdvanceLogStart(int64_t offset) {
   }
   if (offset <= log_start_offset_) return log_start_offset_;
   // Checkpoint first: a crash after it but before the deletes only leaves extra files.
-  const auto path = dir_ / kLogStartCheckpoint;
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << offset << "\n";
-    out.flush();
-    if (!out) return absl::UnavailableError(absl::StrCat("write ", tmp));
-  }
-  int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return absl::UnavailableError(absl::StrCat("rename ", tmp));
+  if (absl::Status s = WriteOffsetCheckpoint(dir_ / kLogStartCheckpoint, offset); !s.ok()) return s;
   log_start_offset_ = offset;
   // Whole segments below the new start go (never the active one).
   while (segments_.size() > 1 && segments_.begin()->second->next_offset() <= offset) {
@@ -434,16 +418,7 @@ absl::Status PartitionLog::Flush() {
 
 absl::Status PartitionLog::CheckpointRecoveryPoint() {
   if (recovery_point_ == checkpointed_recovery_point_) return absl::OkStatus();
-  const auto path = dir_ / kRecoveryPoint;
-  const std::string tmp = path.string() + ".tmp";
-  const std::string text = absl::StrCat(recovery_point_, "\n");
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", tmp));
-  const bool ok =
-      ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-    return absl::UnavailableError(absl::StrCat("write ", tmp));
+  if (absl::Status s = WriteOffsetCheckpoint(dir_ / kRecoveryPoint, recovery_point_); !s.ok()) return s;
   checkpointed_recovery_point_ = recovery_point_;
   return absl::OkStatus();
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "log/checkpoint_file.h"
 #include "log/segment.h"
 #include "protocol/crc32c.h"
 #include "protocol/wire.h"
@@ -21,22 +22,6 @@ constexpr char kMagic[4] = {'F', 'J', 'P', 'S'};
 constexpr int16_t kVersion = 1;
 constexpr char kSuffix[] = ".snapshot";
 constexpr char kEpochCheckpoint[] = "leader-epoch-checkpoint";
-
-absl::Status WriteFileAtomically(const std::filesystem::path& path, const void* data, size_t size) {
-  const std::string tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", tmp, ": ", std::strerror(errno)));
-  const bool ok = ::write(fd, data, size) == static_cast<ssize_t>(size) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return absl::UnavailableError(absl::StrCat("write ", tmp, ": ", std::strerror(errno)));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return absl::UnavailableError(absl::StrCat("rename ", tmp));
-  const int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return absl::OkStatus();
-}
 
 // Snapshot offsets in `dir`, ascending.
 std::vector<int64_t> SnapshotOffsets(const std::filesystem::path& dir) {

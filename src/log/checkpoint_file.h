@@ -1,0 +1,26 @@
+// The small files beside a partition's segments (snapshots, checkpoints) and how they
+// are written: whole, or not at all.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+
+#include "absl/status/status.h"
+
+namespace fjord::log {
+
+// Writes `size` bytes to `path` and fsyncs them (no rename: for files the caller
+// renames itself).
+absl::Status WriteFileSynced(const std::filesystem::path& path, const void* data, size_t size);
+
+// Replaces `path` atomically: write `<path>.tmp`, fsync, rename, fsync the directory.
+// A crash leaves the old contents or the new, never a mix.
+absl::Status WriteFileAtomically(const std::filesystem::path& path, const void* data, size_t size);
+
+// An offset checkpoint: one decimal number and a newline, replaced atomically.
+absl::Status WriteOffsetCheckpoint(const std::filesystem::path& path, int64_t offset);
+// The checkpointed offset, or nullopt if the file is missing or does not parse.
+std::optional<int64_t> ReadOffsetCheckpoint(const std::filesystem::path& path);
+
+}  // namespace fjord::log
