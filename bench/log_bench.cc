@@ -18,27 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "log/partition_log.h"
 #include "protocol/record_batch.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::vector<uint8_t> MakeBatch(int kib) {
-  static const std::string value(1000, 'v');  // ~1 KiB per record with its framing
-  std::vector<fjord::protocol::Record> records(static_cast<size_t>(kib));
-  for (size_t i = 0; i < records.size(); ++i) {
-    records[i].offset_delta = static_cast<int32_t>(i);
-    records[i].value = fjord::protocol::ByteView(std::string_view(value));
-  }
-  fjord::protocol::BatchHeader h;
-  h.base_timestamp = h.max_timestamp = 1700000000000;
-  h.last_offset_delta = static_cast<int32_t>(records.size() - 1);
-  std::vector<uint8_t> out;
-  if (!fjord::protocol::EncodeBatch(h, records, &out).ok()) std::abort();
-  return out;
-}
 
 }  // namespace
 
@@ -75,7 +61,8 @@ int main(int argc, char** argv) {
     if (!log.ok()) return 1;
     logs.push_back(std::move(*log));
   }
-  const std::vector<uint8_t> batch = MakeBatch(batch_kib);
+  // ~1 KiB per record with its framing
+  const std::vector<uint8_t> batch = fjord::bench::UniformBatch(static_cast<size_t>(batch_kib), 1000);
   const long batches = std::max<long>(1, mib * 1024 / batch_kib);
   std::vector<uint8_t> copy;
   const auto start = Clock::now();
@@ -90,13 +77,7 @@ int main(int argc, char** argv) {
   double read_mb_s = 0;
   if (read) {
     for (auto& log : logs) (void)log->Flush();
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-      if (!e.is_regular_file()) continue;
-      const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-      ::close(fd);
-    }
+    fjord::bench::DropPageCache(dir);
     const auto rstart = Clock::now();
     double read_bytes = 0;
     for (auto& log : logs) {

@@ -21,37 +21,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "log/partition_log.h"
 #include "protocol/record_batch.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::vector<uint8_t> MakeBatch() {
-  static const std::string value(1024, 'v');
-  std::vector<fjord::protocol::Record> records(1024);
-  for (size_t i = 0; i < records.size(); ++i) {
-    records[i].offset_delta = static_cast<int32_t>(i);
-    records[i].value = fjord::protocol::ByteView(std::string_view(value));
-  }
-  fjord::protocol::BatchHeader h;
-  h.base_timestamp = h.max_timestamp = 1700000000000;
-  h.last_offset_delta = static_cast<int32_t>(records.size() - 1);
-  std::vector<uint8_t> out;
-  if (!fjord::protocol::EncodeBatch(h, records, &out).ok()) std::abort();
-  return out;
-}
-
-void DropCache(const std::filesystem::path& dir) {
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    ::fdatasync(fd);
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    ::close(fd);
-  }
-}
 
 }  // namespace
 
@@ -74,7 +50,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::filesystem::remove_all(dir);
-  const std::vector<uint8_t> batch = MakeBatch();
+  const std::vector<uint8_t> batch = fjord::bench::UniformBatch(1024, 1024);
   fjord::log::LogConfig config;
   config.segment_bytes = segment_mib << 20;
   {
@@ -93,7 +69,7 @@ int main(int argc, char** argv) {
     (void)log->release();  // a crash: no flush of the tail, no clean-shutdown marker
   }
   auto reopen = [&](uint64_t* checked) {
-    DropCache(dir);
+    fjord::bench::DropPageCache(dir);
     const auto start = Clock::now();
     auto log = fjord::log::PartitionLog::Open(dir, config);
     const double s = std::chrono::duration<double>(Clock::now() - start).count();
