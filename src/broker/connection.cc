@@ -49,6 +49,23 @@ void SetReceiveLowWatermark(asio::ip::tcp::socket& socket, size_t bytes) {
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &value, sizeof value);
 }
 
+// Reads a whole frame body. A large frame arrives in many small pieces: asking the
+// kernel to wake us only when a good part of it is there saves most of the wake-ups.
+// The watermark never exceeds what is still to come (re-set after every read, as a
+// read may take only part of what it waits for), else the wake-up would wait for
+// bytes the client never sends.
+asio::awaitable<void> ReadFrameBody(asio::ip::tcp::socket& socket, std::vector<uint8_t>& frame) {
+  size_t done = 0;
+  size_t watermark = 1;
+  while (done < frame.size()) {
+    const size_t left = frame.size() - done;
+    const size_t want = left > kLowWatermarkFrom ? std::min(left, kLowWatermarkMax) : 1;
+    if (want != watermark) SetReceiveLowWatermark(socket, watermark = want);
+    done += co_await socket.async_read_some(asio::buffer(frame.data() + done, left), asio::use_awaitable);
+  }
+  if (watermark != 1) SetReceiveLowWatermark(socket, 1);
+}
+
 // Parks the calling coroutine until `timer` is cancelled.
 asio::awaitable<void> Park(asio::steady_timer& timer) {
   timer.expires_at(asio::steady_timer::time_point::max());
@@ -123,12 +140,7 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
         break;
       }
       frame.resize(static_cast<size_t>(size));
-      // A large frame arrives in many small pieces: asking the kernel to wake us only
-      // when a good part of it is there saves most of the wake-ups (and context switches).
-      const bool large = frame.size() > kLowWatermarkFrom;
-      if (large) SetReceiveLowWatermark(socket, std::min(frame.size(), kLowWatermarkMax));
-      co_await asio::async_read(socket, asio::buffer(frame), asio::use_awaitable);
-      if (large) SetReceiveLowWatermark(socket, 1);
+      co_await ReadFrameBody(socket, frame);
       Outgoing out;
       out.started = std::chrono::steady_clock::now();
       shard.counters().bytes_in.fetch_add(4 + frame.size(), std::memory_order_relaxed);

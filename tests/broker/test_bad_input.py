@@ -3,6 +3,7 @@ serving everyone else."""
 import socket
 import struct
 import subprocess
+import time
 
 
 def roundtrip(broker, payload, read=True):
@@ -114,3 +115,24 @@ def test_api_versions_v3_checks_client_software_fields(broker):
     assert request(b"bad name!", b"1.0") == 42  # INVALID_REQUEST
     assert request(b"ok", b"-1.0") == 42
     assert still_serves(broker)
+
+
+def test_large_frame_sent_in_two_parts_is_answered(broker):
+    """A 200 KiB frame whose first part is already read when the rest arrives: the
+    broker must not wait for more bytes than the client still has to send."""
+    frame = struct.pack(">hhih", 18, 99, 43, -1) + b"\0" * (200 * 1024)
+    payload = struct.pack(">i", len(frame)) + frame
+    for split in (4 + 90 * 1024, 4 + 150 * 1024):
+        s = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
+        s.sendall(payload[:split])
+        time.sleep(0.3)  # the broker reads this part before the rest is sent
+        s.sendall(payload[split:])
+        data = b""
+        while len(data) < 10:
+            chunk = s.recv(65536)  # a hang shows as socket.timeout
+            assert chunk, "closed without an answer"
+            data += chunk
+        s.close()
+        _, corr, err = struct.unpack(">iih", data[:10])
+        assert corr == 43 and err == 35
+    assert broker.alive() and still_serves(broker)
