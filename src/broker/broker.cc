@@ -119,6 +119,23 @@ boost::asio::awaitable<void> EnforceRetention(Broker& broker, Shard& shard) {
 }  // namespace
 
 absl::Status Broker::Start() {
+  // Chosen once, with one line saying which (and why, when io_uring is not available).
+  const log::IoBackendKind io_kind = *log::ParseIoBackendKind(config_.log_io_backend);
+  std::string io_name;
+  std::string why_not_uring;
+  for (auto& s : shards_) {
+    auto name = s->SetUpIo(io_kind, &why_not_uring);
+    if (!name.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("log.io.backend=", config_.log_io_backend, ": ", name.status().message()));
+    }
+    io_name = *name;
+  }
+  if (why_not_uring.empty()) {
+    spdlog::info("log I/O backend: {} (log.io.backend={})", io_name, config_.log_io_backend);
+  } else {
+    spdlog::warn("log I/O backend: {} (io_uring is unavailable: {})", io_name, why_not_uring);
+  }
   // The internal offsets topic, as Kafka creates it: compacted, its own segment size.
   if (metadata_->Current()->Find(std::string(kOffsetsTopic)) == nullptr) {
     CreateTopicRequest create;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "log/io_backend.h"
 
 namespace fjord::broker {
 namespace {
@@ -128,6 +129,11 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
   if (key == "log.flush.interval.messages")
     return ParseInt<int64_t>(key, value, 1, &c.log_flush_interval_messages);
   if (key == "log.flush.on.ack") return ParseBool(key, value, &c.log_flush_on_ack);
+  if (key == "log.io.backend") {
+    if (!log::ParseIoBackendKind(value).ok()) return Bad(key, value, "auto, io_uring or pwrite");
+    c.log_io_backend = value;
+    return absl::OkStatus();
+  }
   if (key == "log.message.timestamp.type") {
     if (value != "CreateTime" && value != "LogAppendTime")
       return Bad(key, value, "CreateTime or LogAppendTime");

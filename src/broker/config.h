@@ -41,6 +41,7 @@ struct BrokerConfig {
   int32_t log_index_interval_bytes = 4096;                   // log.index.interval.bytes
   int64_t log_flush_interval_messages = INT64_MAX;           // log.flush.interval.messages
   bool log_flush_on_ack = false;                             // fjord: fsync before acknowledging acks=all
+  std::string log_io_backend = "auto";                       // fjord: auto, io_uring or pwrite
   std::string log_message_timestamp_type = "CreateTime";     // log.message.timestamp.type
   int64_t log_message_timestamp_before_max_ms = INT64_MAX;   // log.message.timestamp.before.max.ms
   int64_t log_message_timestamp_after_max_ms = INT64_MAX;    // log.message.timestamp.after.max.ms

@@ -1,18 +1,8 @@
 #include "broker/group_commit.h"
 
-#include <unistd.h>
-
-#include <boost/asio/post.hpp>
-#include <cerrno>
-#include <cstring>
-
 #include "absl/strings/str_cat.h"
 
 namespace fjord::broker {
-
-GroupCommitter::~GroupCommitter() {
-  pool_.join();
-}
 
 void GroupCommitter::WaitDurable(const TopicPartition& tp, int64_t end_offset, Done done) {
   auto [it, inserted] = logs_.try_emplace(tp);
@@ -48,15 +38,10 @@ void GroupCommitter::StartFlush(const TopicPartition& tp, State& state) {
   state.in_flight = true;
   ++flushes_;
   const auto [fd, covered_end] = *target;
-  boost::asio::post(pool_, [this, tp, incarnation = state.incarnation, fd = fd, covered_end = covered_end] {
-    absl::Status status;
-    if (::fdatasync(fd) != 0)
-      status = absl::UnavailableError(absl::StrCat("fdatasync: ", std::strerror(errno)));
-    ::close(fd);
-    boost::asio::post(shard_.context(), [this, tp, incarnation, covered_end, status] {
-      Finish(tp, incarnation, covered_end, status);
-    });
-  });
+  shard_.io().SyncInBackground(
+      fd, [this, tp, incarnation = state.incarnation, covered_end = covered_end](absl::Status status) {
+        Finish(tp, incarnation, covered_end, std::move(status));
+      });
 }
 
 void GroupCommitter::Finish(const TopicPartition& tp, uint64_t incarnation, int64_t covered_end,

@@ -1,17 +1,16 @@
 // Group commit: acks=all produce requests with `log.flush.on.ack=true` are answered
 // only after fdatasync has covered their records, without blocking the shard.
 //
-// The shard appends (pwrite) and asks WaitDurable(end offset). If no flush of that log
-// is running, one starts on a flusher thread: it fdatasyncs a duplicate of the active
-// segment's descriptor, which covers everything appended before it started. Requests
-// that arrive meanwhile wait for the next flush, which then covers all of them at once:
-// one fdatasync per round, however many producers and pipelined requests joined it.
+// The shard appends and asks WaitDurable(end offset). If no flush of that log is
+// running, one starts in the background on the shard's I/O backend (an io_uring fsync,
+// or a flusher thread): it fdatasyncs a duplicate of the active segment's descriptor,
+// which covers everything appended before it started. Requests that arrive meanwhile
+// wait for the next flush, which then covers all of them at once: one fdatasync per
+// round, however many producers and pipelined requests joined it.
 //
-// Shard thread only, except the fdatasync itself (flusher threads).
+// Shard thread only (the backend runs completions there).
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <map>
 #include <vector>
@@ -25,9 +24,7 @@ class GroupCommitter {
  public:
   using Done = std::function<void(absl::Status)>;
 
-  // `shard` runs the completions; flushes run on `threads` threads of their own.
-  GroupCommitter(Shard& shard, int threads) : shard_(shard), pool_(static_cast<size_t>(threads)) {}
-  ~GroupCommitter();
+  explicit GroupCommitter(Shard& shard) : shard_(shard) {}
 
   // Calls done(OK) once every offset below `end_offset` of tp's log is flushed, or
   // done(error) if a flush fails or the log goes away.
@@ -55,7 +52,6 @@ class GroupCommitter {
   void Finish(const TopicPartition& tp, uint64_t incarnation, int64_t covered_end, absl::Status status);
 
   Shard& shard_;
-  boost::asio::thread_pool pool_;
   std::map<TopicPartition, State> logs_;
   uint64_t flushes_ = 0;
   uint64_t completed_ = 0;

@@ -88,8 +88,8 @@ int main(int argc, char** argv) {
   admin.set_ready(true);
   spdlog::info("admin http on {}:{} (/metrics, /health, /ready)", config->admin_listener.host, *admin_port);
   const auto adv = config->advertised_client_listener();
-  spdlog::info("fjord node {} serving Kafka on port {} (advertised {}:{}), data in {}, io backend pwrite",
-               config->node_id, *port, adv.host, adv.port, config->log_dirs.front());
+  spdlog::info("fjord node {} serving Kafka on port {} (advertised {}:{}), data in {}", config->node_id,
+               *port, adv.host, adv.port, config->log_dirs.front());
   boost::asio::signal_set signals(accept_ctx, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);

@@ -1,5 +1,7 @@
 #include "broker/shard.h"
 
+#include <unistd.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -10,9 +12,29 @@
 namespace fjord::broker {
 
 Shard::Shard(int id, std::filesystem::path data_dir)
-    : id_(id), data_dir_(std::move(data_dir)), committer_(std::make_unique<GroupCommitter>(*this, 1)) {}
+    : id_(id), data_dir_(std::move(data_dir)), committer_(std::make_unique<GroupCommitter>(*this)) {}
 
 Shard::~Shard() = default;
+
+absl::StatusOr<std::string> Shard::SetUpIo(log::IoBackendKind kind, std::string* why_not_uring) {
+  auto io = log::MakeIoBackend(kind, why_not_uring);
+  if (!io.ok()) return io.status();
+  io_ = std::move(*io);
+  const int fd = ::dup(io_->completion_fd());
+  if (fd < 0) return absl::InternalError("dup of the I/O completion eventfd failed");
+  io_completions_.assign(fd);
+  WatchIoCompletions();
+  return std::string(io_->name());
+}
+
+void Shard::WatchIoCompletions() {
+  io_completions_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                             [this](const boost::system::error_code& ec) {
+                               if (ec) return;  // shutting down
+                               io_->RunCompletions();
+                               WatchIoCompletions();
+                             });
+}
 
 void Shard::set_groups(std::unique_ptr<group::GroupCoordinator> groups) {
   groups_ = std::move(groups);
@@ -30,7 +52,8 @@ absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp, const lo
     return it->second.get();
   }
   // (Offline logs are reported by ReportOffline after the request that found out.)
-  auto log = log::PartitionLog::Open(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), config);
+  auto log =
+      log::PartitionLog::Open(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), config, io_.get());
   if (!log.ok()) {
     spdlog::error("shard {}: cannot open log {}-{}: {}", id_, tp.topic, tp.partition,
                   log.status().ToString());

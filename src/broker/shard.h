@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <list>
 #include <map>
@@ -12,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "broker/metrics.h"
+#include "log/io_backend.h"
 #include "log/partition_log.h"
 
 namespace fjord::broker {
@@ -35,6 +37,11 @@ class Shard {
   ~Shard();
   int id() const { return id_; }
   boost::asio::io_context& context() { return ctx_; }
+
+  // Sets up this shard's log I/O backend (before Start and before any log is opened).
+  // Returns the backend's name; `why_not_uring` says why auto fell back to pwrite.
+  absl::StatusOr<std::string> SetUpIo(log::IoBackendKind kind, std::string* why_not_uring);
+  log::IoBackend& io() { return *io_; }
 
   // The partition's log, opened on first use. Shard thread only.
   // `config` is the topic's current effective config; an open log adopts it.
@@ -80,6 +87,10 @@ class Shard {
   std::filesystem::path data_dir_;
   boost::asio::io_context ctx_{1};
   std::thread thread_;
+  // Declared before the logs: it outlives them (their Close syncs through it).
+  std::unique_ptr<log::IoBackend> io_;
+  boost::asio::posix::stream_descriptor io_completions_{ctx_};
+  void WatchIoCompletions();
   std::map<TopicPartition, std::unique_ptr<log::PartitionLog>> logs_;
   std::list<boost::asio::steady_timer*> waiters_;
   uint64_t append_generation_ = 0;

@@ -125,7 +125,7 @@ absl::StatusOr<CompactionStats> PartitionLog::Compact(int64_t now_ms) {
       std::filesystem::remove(log_path, ec);
       continue;
     }
-    auto reopened = Segment::Open(dir_, base, config_.index_interval_bytes);
+    auto reopened = Segment::Open(dir_, base, config_.index_interval_bytes, io_);
     if (!reopened.ok()) return reopened.status();
     segments_[base] = std::move(*reopened);
   }

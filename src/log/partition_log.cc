@@ -23,7 +23,7 @@ constexpr char kRecoveryPoint[] = "recovery-point-offset-checkpoint";
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(const std::filesystem::path& dir,
-                                                                 LogConfig config) {
+                                                                 LogConfig config, IoBackend* io) {
   std::error_code ec;
   const bool created = std::filesystem::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("create ", dir.string(), ": ", ec.message()));
@@ -34,7 +34,8 @@ absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(const std::file
       ::close(fd);
     }
   }
-  std::unique_ptr<PartitionLog> log(new PartitionLog(dir, config));
+  std::unique_ptr<PartitionLog> log(
+      new PartitionLog(dir, config, io != nullptr ? *io : ThreadDefaultIoBackend()));
   if (absl::Status s = log->Load(); !s.ok()) return s;
   return log;
 }
@@ -63,7 +64,7 @@ absl::Status PartitionLog::Load() {
   // None: check every batch of the last segment.
   const int64_t recovery_point = ReadOffsetCheckpoint(dir_ / kRecoveryPoint).value_or(INT64_MIN);
   for (size_t i = 0; i < bases.size(); ++i) {
-    auto seg = Segment::Open(dir_, bases[i], config_.index_interval_bytes);
+    auto seg = Segment::Open(dir_, bases[i], config_.index_interval_bytes, io_);
     if (!seg.ok()) return seg.status();
     // After a crash only the tail can be torn: the last segment is checked batch by
     // batch (CRC) and cut after its last valid batch.
@@ -167,7 +168,7 @@ std::pair<int32_t, int64_t> PartitionLog::EndOffsetForEpoch(int32_t epoch) const
 }
 
 absl::Status PartitionLog::Roll(int64_t next_offset) {
-  auto seg = Segment::Open(dir_, next_offset, config_.index_interval_bytes);
+  auto seg = Segment::Open(dir_, next_offset, config_.index_interval_bytes, io_);
   if (!seg.ok()) return seg.status();
   const bool first = segments_.empty();
   active_first_timestamp_ = -1;

@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "log/io_backend.h"
 #include "log/producer_state.h"
 #include "log/segment.h"
 #include "protocol/wire.h"
@@ -69,8 +70,10 @@ struct ReadResult {
 
 class PartitionLog {
  public:
+  // Writes and syncs go through `io` (this thread's default backend when null), which
+  // must outlive the log.
   static absl::StatusOr<std::unique_ptr<PartitionLog>> Open(const std::filesystem::path& dir,
-                                                            LogConfig config);
+                                                            LogConfig config, IoBackend* io = nullptr);
   ~PartitionLog();
 
   // Appends one or more record batches v2 (already validated: lengths, magic, CRC).
@@ -157,7 +160,8 @@ class PartitionLog {
   absl::Status Close();
 
  private:
-  PartitionLog(std::filesystem::path dir, LogConfig config) : dir_(std::move(dir)), config_(config) {}
+  PartitionLog(std::filesystem::path dir, LogConfig config, IoBackend& io)
+      : dir_(std::move(dir)), config_(config), io_(io) {}
   absl::Status Load();
   absl::Status LoadState();
   absl::StatusOr<AppendResult> AppendOnline(
@@ -171,6 +175,7 @@ class PartitionLog {
 
   std::filesystem::path dir_;
   LogConfig config_;
+  IoBackend& io_;
   std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset
   int64_t log_start_offset_ = 0;
   int64_t unflushed_messages_ = 0;

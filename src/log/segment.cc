@@ -18,24 +18,7 @@ namespace fjord::log {
 namespace {
 
 absl::Status Errno(const std::string& what) {
-  const int e = errno;
-  std::string msg = absl::StrCat(what, ": ", std::strerror(e));
-  if (e == ENOSPC || e == EIO || e == EROFS || e == EDQUOT) return absl::UnavailableError(msg);
-  return absl::InternalError(msg);
-}
-
-absl::Status PwriteAll(int fd, const uint8_t* p, size_t n, uint64_t at, const std::string& what) {
-  while (n > 0) {
-    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(at));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return Errno(what);
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-    at += static_cast<uint64_t>(w);
-  }
-  return absl::OkStatus();
+  return IoError(errno, what);
 }
 
 }  // namespace
@@ -51,8 +34,8 @@ Segment::~Segment() {
 }
 
 absl::StatusOr<std::unique_ptr<Segment>> Segment::Open(const std::filesystem::path& dir, int64_t base_offset,
-                                                       int32_t index_interval_bytes) {
-  std::unique_ptr<Segment> s(new Segment(dir, base_offset, index_interval_bytes));
+                                                       int32_t index_interval_bytes, IoBackend& io) {
+  std::unique_ptr<Segment> s(new Segment(dir, base_offset, index_interval_bytes, io));
   const auto log_path = dir / FileName(base_offset, ".log");
   s->log_fd_ = ::open(log_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (s->log_fd_ < 0) return Errno(absl::StrCat("open ", log_path.string()));
@@ -133,7 +116,7 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t veri
     for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<uint8_t>(e.position >> (8 * i)));
   }
   if (::ftruncate(index_fd_, 0) != 0) return Errno("truncate index");
-  if (absl::Status s = PwriteAll(index_fd_, bytes.data(), bytes.size(), 0, "write index"); !s.ok()) return s;
+  if (absl::Status s = io_.Write(index_fd_, bytes.data(), bytes.size(), 0); !s.ok()) return s;
   std::vector<uint8_t> times;
   times.reserve(time_index_.size() * 12);
   for (const TimeIndexEntry& e : time_index_) {
@@ -142,7 +125,7 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t veri
     for (int i = 3; i >= 0; --i) times.push_back(static_cast<uint8_t>(e.relative_offset >> (8 * i)));
   }
   if (::ftruncate(time_index_fd_, 0) != 0) return Errno("truncate time index");
-  return PwriteAll(time_index_fd_, times.data(), times.size(), 0, "write time index");
+  return io_.Write(time_index_fd_, times.data(), times.size(), 0);
 }
 
 absl::Status Segment::NoteTimestamp(uint64_t batch_bytes, bool write) {
@@ -160,7 +143,7 @@ absl::Status Segment::NoteTimestamp(uint64_t batch_bytes, bool write) {
     b[i] = static_cast<uint8_t>(static_cast<uint64_t>(max_timestamp_) >> (56 - 8 * i));
   for (int i = 0; i < 4; ++i)
     b[8 + i] = static_cast<uint8_t>(time_index_.back().relative_offset >> (24 - 8 * i));
-  return PwriteAll(time_index_fd_, b, 12, (time_index_.size() - 1) * 12, "write time index");
+  return io_.Write(time_index_fd_, b, 12, (time_index_.size() - 1) * 12);
 }
 
 int64_t Segment::TimeIndexLookup(int64_t ts) const {
@@ -185,12 +168,12 @@ absl::Status Segment::WriteIndexEntry(uint32_t relative_offset, uint32_t positio
   for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(relative_offset >> (24 - 8 * i));
   for (int i = 0; i < 4; ++i) b[4 + i] = static_cast<uint8_t>(position >> (24 - 8 * i));
   index_.push_back({relative_offset, position});
-  return PwriteAll(index_fd_, b, 8, (index_.size() - 1) * 8, "write index");
+  return io_.Write(index_fd_, b, 8, (index_.size() - 1) * 8);
 }
 
 absl::Status Segment::Append(protocol::ByteView batches, int64_t first_offset, int64_t last_offset,
                              int64_t max_timestamp) {
-  if (absl::Status s = PwriteAll(log_fd_, batches.data(), batches.size(), size_, "append"); !s.ok()) return s;
+  if (absl::Status s = io_.Write(log_fd_, batches.data(), batches.size(), size_); !s.ok()) return s;
   if (index_.empty() || bytes_since_index_ >= static_cast<uint64_t>(index_interval_bytes_)) {
     if (absl::Status s =
             WriteIndexEntry(static_cast<uint32_t>(first_offset - base_offset_), static_cast<uint32_t>(size_));
@@ -213,8 +196,7 @@ absl::StatusOr<int> Segment::DuplicateLogFd() const {
 }
 
 absl::Status Segment::Flush() {
-  if (::fdatasync(log_fd_) != 0) return Errno("fdatasync");
-  return absl::OkStatus();
+  return io_.Sync(log_fd_);
 }
 
 absl::StatusOr<uint64_t> Segment::FindPosition(int64_t offset) {

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "log/io_backend.h"
 #include "protocol/wire.h"
 
 namespace fjord::log {
@@ -42,7 +43,7 @@ class Segment {
 
   // Opens (creating if absent) the segment at `base_offset` in `dir`.
   static absl::StatusOr<std::unique_ptr<Segment>> Open(const std::filesystem::path& dir, int64_t base_offset,
-                                                       int32_t index_interval_bytes);
+                                                       int32_t index_interval_bytes, IoBackend& io);
   static std::string FileName(int64_t base_offset, const char* suffix);
 
   int64_t base_offset() const { return base_offset_; }
@@ -82,8 +83,11 @@ class Segment {
   absl::Status Remove();
 
  private:
-  Segment(std::filesystem::path dir, int64_t base_offset, int32_t index_interval_bytes)
-      : dir_(std::move(dir)), base_offset_(base_offset), index_interval_bytes_(index_interval_bytes) {}
+  Segment(std::filesystem::path dir, int64_t base_offset, int32_t index_interval_bytes, IoBackend& io)
+      : dir_(std::move(dir)),
+        base_offset_(base_offset),
+        index_interval_bytes_(index_interval_bytes),
+        io_(io) {}
   absl::Status LoadIndex();  // reads .index; an index that does not verify is rebuilt
   absl::Status RebuildFromScan(bool truncate, uint64_t* cut, int64_t verified_below = INT64_MIN);
   absl::Status WriteIndexEntry(uint32_t relative_offset, uint32_t position);
@@ -91,6 +95,7 @@ class Segment {
   std::filesystem::path dir_;
   int64_t base_offset_;
   int32_t index_interval_bytes_;
+  IoBackend& io_;  // writes and syncs of all three files
   int log_fd_ = -1;
   int index_fd_ = -1;
   uint64_t size_ = 0;

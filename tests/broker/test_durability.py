@@ -8,12 +8,15 @@ import time
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import Broker
+import pytest
+
+from conftest import IO_BACKENDS, Broker
 
 
-def test_acknowledged_records_survive_kill_9():
+@pytest.mark.parametrize("backend", IO_BACKENDS)
+def test_acknowledged_records_survive_kill_9(backend):
     with tempfile.TemporaryDirectory(prefix="fjord-durable-") as d:
-        b = Broker(d, extra=["log.flush.on.ack=true", "num.partitions=4"]).start()
+        b = Broker(d, extra=["log.flush.on.ack=true", "num.partitions=4", f"log.io.backend={backend}"]).start()
         admin = AdminClient({"bootstrap.servers": b.bootstrap})
         admin.create_topics([NewTopic("acked", 4, 1)])["acked"].result()
         acked, lock = set(), threading.Lock()
@@ -71,12 +74,13 @@ def test_acknowledged_records_survive_kill_9():
         assert not missing, f"{len(missing)} of {len(acked)} acknowledged records lost, e.g. {sorted(missing)[:3]}"
 
 
-def test_group_commit_shares_fsyncs_between_requests():
+@pytest.mark.parametrize("backend", IO_BACKENDS)
+def test_group_commit_shares_fsyncs_between_requests(backend):
     """acks=all with fsync-before-ack: concurrent and pipelined requests share
     fdatasync rounds (fjord_group_commit_*), and every record is acknowledged."""
     import urllib.request
     with tempfile.TemporaryDirectory(prefix="fjord-group-commit-") as d:
-        b = Broker(d, extra=["log.flush.on.ack=true"]).start()
+        b = Broker(d, extra=["log.flush.on.ack=true", f"log.io.backend={backend}"]).start()
         admin = AdminClient({"bootstrap.servers": b.bootstrap})
         admin.create_topics([NewTopic("gc", 1, 1)])["gc"].result()
         delivered = []

@@ -11,7 +11,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import Broker
+from conftest import IO_BACKENDS, Broker
 
 
 @pytest.fixture
@@ -25,11 +25,13 @@ def small_disk():
     os.rmdir(d)
 
 
-def test_full_disk_gets_storage_error_and_recovers(small_disk):
+@pytest.mark.parametrize("backend", IO_BACKENDS)
+def test_full_disk_gets_storage_error_and_recovers(small_disk, backend):
     ballast = os.path.join(small_disk, "ballast")  # what an operator would clear away
     with open(ballast, "wb") as f:
         f.write(b"\0" * (1 << 20))
-    b = Broker(small_disk, extra=["offsets.topic.num.partitions=1", "log.segment.bytes=1048576"]).start()
+    b = Broker(small_disk, extra=["offsets.topic.num.partitions=1", "log.segment.bytes=1048576",
+                                  f"log.io.backend={backend}"]).start()
     try:
         admin = AdminClient({"bootstrap.servers": b.bootstrap})
         admin.create_topics([NewTopic("fill", 1, 1)])["fill"].result()
@@ -48,6 +50,7 @@ def test_full_disk_gets_storage_error_and_recovers(small_disk):
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{b.admin_port}/metrics", timeout=10).read().decode()
         assert "fjord_offline_partitions 1" in metrics
         assert "is offline after a disk error" in b.log_path.read_text()
+        assert f"log I/O backend: {backend}" in b.log_path.read_text()
         # still serving: metadata and admin requests on the same broker
         md = admin.list_topics(timeout=10)
         assert "fill" in md.topics

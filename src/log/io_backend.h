@@ -1,0 +1,69 @@
+// How a log's bytes reach its files: one interface, two implementations.
+//
+// - io_uring (uring_backend.h): one ring per shard. Writes are submitted to the ring;
+//   fdatasyncs run in the background and their completions are announced on an eventfd
+//   that the shard's event loop watches.
+// - pwrite (pwrite_backend.h): pwrite(2) and fdatasync(2); background fdatasyncs run on
+//   a flusher thread that announces completions on an eventfd the same way.
+//
+// Meaning of the calls, the same for both:
+// - Write returns once all n bytes are in the file's page cache ("appended"): a read
+//   sees them, a crash of the process keeps them, a crash of the machine may not.
+// - Sync returns once everything written to the file before the call is on the device
+//   ("fsynced"). SyncInBackground promises the same when `done(OK)` runs.
+//
+// A backend belongs to one thread (a shard): every call, and RunCompletions, comes
+// from it. `done` callbacks run only inside RunCompletions, never inside another call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace fjord::log {
+
+class IoBackend {
+ public:
+  using Done = std::function<void(absl::Status)>;
+  virtual ~IoBackend() = default;
+
+  virtual const char* name() const = 0;
+  virtual absl::Status Write(int fd, const uint8_t* data, size_t n, uint64_t offset) = 0;
+  virtual absl::Status Sync(int fd) = 0;
+  // Takes ownership of `fd` (closed once the sync is done).
+  virtual void SyncInBackground(int fd, Done done) = 0;
+  // Readable (an eventfd) when background work has finished; the owner then calls
+  // RunCompletions, which runs the finished work's callbacks.
+  virtual int completion_fd() const = 0;
+  virtual void RunCompletions() = 0;
+  // Background syncs started and not yet completed.
+  virtual size_t pending() const = 0;
+};
+
+enum class IoBackendKind { kAuto, kIoUring, kPwrite };
+
+// "auto", "io_uring" or "pwrite" (the values of `log.io.backend`).
+absl::StatusOr<IoBackendKind> ParseIoBackendKind(std::string_view text);
+
+// kAuto picks io_uring when this kernel lets us set up a ring with what we use (Docker's
+// default seccomp profile forbids io_uring_setup), else pwrite; `why_not_uring` then
+// says what failed. Forcing kIoUring fails where it is unavailable.
+absl::StatusOr<std::unique_ptr<IoBackend>> MakeIoBackend(IoBackendKind kind,
+                                                         std::string* why_not_uring = nullptr);
+
+// This thread's backend for logs opened without one (tools, tests, benchmarks): the
+// kind named by the FJORD_IO_BACKEND environment variable, auto when unset, so that a
+// whole test binary runs once per backend.
+IoBackend& ThreadDefaultIoBackend();
+
+// Disk errors that take a log offline (ENOSPC, EIO, EROFS, EDQUOT) are Unavailable;
+// anything else is Internal.
+absl::Status IoError(int err, std::string_view what);
+
+}  // namespace fjord::log

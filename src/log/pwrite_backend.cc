@@ -1,0 +1,90 @@
+#include "log/pwrite_backend.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace fjord::log {
+
+absl::StatusOr<std::unique_ptr<PwriteBackend>> PwriteBackend::Create(int flusher_threads) {
+  const int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd < 0) return IoError(errno, "eventfd");
+  return std::unique_ptr<PwriteBackend>(new PwriteBackend(efd, std::max(1, flusher_threads)));
+}
+
+PwriteBackend::PwriteBackend(int event_fd, int flusher_threads)
+    : event_fd_(event_fd), flusher_threads_(flusher_threads) {}
+
+PwriteBackend::~PwriteBackend() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  for (std::thread& t : flushers_) t.join();  // queued syncs still run; their callbacks do not
+  for (Job& j : queued_) ::close(j.fd);
+  ::close(event_fd_);
+}
+
+absl::Status PwriteBackend::Write(int fd, const uint8_t* p, size_t n, uint64_t at) {
+  while (n > 0) {
+    const ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(at));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return IoError(errno, "write");
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+    at += static_cast<uint64_t>(w);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PwriteBackend::Sync(int fd) {
+  if (::fdatasync(fd) != 0) return IoError(errno, "fdatasync");
+  return absl::OkStatus();
+}
+
+void PwriteBackend::SyncInBackground(int fd, Done done) {
+  ++pending_;
+  {
+    std::lock_guard lock(mu_);
+    queued_.push_back({fd, std::move(done), absl::OkStatus()});
+    if (flushers_.size() < static_cast<size_t>(flusher_threads_)) {
+      flushers_.emplace_back([this] { FlusherLoop(); });
+    }
+  }
+  work_.notify_one();
+}
+
+void PwriteBackend::FlusherLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    work_.wait(lock, [this] { return stopping_ || !queued_.empty(); });
+    if (queued_.empty()) return;  // stopping, nothing left
+    Job job = std::move(queued_.front());
+    queued_.pop_front();
+    lock.unlock();
+    if (::fdatasync(job.fd) != 0) job.status = IoError(errno, "fdatasync");
+    ::close(job.fd);
+    lock.lock();
+    finished_.push_back(std::move(job));
+    const uint64_t one = 1;
+    (void)!::write(event_fd_, &one, sizeof one);
+  }
+}
+
+void PwriteBackend::RunCompletions() {
+  uint64_t count = 0;
+  (void)!::read(event_fd_, &count, sizeof count);
+  std::vector<Job> done;
+  {
+    std::lock_guard lock(mu_);
+    done.swap(finished_);
+  }
+  pending_ -= done.size();
+  for (Job& j : done) j.done(std::move(j.status));
+}
+
+}  // namespace fjord::log

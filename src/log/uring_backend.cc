@@ -1,0 +1,141 @@
+#include "log/uring_backend.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace fjord::log {
+
+absl::StatusOr<std::unique_ptr<UringBackend>> UringBackend::Create(unsigned entries) {
+  std::unique_ptr<UringBackend> b(new UringBackend());
+  if (int r = io_uring_queue_init(entries, &b->ring_, 0); r < 0) {
+    return absl::UnavailableError(absl::StrCat("io_uring_setup: ", std::strerror(-r)));
+  }
+  b->ring_ready_ = true;
+  io_uring_probe* probe = io_uring_get_probe_ring(&b->ring_);
+  const bool supported = probe != nullptr && io_uring_opcode_supported(probe, IORING_OP_WRITE) &&
+                         io_uring_opcode_supported(probe, IORING_OP_FSYNC);
+  if (probe != nullptr) io_uring_free_probe(probe);
+  if (!supported) return absl::UnavailableError("io_uring lacks IORING_OP_WRITE or IORING_OP_FSYNC");
+  b->event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (b->event_fd_ < 0) return IoError(errno, "eventfd");
+  if (int r = io_uring_register_eventfd(&b->ring_, b->event_fd_); r < 0) {
+    return absl::UnavailableError(absl::StrCat("io_uring_register_eventfd: ", std::strerror(-r)));
+  }
+  return b;
+}
+
+UringBackend::~UringBackend() {
+  if (ring_ready_) {
+    // The kernel may still write into an Op: wait for every completion first.
+    io_uring_submit(&ring_);
+    while (in_flight_ > 0) {
+      io_uring_cqe* cqe = nullptr;
+      if (int r = io_uring_wait_cqe(&ring_, &cqe); r < 0) {
+        if (r == -EINTR) continue;
+        break;
+      }
+      Reap(cqe);
+    }
+    io_uring_queue_exit(&ring_);
+  }
+  for (Op* op : finished_) {
+    if (op->fd_to_close >= 0) ::close(op->fd_to_close);
+    delete op;
+  }
+  if (event_fd_ >= 0) ::close(event_fd_);
+}
+
+io_uring_sqe* UringBackend::NextSqe() {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  while (sqe == nullptr) {
+    io_uring_submit(&ring_);
+    sqe = io_uring_get_sqe(&ring_);
+  }
+  ++in_flight_;
+  return sqe;
+}
+
+void UringBackend::Reap(io_uring_cqe* cqe) {
+  Op* op = static_cast<Op*>(io_uring_cqe_get_data(cqe));
+  op->result = cqe->res;
+  op->complete = true;
+  io_uring_cqe_seen(&ring_, cqe);
+  --in_flight_;
+  if (op->background) finished_.push_back(op);
+}
+
+int UringBackend::SubmitAndAwait(Op& op) {
+  io_uring_submit(&ring_);
+  while (!op.complete) {
+    io_uring_cqe* cqe = nullptr;
+    if (int r = io_uring_wait_cqe(&ring_, &cqe); r < 0) {
+      if (r == -EINTR) continue;
+      return r;  // (not seen in practice: the ring itself failed)
+    }
+    Reap(cqe);
+  }
+  return op.result;
+}
+
+absl::Status UringBackend::Write(int fd, const uint8_t* p, size_t n, uint64_t at) {
+  while (n > 0) {
+    Op op;
+    io_uring_sqe* sqe = NextSqe();
+    io_uring_prep_write(sqe, fd, p, static_cast<unsigned>(std::min<size_t>(n, 1u << 30)), at);
+    io_uring_sqe_set_data(sqe, &op);
+    const int r = SubmitAndAwait(op);
+    if (r == -EINTR || r == -EAGAIN) continue;
+    if (r < 0) return IoError(-r, "write");
+    if (r == 0) return IoError(EIO, "write (no progress)");
+    p += r;
+    n -= static_cast<size_t>(r);
+    at += static_cast<uint64_t>(r);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UringBackend::Sync(int fd) {
+  Op op;
+  io_uring_sqe* sqe = NextSqe();
+  io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+  io_uring_sqe_set_data(sqe, &op);
+  if (int r = SubmitAndAwait(op); r < 0) return IoError(-r, "fdatasync");
+  return absl::OkStatus();
+}
+
+void UringBackend::SyncInBackground(int fd, Done done) {
+  Op* op = new Op();
+  op->background = true;
+  op->fd_to_close = fd;
+  op->done = std::move(done);
+  io_uring_sqe* sqe = NextSqe();
+  io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+  io_uring_sqe_set_data(sqe, op);
+  io_uring_submit(&ring_);
+  ++pending_;
+}
+
+void UringBackend::RunCompletions() {
+  uint64_t count = 0;
+  (void)!::read(event_fd_, &count, sizeof count);
+  io_uring_cqe* cqe = nullptr;
+  while (in_flight_ > 0 && io_uring_peek_cqe(&ring_, &cqe) == 0) Reap(cqe);
+  std::vector<Op*> done;
+  done.swap(finished_);
+  pending_ -= done.size();
+  for (Op* op : done) {
+    ::close(op->fd_to_close);
+    const absl::Status status = op->result < 0 ? IoError(-op->result, "fdatasync") : absl::OkStatus();
+    Done callback = std::move(op->done);
+    delete op;
+    callback(status);
+  }
+}
+
+}  // namespace fjord::log

@@ -1,0 +1,55 @@
+// The io_uring backend: one ring per shard (io_backend.h says what the calls mean).
+//
+// Write submits IORING_OP_WRITE and waits for its completion: a buffered write ends in
+// the page cache, so waiting costs what pwrite costs, and the offsets it assigned are
+// readable when Append returns. Syncs (IORING_OP_FSYNC, DATASYNC) are what take time:
+// SyncInBackground submits one and returns; the kernel runs it off this thread and
+// posts its completion to the ring, whose registered eventfd wakes the shard's loop.
+// Completions of background syncs reaped while waiting for a write are kept for the
+// next RunCompletions, so callbacks never run inside Write or Sync.
+#pragma once
+
+#include <liburing.h>
+
+#include <vector>
+
+#include "log/io_backend.h"
+
+namespace fjord::log {
+
+class UringBackend final : public IoBackend {
+ public:
+  // Fails where io_uring is unavailable or lacks the operations used here.
+  static absl::StatusOr<std::unique_ptr<UringBackend>> Create(unsigned entries = 64);
+  ~UringBackend() override;
+
+  const char* name() const override { return "io_uring"; }
+  absl::Status Write(int fd, const uint8_t* data, size_t n, uint64_t offset) override;
+  absl::Status Sync(int fd) override;
+  void SyncInBackground(int fd, Done done) override;
+  int completion_fd() const override { return event_fd_; }
+  void RunCompletions() override;
+  size_t pending() const override { return pending_; }
+
+ private:
+  struct Op {
+    bool background = false;
+    bool complete = false;
+    int result = 0;
+    int fd_to_close = -1;
+    Done done;
+  };
+  UringBackend() = default;
+  io_uring_sqe* NextSqe();  // submits what is queued when the ring is full
+  void Reap(io_uring_cqe* cqe);
+  int SubmitAndAwait(Op& op);  // returns the operation's result (-errno on failure)
+
+  io_uring ring_{};
+  bool ring_ready_ = false;
+  int event_fd_ = -1;
+  size_t in_flight_ = 0;       // submitted, completion not yet reaped
+  size_t pending_ = 0;         // background syncs whose callbacks have not run
+  std::vector<Op*> finished_;  // background syncs reaped, callbacks not yet run
+};
+
+}  // namespace fjord::log
