@@ -125,6 +125,7 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     return absl::OkStatus();
   }
   if (key == "log.retention.bytes") return ParseInt<int64_t>(key, value, -1, &c.log_retention_bytes);
+  if (key == "log.index.size.max.bytes") return ParseInt<int32_t>(key, value, 4, &c.log_index_size_max_bytes);
   if (key == "log.index.interval.bytes") return ParseInt<int32_t>(key, value, 0, &c.log_index_interval_bytes);
   if (key == "log.flush.interval.messages")
     return ParseInt<int64_t>(key, value, 1, &c.log_flush_interval_messages);

@@ -39,6 +39,7 @@ struct BrokerConfig {
   int64_t log_retention_check_interval_ms = 300000;          // log.retention.check.interval.ms
   std::string log_cleanup_policy = "delete";                 // log.cleanup.policy
   int32_t log_index_interval_bytes = 4096;                   // log.index.interval.bytes
+  int32_t log_index_size_max_bytes = 10485760;               // log.index.size.max.bytes
   int64_t log_flush_interval_messages = INT64_MAX;           // log.flush.interval.messages
   bool log_flush_on_ack = false;                             // fjord: fsync before acknowledging acks=all
   std::string log_io_backend = "auto";                       // fjord: auto, io_uring or pwrite

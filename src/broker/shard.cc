@@ -2,9 +2,13 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <boost/asio/executor_work_guard.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "broker/group_commit.h"
 #include "group/coordinator.h"
 #include "spdlog/spdlog.h"
@@ -67,11 +71,30 @@ absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp, const lo
 absl::Status Shard::DeleteLog(const TopicPartition& tp) {
   committer_->Forget(tp);
   logs_.erase(tp);
-  std::error_code ec;
-  std::filesystem::remove_all(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), ec);
-  if (ec)
-    return absl::UnavailableError(absl::StrCat("delete ", tp.topic, "-", tp.partition, ": ", ec.message()));
+  // As Kafka does: renamed to <dir>.<unique>-delete at once (a topic re-created under
+  // the same name starts empty, and a restart sweeps leftovers), removed in the background.
+  const std::filesystem::path dir = data_dir_ / absl::StrCat(tp.topic, "-", tp.partition);
+  const std::filesystem::path doomed =
+      data_dir_ /
+      absl::StrCat(tp.topic, "-", tp.partition, ".", absl::ToUnixNanos(absl::Now()), kDeleteDirSuffix);
+  if (::rename(dir.c_str(), doomed.c_str()) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();  // never written
+    return absl::UnavailableError(
+        absl::StrCat("delete ", tp.topic, "-", tp.partition, ": rename: ", std::strerror(errno)));
+  }
+  io_->RemoveInBackground(doomed, [doomed](absl::Status s) {
+    if (!s.ok()) spdlog::error("removing {}: {}", doomed.string(), s.ToString());
+  });
   return absl::OkStatus();
+}
+
+void Shard::RemoveDeletedDirs() {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(data_dir_, ec)) {
+    if (!e.path().filename().string().ends_with(kDeleteDirSuffix)) continue;
+    spdlog::info("removing {} (a deletion cut short by the last stop)", e.path().string());
+    io_->RemoveInBackground(e.path(), nullptr);
+  }
 }
 
 void Shard::CloseAll() {

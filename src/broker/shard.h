@@ -25,6 +25,8 @@ class GroupCoordinator;
 }  // namespace fjord::group
 namespace fjord::broker {
 
+inline constexpr char kDeleteDirSuffix[] = "-delete";
+
 struct TopicPartition {
   std::string topic;
   int32_t partition = 0;
@@ -58,8 +60,11 @@ class Shard {
   // The group coordinator for the `__consumer_offsets` partitions this shard owns.
   group::GroupCoordinator& groups() { return *groups_; }
   void set_groups(std::unique_ptr<group::GroupCoordinator> groups);
-  // Closes the partition's log (if open) and deletes its directory. Shard thread only.
+  // Closes the partition's log (if open), renames its directory to *-delete and
+  // removes it in the background. Shard thread only.
   absl::Status DeleteLog(const TopicPartition& tp);
+  // Removes, in the background, directories a stop cut short of being deleted.
+  void RemoveDeletedDirs();
   // Logs a line for each log that went offline since the last call. Shard thread only.
   void ReportOffline();
   // Closes every log cleanly (writes the clean-shutdown markers). Shard thread only.

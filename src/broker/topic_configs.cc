@@ -43,6 +43,7 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
       {"retention.bytes", ConfigType::kLong, "log.retention.bytes", true, {}},
       {"retention.ms", ConfigType::kLong, "log.retention.ms", true, {}},
       {"segment.bytes", ConfigType::kInt, "log.segment.bytes", true, {}},
+      {"segment.index.bytes", ConfigType::kInt, "log.index.size.max.bytes", true, {}},
       {"segment.ms", ConfigType::kLong, "log.roll.ms", true, {}},
       {"unclean.leader.election.enable", ConfigType::kBoolean, "unclean.leader.election.enable", false, {}},
   };
@@ -72,6 +73,7 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "retention.bytes") return std::to_string(b.log_retention_bytes);
   if (n == "retention.ms") return std::to_string(b.log_retention_ms);
   if (n == "segment.bytes") return std::to_string(b.log_segment_bytes);
+  if (n == "segment.index.bytes") return std::to_string(b.log_index_size_max_bytes);
   // Kafka's defaults for what the broker does not configure yet.
   if (n == "cleanup.policy") return b.log_cleanup_policy;
   if (n == "compression.type") return "producer";
@@ -121,6 +123,7 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
     return bad(absl::StrCat("expected one of ", absl::StrJoin(spec->allowed, ", ")).c_str());
   }
   if (name == "segment.bytes" && std::stoll(value) < 14) return bad("at least 14");
+  if (name == "segment.index.bytes" && std::stoll(value) < 4) return bad("at least 4");
   return absl::OkStatus();
 }
 
@@ -163,6 +166,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   log::LogConfig lc;
   lc.segment_bytes = b.log_segment_bytes;
   lc.index_interval_bytes = b.log_index_interval_bytes;
+  lc.segment_index_bytes = b.log_index_size_max_bytes;
   lc.flush_messages = b.log_flush_interval_messages;
   // log.flush.on.ack is not a per-append flush: acks=all produce requests wait for the
   // shard's group commit instead (group_commit.h).
@@ -180,6 +184,8 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   };
   int64_t v = 0;
   if (auto* s = get("segment.bytes"); s && absl::SimpleAtoi(*s, &v)) lc.segment_bytes = v;
+  if (auto* s = get("segment.index.bytes"); s && absl::SimpleAtoi(*s, &v))
+    lc.segment_index_bytes = static_cast<int32_t>(v);
   if (auto* s = get("index.interval.bytes"); s && absl::SimpleAtoi(*s, &v))
     lc.index_interval_bytes = static_cast<int32_t>(v);
   if (auto* s = get("flush.messages"); s && absl::SimpleAtoi(*s, &v))
@@ -245,6 +251,7 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"log.dirs", {absl::StrJoin(c.log_dirs, ","), ConfigType::kString}},
       {"log.flush.interval.messages", {std::to_string(c.log_flush_interval_messages), ConfigType::kLong}},
       {"log.index.interval.bytes", {std::to_string(c.log_index_interval_bytes), ConfigType::kInt}},
+      {"log.index.size.max.bytes", {std::to_string(c.log_index_size_max_bytes), ConfigType::kInt}},
       {"log.message.timestamp.type", {c.log_message_timestamp_type, ConfigType::kString}},
       {"log.message.timestamp.after.max.ms",
        {std::to_string(c.log_message_timestamp_after_max_ms), ConfigType::kLong}},

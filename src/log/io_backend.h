@@ -1,10 +1,11 @@
 // How a log's bytes reach its files: one interface, two implementations.
 //
 // - io_uring (uring_backend.h): one ring per shard. Writes are submitted to the ring;
-//   fdatasyncs run in the background and their completions are announced on an eventfd
-//   that the shard's event loop watches.
-// - pwrite (pwrite_backend.h): pwrite(2) and fdatasync(2); background fdatasyncs run on
-//   a flusher thread that announces completions on an eventfd the same way.
+//   fdatasyncs and unlinks run in the background and their completions are announced on
+//   an eventfd that the shard's event loop watches.
+// - pwrite (pwrite_backend.h): pwrite(2) and fdatasync(2); background fdatasyncs and
+//   removals run on a flusher thread that announces completions on an eventfd the same
+//   way.
 //
 // Meaning of the calls, the same for both:
 // - Write returns once all n bytes are in the file's page cache ("appended"): a read
@@ -18,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,11 +40,15 @@ class IoBackend {
   virtual absl::Status Sync(int fd) = 0;
   // Takes ownership of `fd` (closed once the sync is done).
   virtual void SyncInBackground(int fd, Done done) = 0;
+  // Deletes a file, or a directory and the files in it, off this thread: what a
+  // retention pass or a topic deletion renamed out of the log's way first.
+  // `done` may be empty.
+  virtual void RemoveInBackground(std::filesystem::path path, Done done) = 0;
   // Readable (an eventfd) when background work has finished; the owner then calls
   // RunCompletions, which runs the finished work's callbacks.
   virtual int completion_fd() const = 0;
   virtual void RunCompletions() = 0;
-  // Background syncs started and not yet completed.
+  // Background work started whose completion has not run yet.
   virtual size_t pending() const = 0;
 };
 

@@ -48,6 +48,10 @@ absl::Status PartitionLog::Load() {
   std::vector<int64_t> bases;
   for (const auto& e : std::filesystem::directory_iterator(dir_)) {
     const std::string name = e.path().filename().string();
+    if (name.ends_with(kDeletedSuffix)) {  // retention renamed it; the unlink did not happen
+      std::filesystem::remove(e.path());
+      continue;
+    }
     if (name.ends_with(".log.cleaned")) {  // a compaction cut short: the .log is intact
       std::filesystem::remove(e.path());
       continue;
@@ -246,7 +250,13 @@ absl::StatusOr<AppendResult> PartitionLog::AppendOnline(uint8_t* data, size_t si
   // Kafka's rule: the new records' timestamp against the active segment's first one.
   const bool old = config_.segment_ms > 0 && active_first_timestamp_ >= 0 && max_ts >= 0 &&
                    max_ts - active_first_timestamp_ >= config_.segment_ms;
-  if (active().size() > 0 && (full || old)) {
+  // As Kafka: also roll when either index is full, or the offsets would no longer fit
+  // the index's 32-bit relative offsets.
+  const size_t index_bytes = static_cast<size_t>(std::max(config_.segment_index_bytes, 12));
+  const bool index_full = active().index_entries() >= index_bytes / 8 ||
+                          active().time_index_entries() >= index_bytes / 12 ||
+                          result.last_offset - active().base_offset() > std::numeric_limits<int32_t>::max();
+  if (active().size() > 0 && (full || old || index_full)) {
     if (absl::Status s = Roll(result.base_offset); !s.ok()) return s;
   }
   if (active().empty()) active_first_timestamp_ = max_ts >= 0 ? max_ts : now_ms;

@@ -33,6 +33,7 @@ namespace fjord::log {
 struct LogConfig {
   int64_t segment_bytes = 1LL << 30;            // segment.bytes
   int32_t index_interval_bytes = 4096;          // index.interval.bytes
+  int32_t segment_index_bytes = 10485760;       // segment.index.bytes: roll when an index is this full
   int64_t flush_messages = INT64_MAX;           // flush.messages: fsync after this many
   bool flush_on_every_append = false;           // fsync before acknowledging (Redpanda-style)
   bool log_append_time = false;                 // message.timestamp.type=LogAppendTime

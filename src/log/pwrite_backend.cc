@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "absl/strings/str_cat.h"
+
 namespace fjord::log {
 
 absl::StatusOr<std::unique_ptr<PwriteBackend>> PwriteBackend::Create(int flusher_threads) {
@@ -22,8 +24,7 @@ PwriteBackend::~PwriteBackend() {
     stopping_ = true;
   }
   work_.notify_all();
-  for (std::thread& t : flushers_) t.join();  // queued syncs still run; their callbacks do not
-  for (Job& j : queued_) ::close(j.fd);
+  for (std::thread& t : flushers_) t.join();  // queued work still runs; its callbacks do not
   ::close(event_fd_);
 }
 
@@ -47,10 +48,32 @@ absl::Status PwriteBackend::Sync(int fd) {
 }
 
 void PwriteBackend::SyncInBackground(int fd, Done done) {
+  Enqueue(
+      [fd] {
+        absl::Status status;
+        if (::fdatasync(fd) != 0) status = IoError(errno, "fdatasync");
+        ::close(fd);
+        return status;
+      },
+      std::move(done));
+}
+
+void PwriteBackend::RemoveInBackground(std::filesystem::path path, Done done) {
+  Enqueue(
+      [path = std::move(path)] {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+        if (ec) return IoError(ec.value(), absl::StrCat("remove ", path.string()));
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void PwriteBackend::Enqueue(std::function<absl::Status()> work, Done done) {
   ++pending_;
   {
     std::lock_guard lock(mu_);
-    queued_.push_back({fd, std::move(done), absl::OkStatus()});
+    queued_.push_back({std::move(work), std::move(done), absl::OkStatus()});
     if (flushers_.size() < static_cast<size_t>(flusher_threads_)) {
       flushers_.emplace_back([this] { FlusherLoop(); });
     }
@@ -66,8 +89,7 @@ void PwriteBackend::FlusherLoop() {
     Job job = std::move(queued_.front());
     queued_.pop_front();
     lock.unlock();
-    if (::fdatasync(job.fd) != 0) job.status = IoError(errno, "fdatasync");
-    ::close(job.fd);
+    job.status = job.work();
     lock.lock();
     finished_.push_back(std::move(job));
     const uint64_t one = 1;
@@ -84,7 +106,9 @@ void PwriteBackend::RunCompletions() {
     done.swap(finished_);
   }
   pending_ -= done.size();
-  for (Job& j : done) j.done(std::move(j.status));
+  for (Job& j : done) {
+    if (j.done) j.done(std::move(j.status));
+  }
 }
 
 }  // namespace fjord::log

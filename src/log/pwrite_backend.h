@@ -1,5 +1,5 @@
 // The fallback backend: pwrite(2) and fdatasync(2) on the calling thread; background
-// syncs on flusher threads, their completions announced on an eventfd (io_backend.h).
+// syncs and removals on flusher threads, their completions announced on an eventfd (io_backend.h).
 #pragma once
 
 #include <condition_variable>
@@ -22,16 +22,18 @@ class PwriteBackend final : public IoBackend {
   absl::Status Write(int fd, const uint8_t* data, size_t n, uint64_t offset) override;
   absl::Status Sync(int fd) override;
   void SyncInBackground(int fd, Done done) override;
+  void RemoveInBackground(std::filesystem::path path, Done done) override;
   int completion_fd() const override { return event_fd_; }
   void RunCompletions() override;
   size_t pending() const override { return pending_; }
 
  private:
   struct Job {
-    int fd;
+    std::function<absl::Status()> work;  // runs on a flusher thread
     Done done;
     absl::Status status;
   };
+  void Enqueue(std::function<absl::Status()> work, Done done);
   PwriteBackend(int event_fd, int flusher_threads);
   void FlusherLoop();
 

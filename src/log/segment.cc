@@ -252,10 +252,19 @@ absl::Status Segment::TruncateTo(int64_t offset) {
 }
 
 absl::Status Segment::Remove() {
-  std::error_code ec;
-  std::filesystem::remove(dir_ / FileName(base_offset_, ".log"), ec);
-  std::filesystem::remove(dir_ / FileName(base_offset_, ".index"), ec);
-  std::filesystem::remove(dir_ / FileName(base_offset_, ".timeindex"), ec);
+  // Renamed now, so the log no longer has them whatever happens next (a restart deletes
+  // leftover .deleted files); unlinked in the background, where a large file's unlink
+  // cannot stall the shard.
+  for (const char* suffix : {".log", ".index", ".timeindex"}) {
+    const std::filesystem::path from = dir_ / FileName(base_offset_, suffix);
+    std::filesystem::path to = from;
+    to += kDeletedSuffix;
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      if (errno == ENOENT) continue;
+      return Errno(absl::StrCat("rename ", from.string()));
+    }
+    io_.RemoveInBackground(std::move(to), nullptr);
+  }
   return absl::OkStatus();
 }
 

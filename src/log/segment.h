@@ -35,6 +35,9 @@ struct IndexEntry {
   uint32_t position;
 };
 
+// Suffix of a segment file on its way out (Segment::Remove); Load deletes leftovers.
+inline constexpr char kDeletedSuffix[] = ".deleted";
+
 class Segment {
  public:
   ~Segment();
@@ -52,6 +55,9 @@ class Segment {
   int64_t next_offset() const { return next_offset_; }
   int64_t max_timestamp() const { return max_timestamp_; }
   bool empty() const { return size_ == 0; }
+  // Entries in .index (8 bytes each) and .timeindex (12 bytes each).
+  size_t index_entries() const { return index_.size(); }
+  size_t time_index_entries() const { return time_index_.size(); }
 
   // Appends whole batches whose offsets are already assigned; `last_offset` is the
   // last offset they hold. Written with pwrite at the end of the file.
@@ -80,6 +86,7 @@ class Segment {
   uint64_t recovery_checked_bytes() const { return recovery_checked_bytes_; }
   // Cuts the segment so that it ends before `offset`.
   absl::Status TruncateTo(int64_t offset);
+  // Renames the segment's files to *.deleted and unlinks them in the background.
   absl::Status Remove();
 
  private:

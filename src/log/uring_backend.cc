@@ -1,5 +1,6 @@
 #include "log/uring_backend.h"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -19,9 +20,11 @@ absl::StatusOr<std::unique_ptr<UringBackend>> UringBackend::Create(unsigned entr
   b->ring_ready_ = true;
   io_uring_probe* probe = io_uring_get_probe_ring(&b->ring_);
   const bool supported = probe != nullptr && io_uring_opcode_supported(probe, IORING_OP_WRITE) &&
-                         io_uring_opcode_supported(probe, IORING_OP_FSYNC);
+                         io_uring_opcode_supported(probe, IORING_OP_FSYNC) &&
+                         io_uring_opcode_supported(probe, IORING_OP_UNLINKAT);
   if (probe != nullptr) io_uring_free_probe(probe);
-  if (!supported) return absl::UnavailableError("io_uring lacks IORING_OP_WRITE or IORING_OP_FSYNC");
+  if (!supported)
+    return absl::UnavailableError("io_uring lacks IORING_OP_WRITE, IORING_OP_FSYNC or IORING_OP_UNLINKAT");
   b->event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (b->event_fd_ < 0) return IoError(errno, "eventfd");
   if (int r = io_uring_register_eventfd(&b->ring_, b->event_fd_); r < 0) {
@@ -113,12 +116,58 @@ void UringBackend::SyncInBackground(int fd, Done done) {
   Op* op = new Op();
   op->background = true;
   op->fd_to_close = fd;
+  op->what = "fdatasync";
   op->done = std::move(done);
   io_uring_sqe* sqe = NextSqe();
   io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
   io_uring_sqe_set_data(sqe, op);
   io_uring_submit(&ring_);
   ++pending_;
+}
+
+void UringBackend::SubmitUnlink(std::string path, int flags, Done done) {
+  Op* op = new Op();
+  op->background = true;
+  op->what = "unlink";
+  op->path = std::move(path);
+  op->done = std::move(done);
+  io_uring_sqe* sqe = NextSqe();
+  io_uring_prep_unlinkat(sqe, AT_FDCWD, op->path.c_str(), flags);
+  io_uring_sqe_set_data(sqe, op);
+  io_uring_submit(&ring_);
+  ++pending_;
+}
+
+void UringBackend::RemoveInBackground(std::filesystem::path path, Done done) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    SubmitUnlink(path.string(), 0, std::move(done));
+    return;
+  }
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec)) files.push_back(e.path().string());
+  struct DirRemoval {
+    size_t remaining;
+    std::string dir;
+    Done done;
+    absl::Status first_error;
+  };
+  auto removal = std::make_shared<DirRemoval>(DirRemoval{files.size(), path.string(), std::move(done), {}});
+  auto remove_dir = [this, removal] {
+    SubmitUnlink(removal->dir, AT_REMOVEDIR, [removal](absl::Status s) {
+      if (removal->done) removal->done(removal->first_error.ok() ? s : removal->first_error);
+    });
+  };
+  if (files.empty()) {
+    remove_dir();
+    return;
+  }
+  for (std::string& f : files) {
+    SubmitUnlink(std::move(f), 0, [removal, remove_dir](absl::Status s) {
+      if (!s.ok() && removal->first_error.ok()) removal->first_error = s;
+      if (--removal->remaining == 0) remove_dir();
+    });
+  }
 }
 
 void UringBackend::RunCompletions() {
@@ -130,11 +179,12 @@ void UringBackend::RunCompletions() {
   done.swap(finished_);
   pending_ -= done.size();
   for (Op* op : done) {
-    ::close(op->fd_to_close);
-    const absl::Status status = op->result < 0 ? IoError(-op->result, "fdatasync") : absl::OkStatus();
+    if (op->fd_to_close >= 0) ::close(op->fd_to_close);
+    const absl::Status status =
+        op->result < 0 ? IoError(-op->result, absl::StrCat(op->what, " ", op->path)) : absl::OkStatus();
     Done callback = std::move(op->done);
     delete op;
-    callback(status);
+    if (callback) callback(status);
   }
 }
 

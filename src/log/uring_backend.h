@@ -3,14 +3,15 @@
 // Write submits IORING_OP_WRITE and waits for its completion: a buffered write ends in
 // the page cache, so waiting costs what pwrite costs, and the offsets it assigned are
 // readable when Append returns. Syncs (IORING_OP_FSYNC, DATASYNC) are what take time:
-// SyncInBackground submits one and returns; the kernel runs it off this thread and
-// posts its completion to the ring, whose registered eventfd wakes the shard's loop.
+// SyncInBackground submits one and returns (as RemoveInBackground submits unlinks); the kernel runs it off
+// this thread and posts its completion to the ring, whose registered eventfd wakes the shard's loop.
 // Completions of background syncs reaped while waiting for a write are kept for the
 // next RunCompletions, so callbacks never run inside Write or Sync.
 #pragma once
 
 #include <liburing.h>
 
+#include <string>
 #include <vector>
 
 #include "log/io_backend.h"
@@ -27,6 +28,8 @@ class UringBackend final : public IoBackend {
   absl::Status Write(int fd, const uint8_t* data, size_t n, uint64_t offset) override;
   absl::Status Sync(int fd) override;
   void SyncInBackground(int fd, Done done) override;
+  // IORING_OP_UNLINKAT for each file, then for the directory once they are gone.
+  void RemoveInBackground(std::filesystem::path path, Done done) override;
   int completion_fd() const override { return event_fd_; }
   void RunCompletions() override;
   size_t pending() const override { return pending_; }
@@ -37,8 +40,11 @@ class UringBackend final : public IoBackend {
     bool complete = false;
     int result = 0;
     int fd_to_close = -1;
+    const char* what = "";
+    std::string path;  // an unlink's path, alive until the kernel is done with it
     Done done;
   };
+  void SubmitUnlink(std::string path, int flags, Done done);
   UringBackend() = default;
   io_uring_sqe* NextSqe();  // submits what is queued when the ring is full
   void Reap(io_uring_cqe* cqe);

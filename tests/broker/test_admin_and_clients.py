@@ -100,6 +100,11 @@ def test_confluent_admin_delete_and_add_partitions(broker):
     assert (data / "gone-0").exists()
     admin.delete_topics(["gone"])["gone"].result()
     assert "gone" not in admin.list_topics(timeout=10).topics
+    # renamed away at once (gone-0.<n>-delete), removed in the background soon after
+    assert not any(d.name.startswith("gone-") and not d.name.endswith("-delete") for d in data.iterdir())
+    deadline = time.time() + 10
+    while any(d.name.startswith("gone-") for d in data.iterdir()) and time.time() < deadline:
+        time.sleep(0.05)
     assert not any(d.name.startswith("gone-") for d in data.iterdir())
     try:
         admin.delete_topics(["gone"])["gone"].result()

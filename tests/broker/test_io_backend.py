@@ -1,5 +1,6 @@
 """The log I/O backend: io_uring where the kernel allows it, pwrite otherwise (chosen
 at start-up with one log line saying which and why), forcible with log.io.backend."""
+import pathlib
 import subprocess
 import tempfile
 import time
@@ -70,3 +71,19 @@ def test_bad_backend_name_stops_start_up_naming_the_key():
                            capture_output=True, timeout=30)
         assert r.returncode != 0
         assert b"log.io.backend" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("backend", ["io_uring", "pwrite"])
+def test_start_up_removes_a_deletion_cut_short(backend):
+    with tempfile.TemporaryDirectory(prefix="fjord-io-") as d:
+        stale = pathlib.Path(d) / "data" / "old-0.1795338000000000000-delete"
+        stale.mkdir(parents=True)
+        (stale / "00000000000000000000.log").write_bytes(b"\0" * 4096)
+        b = Broker(d, extra=[f"log.io.backend={backend}"]).start()
+        try:
+            deadline = time.time() + 10
+            while stale.exists() and time.time() < deadline:
+                time.sleep(0.05)
+            assert not stale.exists()
+        finally:
+            b.stop()

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -376,6 +377,57 @@ TEST_F(PartitionLogTest, RollsSegmentsAndReopens) {
   }
 }
 
+// A full offset index rolls the segment, as segment.index.bytes does in Kafka.
+TEST_F(PartitionLogTest, RollsWhenTheIndexIsFull) {
+  LogConfig cfg;
+  cfg.index_interval_bytes = 0;  // an index entry for every append
+  cfg.segment_index_bytes = 24;  // three entries of 8 bytes (two of the time index's 12)
+  auto log = PartitionLog::Open(dir_, cfg);
+  ASSERT_TRUE(log.ok());
+  for (int i = 0; i < 9; ++i) {
+    auto b = MakeBatch(1, std::to_string(i), 1000 + i);  // growing timestamps: time index entries too
+    ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  }
+  std::vector<std::string> logs;
+  for (const auto& e : fs::directory_iterator(dir_))
+    if (e.path().extension() == ".log") logs.push_back(e.path().filename().string());
+  std::sort(logs.begin(), logs.end());
+  // The time index (12-byte entries) fills first: two batches per segment.
+  ASSERT_EQ(logs.size(), 5u);
+  EXPECT_EQ(logs[1], "00000000000000000002.log");
+  for (int64_t off = 0; off < 9; ++off) EXPECT_TRUE((*log)->Read(off, 1).ok());
+}
+
+// Retention renames a segment's files to *.deleted and unlinks them in the background
+// (the backend's completions); a restart removes leftovers of a deletion cut short.
+TEST_F(PartitionLogTest, DeletedSegmentsAreRenamedThenUnlinkedInTheBackground) {
+  LogConfig cfg;
+  cfg.segment_bytes = 200;
+  IoBackend& io = ThreadDefaultIoBackend();
+  auto log = PartitionLog::Open(dir_, cfg);
+  for (int i = 0; i < 6; ++i) {
+    auto b = MakeBatch(2, std::to_string(i));
+    ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  }
+  ASSERT_TRUE(fs::exists(dir_ / "00000000000000000000.log"));
+  cfg.retention_bytes = 1;
+  (*log)->SetConfig(cfg);
+  ASSERT_GT(*(*log)->ApplyRetention(0), 0);
+  EXPECT_FALSE(fs::exists(dir_ / "00000000000000000000.log"));
+  EXPECT_GT(io.pending(), 0u);
+  for (int i = 0; i < 500 && io.pending() > 0; ++i) {
+    usleep(2000);
+    io.RunCompletions();
+  }
+  EXPECT_EQ(io.pending(), 0u);
+  for (const auto& e : fs::directory_iterator(dir_)) EXPECT_NE(e.path().extension(), ".deleted") << e.path();
+  ASSERT_TRUE((*log)->Close().ok());
+  std::ofstream(dir_ / "00000000000000000000.log.deleted") << "left over";
+  auto reopened = PartitionLog::Open(dir_, cfg);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_FALSE(fs::exists(dir_ / "00000000000000000000.log.deleted"));
+}
+
 TEST_F(PartitionLogTest, TornTailIsCutAfterACrash) {
   std::vector<uint8_t> kept;
   {
@@ -456,12 +508,17 @@ TEST_F(PartitionLogTest, AdvanceLogStartDeletesWholeSegmentsAndSurvivesRestart) 
       auto b = MakeBatch(2, std::to_string(i));
       ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
     }
-    const auto before = std::distance(fs::directory_iterator(dir_), fs::directory_iterator{});
+    // Files still in the log (deleted ones are renamed away at once, unlinked later).
+    auto live_files = [&] {
+      return std::count_if(fs::directory_iterator(dir_), fs::directory_iterator{},
+                           [](const fs::directory_entry& e) { return e.path().extension() != ".deleted"; });
+    };
+    const auto before = live_files();
     EXPECT_EQ((*log)->AdvanceLogStart(41).status().code(), absl::StatusCode::kOutOfRange);  // past the HW
     EXPECT_EQ(*(*log)->AdvanceLogStart(25), 25);
     EXPECT_EQ((*log)->log_start_offset(), 25);
     EXPECT_EQ(*(*log)->AdvanceLogStart(10), 25);  // never moves back
-    EXPECT_LT(std::distance(fs::directory_iterator(dir_), fs::directory_iterator{}), before);
+    EXPECT_LT(live_files(), before);
     EXPECT_EQ((*log)->Read(24, 100).status().code(), absl::StatusCode::kOutOfRange);
     EXPECT_TRUE((*log)->Read(25, 100).ok());
   }
