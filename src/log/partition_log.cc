@@ -318,6 +318,32 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
   return out;
 }
 
+absl::StatusOr<FileSlice> PartitionLog::ReadSlice(int64_t offset, size_t max_bytes) {
+  if (offline()) return offline_reason_;
+  if (offset < log_start_offset_ || offset > log_end_offset()) {
+    return absl::OutOfRangeError(
+        absl::StrCat("offset ", offset, " is outside [", log_start_offset_, ", ", log_end_offset(), "]"));
+  }
+  auto it = segments_.upper_bound(offset);
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end(); ++it) {
+    Segment& seg = *it->second;
+    auto pos = seg.FindPosition(offset);
+    if (!pos.ok()) return pos.status();
+    if (*pos >= seg.size()) continue;
+    auto end = seg.WholeBatchesEnd(*pos, max_bytes);
+    if (!end.ok()) return end.status();
+    auto fd = seg.DuplicateLogFd();
+    if (!fd.ok()) return fd.status();
+    FileSlice slice;
+    slice.fd = UniqueFd(*fd);
+    slice.position = *pos;
+    slice.length = *end - *pos;
+    return slice;
+  }
+  return FileSlice{};
+}
+
 absl::StatusOr<std::pair<int64_t, int64_t>> PartitionLog::OffsetForTimestamp(int64_t ts) {
   for (auto& [base, seg] : segments_) {
     if (seg->max_timestamp() < ts) continue;

@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "log/file_slice.h"
 #include "log/io_backend.h"
 #include "log/producer_state.h"
 #include "log/segment.h"
@@ -87,6 +88,9 @@ class PartitionLog {
   // Whole batches starting with the one holding `offset`, up to max_bytes but always
   // at least one batch. OFFSET_OUT_OF_RANGE is OutOfRange.
   absl::StatusOr<ReadResult> Read(int64_t offset, size_t max_bytes);
+  // The same batches as Read, as a file range to send without copying (sendfile);
+  // an empty slice (length 0) at the log end.
+  absl::StatusOr<FileSlice> ReadSlice(int64_t offset, size_t max_bytes);
 
   // First offset whose record timestamp is >= ts, or -1 with no such record.
   absl::StatusOr<std::pair<int64_t, int64_t>> OffsetForTimestamp(int64_t ts);  // {offset, timestamp}

@@ -224,6 +224,29 @@ absl::StatusOr<uint64_t> Segment::FindPosition(int64_t offset) {
   return size_;
 }
 
+absl::StatusOr<uint64_t> Segment::WholeBatchesEnd(uint64_t start, uint64_t max_bytes) const {
+  const uint64_t limit = start + max_bytes;
+  if (limit >= size_) return size_;
+  // The last indexed batch start at or before the limit (past `start`) is a boundary.
+  uint64_t pos = start;
+  auto it = std::upper_bound(index_.begin(), index_.end(), limit,
+                             [](uint64_t p, const IndexEntry& e) { return p < e.position; });
+  if (it != index_.begin() && std::prev(it)->position > start) pos = std::prev(it)->position;
+  uint8_t header[12];
+  while (pos < size_) {
+    if (::pread(log_fd_, header, sizeof header, static_cast<off_t>(pos)) !=
+        static_cast<ssize_t>(sizeof header)) {
+      return Errno("read batch header");
+    }
+    protocol::Reader r(header, sizeof header);
+    r.Int64();
+    const uint64_t total = 12 + static_cast<uint64_t>(r.Int32());
+    if (pos + total > limit) return pos == start ? pos + total : pos;
+    pos += total;
+  }
+  return size_;
+}
+
 absl::Status Segment::ReadAt(uint64_t position, size_t n, std::vector<uint8_t>* out) const {
   const size_t start = out->size();
   out->resize(start + n);

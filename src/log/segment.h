@@ -74,6 +74,10 @@ class Segment {
   // Where to start looking for the first record with a timestamp >= ts: every record
   // before the returned offset is older (the segment's base offset if none is known).
   int64_t TimeIndexLookup(int64_t ts) const;
+  // End of the whole batches from `start` (a batch boundary) that fit in max_bytes; at
+  // least the first batch, however large. Walks batch headers from the last index
+  // entry within reach, so at most index.interval.bytes of headers are read.
+  absl::StatusOr<uint64_t> WholeBatchesEnd(uint64_t start, uint64_t max_bytes) const;
   // Reads [position, position + n) of .log.
   absl::Status ReadAt(uint64_t position, size_t n, std::vector<uint8_t>* out) const;
 

@@ -428,6 +428,34 @@ TEST_F(PartitionLogTest, DeletedSegmentsAreRenamedThenUnlinkedInTheBackground) {
   EXPECT_FALSE(fs::exists(dir_ / "00000000000000000000.log.deleted"));
 }
 
+// ReadSlice names exactly the bytes Read returns (whole batches, at least one),
+// across segments, index entries and limits of every size.
+TEST_F(PartitionLogTest, ReadSliceMatchesRead) {
+  LogConfig cfg;
+  cfg.segment_bytes = 3000;
+  cfg.index_interval_bytes = 300;
+  auto log = PartitionLog::Open(dir_, cfg);
+  for (int i = 0; i < 60; ++i) {
+    auto b = MakeBatch(1 + i % 4, std::to_string(i) + std::string(i * 7 % 90, 'x'));
+    ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  }
+  const int64_t end = (*log)->log_end_offset();
+  for (int64_t off = 0; off <= end; off += 3) {
+    for (size_t max : {size_t{1}, size_t{100}, size_t{500}, size_t{1000}, size_t{2900}, size_t{1} << 20}) {
+      auto read = (*log)->Read(off, max);
+      auto slice = (*log)->ReadSlice(off, max);
+      ASSERT_TRUE(read.ok() && slice.ok());
+      std::vector<uint8_t> bytes(slice->length);
+      if (slice->length > 0) {
+        ASSERT_EQ(::pread(slice->fd.get(), bytes.data(), bytes.size(), static_cast<off_t>(slice->position)),
+                  static_cast<ssize_t>(bytes.size()));
+      }
+      EXPECT_EQ(bytes, read->bytes) << "offset " << off << " max " << max;
+    }
+  }
+  EXPECT_EQ((*log)->ReadSlice(end + 1, 100).status().code(), absl::StatusCode::kOutOfRange);
+}
+
 TEST_F(PartitionLogTest, TornTailIsCutAfterACrash) {
   std::vector<uint8_t> kept;
   {
