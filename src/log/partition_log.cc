@@ -277,48 +277,55 @@ absl::StatusOr<AppendResult> PartitionLog::AppendOnline(uint8_t* data, size_t si
 }
 
 absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) {
-  if (offline()) return offline_reason_;
+  auto found = LocateBatch(offset);
+  if (!found.ok()) return found.status();
   ReadResult out;
   out.high_watermark = high_watermark();
   out.log_start_offset = log_start_offset_;
-  if (offset < log_start_offset_ || offset > log_end_offset()) {
-    return absl::OutOfRangeError(
-        absl::StrCat("offset ", offset, " is outside [", log_start_offset_, ", ", log_end_offset(), "]"));
-  }
-  auto it = segments_.upper_bound(offset);
-  if (it != segments_.begin()) --it;
-  for (; it != segments_.end(); ++it) {
-    Segment& seg = *it->second;
-    auto pos = seg.FindPosition(offset);
-    if (!pos.ok()) return pos.status();
-    if (*pos >= seg.size()) continue;
-    // One read of up to max_bytes, then trimmed to whole batches in memory (at least
-    // one: a first batch larger than max_bytes is read whole).
-    const uint64_t want = std::min<uint64_t>(
-        std::max<size_t>(max_bytes, protocol::kBatchOverheadBeforeLength), seg.size() - *pos);
-    if (absl::Status s = seg.ReadAt(*pos, want, &out.bytes); !s.ok()) return s;
-    uint64_t end = 0;
-    while (end + protocol::kBatchOverheadBeforeLength <= out.bytes.size()) {
-      protocol::Reader r(out.bytes.data() + end + 8, 4);
-      const uint64_t total = protocol::kBatchOverheadBeforeLength + static_cast<uint64_t>(r.Int32());
-      if (end + total > out.bytes.size()) {
-        if (end == 0) {  // the first batch is larger than max_bytes: read the rest of it
-          if (absl::Status s = seg.ReadAt(*pos + out.bytes.size(), total - out.bytes.size(), &out.bytes);
-              !s.ok())
-            return s;
-          end = total;
-        }
-        break;
+  auto [segment, pos] = *found;
+  if (segment == nullptr) return out;
+  Segment& seg = *segment;
+  // One read of up to max_bytes, then trimmed to whole batches in memory (at least
+  // one: a first batch larger than max_bytes is read whole).
+  const uint64_t want =
+      std::min<uint64_t>(std::max<size_t>(max_bytes, protocol::kBatchOverheadBeforeLength), seg.size() - pos);
+  if (absl::Status s = seg.ReadAt(pos, want, &out.bytes); !s.ok()) return s;
+  uint64_t end = 0;
+  while (end + protocol::kBatchOverheadBeforeLength <= out.bytes.size()) {
+    protocol::Reader r(out.bytes.data() + end + 8, 4);
+    const uint64_t total = protocol::kBatchOverheadBeforeLength + static_cast<uint64_t>(r.Int32());
+    if (end + total > out.bytes.size()) {
+      if (end == 0) {  // the first batch is larger than max_bytes: read the rest of it
+        if (absl::Status s = seg.ReadAt(pos + out.bytes.size(), total - out.bytes.size(), &out.bytes);
+            !s.ok())
+          return s;
+        end = total;
       }
-      end += total;
+      break;
     }
-    out.bytes.resize(end);
-    break;
+    end += total;
   }
+  out.bytes.resize(end);
   return out;
 }
 
 absl::StatusOr<FileSlice> PartitionLog::ReadSlice(int64_t offset, size_t max_bytes) {
+  auto found = LocateBatch(offset);
+  if (!found.ok()) return found.status();
+  auto [seg, pos] = *found;
+  if (seg == nullptr) return FileSlice{};
+  auto end = seg->WholeBatchesEnd(pos, max_bytes);
+  if (!end.ok()) return end.status();
+  auto fd = seg->DuplicateLogFd();
+  if (!fd.ok()) return fd.status();
+  FileSlice slice;
+  slice.fd = UniqueFd(*fd);
+  slice.position = pos;
+  slice.length = *end - pos;
+  return slice;
+}
+
+absl::StatusOr<std::pair<Segment*, uint64_t>> PartitionLog::LocateBatch(int64_t offset) {
   if (offline()) return offline_reason_;
   if (offset < log_start_offset_ || offset > log_end_offset()) {
     return absl::OutOfRangeError(
@@ -327,21 +334,11 @@ absl::StatusOr<FileSlice> PartitionLog::ReadSlice(int64_t offset, size_t max_byt
   auto it = segments_.upper_bound(offset);
   if (it != segments_.begin()) --it;
   for (; it != segments_.end(); ++it) {
-    Segment& seg = *it->second;
-    auto pos = seg.FindPosition(offset);
+    auto pos = it->second->FindPosition(offset);
     if (!pos.ok()) return pos.status();
-    if (*pos >= seg.size()) continue;
-    auto end = seg.WholeBatchesEnd(*pos, max_bytes);
-    if (!end.ok()) return end.status();
-    auto fd = seg.DuplicateLogFd();
-    if (!fd.ok()) return fd.status();
-    FileSlice slice;
-    slice.fd = UniqueFd(*fd);
-    slice.position = *pos;
-    slice.length = *end - *pos;
-    return slice;
+    if (*pos < it->second->size()) return std::make_pair(it->second.get(), *pos);
   }
-  return FileSlice{};
+  return std::make_pair(static_cast<Segment*>(nullptr), uint64_t{0});
 }
 
 absl::StatusOr<std::pair<int64_t, int64_t>> PartitionLog::OffsetForTimestamp(int64_t ts) {

@@ -165,6 +165,9 @@ class PartitionLog {
   absl::Status Close();
 
  private:
+  // The segment and position of the batch holding `offset` (or the first after it);
+  // a null segment at the log end. Offline and out-of-range logs are errors.
+  absl::StatusOr<std::pair<Segment*, uint64_t>> LocateBatch(int64_t offset);
   PartitionLog(std::filesystem::path dir, LogConfig config, IoBackend& io)
       : dir_(std::move(dir)), config_(config), io_(io) {}
   absl::Status Load();
