@@ -9,6 +9,7 @@
 #include "broker/broker.h"
 #include "broker/config.h"
 #include "broker/local_metadata_store.h"
+#include "broker/open_file_limit.h"
 #include "broker/server.h"
 #include "spdlog/spdlog.h"
 
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fjord: %s\n", std::string(metadata.status().message()).c_str());
     return 1;
   }
+  spdlog::info("open-file limit: {}", fjord::broker::RaiseOpenFileLimit());
   fjord::broker::Broker broker(*config, std::move(*metadata));
   if (absl::Status s = broker.Start(); !s.ok()) {
     spdlog::critical("cannot start: {}", s.ToString());

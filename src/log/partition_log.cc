@@ -36,7 +36,12 @@ absl::StatusOr<std::unique_ptr<PartitionLog>> PartitionLog::Open(const std::file
   }
   std::unique_ptr<PartitionLog> log(
       new PartitionLog(dir, config, io != nullptr ? *io : ThreadDefaultIoBackend()));
-  if (absl::Status s = log->Load(); !s.ok()) return s;
+  if (absl::Status s = log->Load(); !s.ok()) {
+    // Half loaded: nothing may be flushed or marked clean, or the next open would
+    // trust a log it never checked.
+    log->closed_ = true;
+    return s;
+  }
   return log;
 }
 
@@ -46,14 +51,17 @@ PartitionLog::~PartitionLog() {
 
 absl::Status PartitionLog::Load() {
   std::vector<int64_t> bases;
-  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir_, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("list ", dir_.string(), ": ", ec.message()));
+  for (const auto& e : it) {
     const std::string name = e.path().filename().string();
     if (name.ends_with(kDeletedSuffix)) {  // retention renamed it; the unlink did not happen
-      std::filesystem::remove(e.path());
+      std::filesystem::remove(e.path(), ec);
       continue;
     }
     if (name.ends_with(".log.cleaned")) {  // a compaction cut short: the .log is intact
-      std::filesystem::remove(e.path());
+      std::filesystem::remove(e.path(), ec);
       continue;
     }
     if (name.size() == 24 && name.ends_with(".log")) {
@@ -86,7 +94,7 @@ absl::Status PartitionLog::Load() {
   if (auto checkpoint = ReadOffsetCheckpoint(dir_ / kLogStartCheckpoint)) {
     log_start_offset_ = std::clamp(*checkpoint, log_start_offset_, log_end_offset());
   }
-  std::filesystem::remove(dir_ / kCleanShutdown);
+  std::filesystem::remove(dir_ / kCleanShutdown, ec);
   recovery_point_ = log_end_offset();
   if (!clean && !segments_.empty()) {
     // What survived the crash is verified now; flushed, it is the new recovery point.
@@ -178,6 +186,7 @@ absl::Status PartitionLog::Roll(int64_t next_offset) {
   active_first_timestamp_ = -1;
   if (!first) {
     if (absl::Status s = active().Flush(); !s.ok()) return s;
+    if (absl::Status s = active().WriteIndexFiles(); !s.ok()) return s;
   }
   segments_[next_offset] = std::move(*seg);
   if (absl::Status s = SyncDir(); !s.ok()) return s;
@@ -461,6 +470,7 @@ absl::Status PartitionLog::Close() {
   closed_ = true;
   if (offline()) return offline_reason_;  // no clean-shutdown marker: recover at the next open
   if (absl::Status s = Flush(); !s.ok()) return s;
+  if (absl::Status s = active().WriteIndexFiles(); !s.ok()) return s;
   if (absl::Status s = WriteProducerSnapshot(dir_, log_end_offset(), producers_); !s.ok()) return s;
   PruneProducerSnapshots(dir_, kSnapshotsKept, log_end_offset());
   if (absl::Status s = CheckpointRecoveryPoint(); !s.ok()) return s;

@@ -128,6 +128,7 @@ class PartitionLog {
   // Single replica: everything appended is committed.
   int64_t high_watermark() const { return log_end_offset(); }
   uint64_t size_bytes() const;
+  size_t segment_count() const { return segments_.size(); }
   const std::filesystem::path& dir() const { return dir_; }
   const LogConfig& config() const { return config_; }
   // A topic config changed (AlterConfigs): new appends and the next roll use it.

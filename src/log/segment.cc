@@ -28,9 +28,7 @@ std::string Segment::FileName(int64_t base_offset, const char* suffix) {
 }
 
 Segment::~Segment() {
-  if (time_index_fd_ >= 0) ::close(time_index_fd_);
   if (log_fd_ >= 0) ::close(log_fd_);
-  if (index_fd_ >= 0) ::close(index_fd_);
 }
 
 absl::StatusOr<std::unique_ptr<Segment>> Segment::Open(const std::filesystem::path& dir, int64_t base_offset,
@@ -39,12 +37,6 @@ absl::StatusOr<std::unique_ptr<Segment>> Segment::Open(const std::filesystem::pa
   const auto log_path = dir / FileName(base_offset, ".log");
   s->log_fd_ = ::open(log_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (s->log_fd_ < 0) return Errno(absl::StrCat("open ", log_path.string()));
-  const auto index_path = dir / FileName(base_offset, ".index");
-  s->index_fd_ = ::open(index_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (s->index_fd_ < 0) return Errno(absl::StrCat("open ", index_path.string()));
-  const auto time_index_path = dir / FileName(base_offset, ".timeindex");
-  s->time_index_fd_ = ::open(time_index_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (s->time_index_fd_ < 0) return Errno(absl::StrCat("open ", time_index_path.string()));
   struct stat st {};
   if (::fstat(s->log_fd_, &st) != 0) return Errno("fstat");
   s->size_ = static_cast<uint64_t>(st.st_size);
@@ -98,7 +90,7 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t veri
     bytes_since_index_ += total;
     next_offset_ = base + last_delta + 1;
     max_timestamp_ = std::max(max_timestamp_, max_ts);
-    (void)NoteTimestamp(total, /*write=*/false);
+    NoteTimestamp(total);
     pos += total;
   }
   *cut = size_ - pos;
@@ -108,15 +100,18 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t veri
   } else if (*cut != 0) {
     size_ = pos;  // bytes past the last whole batch are ignored until Recover() cuts them
   }
-  // Rewrite the index from what the scan found.
+  index_files_stale_ = true;
+  return WriteIndexFiles();
+}
+
+absl::Status Segment::WriteIndexFiles() {
+  if (!index_files_stale_) return absl::OkStatus();
   std::vector<uint8_t> bytes;
   bytes.reserve(index_.size() * 8);
   for (const IndexEntry& e : index_) {
     for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<uint8_t>(e.relative_offset >> (8 * i)));
     for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<uint8_t>(e.position >> (8 * i)));
   }
-  if (::ftruncate(index_fd_, 0) != 0) return Errno("truncate index");
-  if (absl::Status s = io_.Write(index_fd_, bytes.data(), bytes.size(), 0); !s.ok()) return s;
   std::vector<uint8_t> times;
   times.reserve(time_index_.size() * 12);
   for (const TimeIndexEntry& e : time_index_) {
@@ -124,26 +119,28 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t veri
       times.push_back(static_cast<uint8_t>(static_cast<uint64_t>(e.timestamp) >> (8 * i)));
     for (int i = 3; i >= 0; --i) times.push_back(static_cast<uint8_t>(e.relative_offset >> (8 * i)));
   }
-  if (::ftruncate(time_index_fd_, 0) != 0) return Errno("truncate time index");
-  return io_.Write(time_index_fd_, times.data(), times.size(), 0);
+  for (const auto& [suffix, data] : {std::pair{".index", &bytes}, std::pair{".timeindex", &times}}) {
+    const auto path = dir_ / FileName(base_offset_, suffix);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno(absl::StrCat("open ", path.string()));
+    absl::Status s = io_.Write(fd, data->data(), data->size(), 0);
+    ::close(fd);
+    if (!s.ok()) return s;
+  }
+  index_files_stale_ = false;
+  return absl::OkStatus();
 }
 
-absl::Status Segment::NoteTimestamp(uint64_t batch_bytes, bool write) {
+void Segment::NoteTimestamp(uint64_t batch_bytes) {
   bytes_since_time_index_ += batch_bytes;
   const bool grown = time_index_.empty() || max_timestamp_ > time_index_.back().timestamp;
   if (max_timestamp_ < 0 || !grown ||
       bytes_since_time_index_ < static_cast<uint64_t>(index_interval_bytes_)) {
-    return absl::OkStatus();
+    return;
   }
   bytes_since_time_index_ = 0;
   time_index_.push_back({max_timestamp_, static_cast<uint32_t>(next_offset_ - base_offset_)});
-  if (!write) return absl::OkStatus();
-  uint8_t b[12];
-  for (int i = 0; i < 8; ++i)
-    b[i] = static_cast<uint8_t>(static_cast<uint64_t>(max_timestamp_) >> (56 - 8 * i));
-  for (int i = 0; i < 4; ++i)
-    b[8 + i] = static_cast<uint8_t>(time_index_.back().relative_offset >> (24 - 8 * i));
-  return io_.Write(time_index_fd_, b, 12, (time_index_.size() - 1) * 12);
+  index_files_stale_ = true;
 }
 
 int64_t Segment::TimeIndexLookup(int64_t ts) const {
@@ -163,30 +160,24 @@ absl::StatusOr<uint64_t> Segment::Recover(int64_t verified_below) {
   return cut;
 }
 
-absl::Status Segment::WriteIndexEntry(uint32_t relative_offset, uint32_t position) {
-  uint8_t b[8];
-  for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(relative_offset >> (24 - 8 * i));
-  for (int i = 0; i < 4; ++i) b[4 + i] = static_cast<uint8_t>(position >> (24 - 8 * i));
+void Segment::AddIndexEntry(uint32_t relative_offset, uint32_t position) {
   index_.push_back({relative_offset, position});
-  return io_.Write(index_fd_, b, 8, (index_.size() - 1) * 8);
+  index_files_stale_ = true;
 }
 
 absl::Status Segment::Append(protocol::ByteView batches, int64_t first_offset, int64_t last_offset,
                              int64_t max_timestamp) {
   if (absl::Status s = io_.Write(log_fd_, batches.data(), batches.size(), size_); !s.ok()) return s;
   if (index_.empty() || bytes_since_index_ >= static_cast<uint64_t>(index_interval_bytes_)) {
-    if (absl::Status s =
-            WriteIndexEntry(static_cast<uint32_t>(first_offset - base_offset_), static_cast<uint32_t>(size_));
-        !s.ok()) {
-      return s;
-    }
+    AddIndexEntry(static_cast<uint32_t>(first_offset - base_offset_), static_cast<uint32_t>(size_));
     bytes_since_index_ = 0;
   }
   bytes_since_index_ += batches.size();
   size_ += batches.size();
   next_offset_ = last_offset + 1;
   max_timestamp_ = std::max(max_timestamp_, max_timestamp);
-  return NoteTimestamp(batches.size(), /*write=*/true);
+  NoteTimestamp(batches.size());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> Segment::DuplicateLogFd() const {

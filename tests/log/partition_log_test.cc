@@ -1,4 +1,5 @@
 #include "log/partition_log.h"
+#include "log/io_backend.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -67,6 +68,33 @@ class PartitionLogTest : public ::testing::Test {
 
   fs::path dir_;
 };
+
+// A segment keeps one descriptor open (its .log); the index files are written whole at
+// a roll, so every closed segment has them, and 10,000 partitions need 10,000 fds.
+TEST_F(PartitionLogTest, EachSegmentHoldsOneDescriptor) {
+  auto open_fds = [] {
+    return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{});
+  };
+  (void)ThreadDefaultIoBackend();  // its ring and eventfd are not the segments'
+  const auto before = open_fds();
+  LogConfig config;
+  config.segment_bytes = 300;
+  config.index_interval_bytes = 0;
+  auto log = PartitionLog::Open(dir_, config);
+  for (int i = 0; i < 10; ++i) {
+    auto b = MakeBatch(2, std::to_string(i), 1000 + i);
+    ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  }
+  const auto segments = (*log)->segment_count();
+  ASSERT_GE(segments, 3u);
+  EXPECT_EQ(open_fds() - before, static_cast<long>(segments));
+  size_t with_index = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    if (e.path().extension() == ".index" && fs::file_size(e.path()) >= 8) ++with_index;
+  }
+  EXPECT_EQ(with_index, segments - 1);  // the active one's is written at close
+  ASSERT_TRUE((*log)->Close().ok());
+}
 
 // retention.bytes and retention.ms delete whole closed segments, oldest first; the
 // active segment stays; compact-only logs keep everything.
@@ -227,10 +255,14 @@ TEST_F(PartitionLogTest, TimeIndexAnswersLikeAScan) {
     auto b = MakeBatch(3, std::to_string(i), 1000 + i * 10);  // record timestamps 1000+10i, +1, +2
     ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
   }
+  // The index files are written whole when the log closes (or the segment rolls).
   const auto timeindex = dir_ / "00000000000000000000.timeindex";
+  ASSERT_TRUE((*log)->Close().ok());
   ASSERT_TRUE(fs::exists(timeindex));
   EXPECT_GT(fs::file_size(timeindex), 12u * 10);
   EXPECT_EQ(fs::file_size(timeindex) % 12, 0u);
+  EXPECT_EQ(fs::file_size(dir_ / "00000000000000000000.index") % 8, 0u);
+  log = PartitionLog::Open(dir_, config);
   auto expected = [](int64_t ts) -> std::pair<int64_t, int64_t> {
     for (int i = 0; i < 100; ++i) {
       for (int j = 0; j < 3; ++j) {
