@@ -11,6 +11,8 @@ import platform
 import sys
 import time
 
+from report_workloads import workloads_section
+
 
 def load_medians(path):
     data = json.loads(path.read_text())
@@ -75,101 +77,6 @@ def median(xs):
     xs = sorted(xs)
     n = len(xs)
     return (xs[n // 2] + xs[(n - 1) // 2]) / 2 if n else float("nan")
-
-
-def e2e_section(results):
-    rounds = {}
-    for path in sorted(results.glob("e2e-r*.jsonl")):
-        rounds[path.stem] = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
-    latency_path = results / "e2e-latency.jsonl"
-    latency = [json.loads(l) for l in latency_path.read_text().splitlines() if l.strip()] if latency_path.exists() else []
-
-    def find(runs, target, **kw):
-        for r in runs:
-            if r["target"] == target and all(r.get(k) == v for k, v in kw.items()):
-                return r
-        return None
-
-    def compare(target, **kw):
-        """Median MB/s of target and mock over rounds, and the median and range of the
-        per-round ratio (each round's pair was measured back to back)."""
-        ours, mocks, ratios = [], [], []
-        for runs in rounds.values():
-            f, m = find(runs, target, **kw), find(runs, "mock", **kw)
-            if f and m and m["mb_per_s"] > 0:
-                ours.append(f["mb_per_s"])
-                mocks.append(m["mb_per_s"])
-                ratios.append(f["mb_per_s"] / m["mb_per_s"])
-        return ours, mocks, ratios
-
-    n = len(rounds)
-    lines = [
-        "## Fjord vs librdkafka's mock cluster (issue 4)",
-        "",
-        "`bench/fjord_bench.cc` (librdkafka) runs the same workload against single Fjord",
-        "nodes (`--smp` default) and against librdkafka's in-memory mock cluster",
-        "(`rd_kafka_mock_cluster_new`, one broker) in the same run. 1 KiB records,",
-        "linger.ms=5, each run bounded by 1M records or 5 s. Three Fjord nodes: data on disk",
-        "with page-cache durability (Kafka's default), on disk with fsync before each acks=all",
-        "answer (`log.flush.on.ack=true`: group commit), and on tmpfs (as the mock keeps its",
-        f"data in memory). {n} rounds interleave the targets; figures are medians over rounds,",
-        "the ratio is the median of the per-round ratios (range in brackets).",
-        "",
-        "| workload | Fjord MB/s | mock MB/s | Fjord / mock [min-max] |",
-        "|---|---:|---:|---:|",
-    ]
-    rows = []
-    for acks in ("1", "all"):
-        for parts in (1, 64):
-            rows.append((f"produce, acks={acks}, {parts} partition(s), page cache", "fjord",
-                         dict(mode="produce", acks=acks, partitions=parts, rate=0)))
-            if acks == "all":
-                rows.append((f"produce, acks=all, {parts} partition(s), **fsync before ack**", "fjord-durable",
-                             dict(mode="produce", acks=acks, partitions=parts, rate=0)))
-            if parts == 1:
-                rows.append((f"produce, acks={acks}, 1 partition, data on tmpfs", "fjord-tmpfs",
-                             dict(mode="produce", acks=acks, partitions=1, rate=0)))
-    durable_ratios = []
-    for label, target, kw in rows:
-        ours, mocks, ratios = compare(target, **kw)
-        if not ratios:
-            continue
-        if target == "fjord-durable":
-            durable_ratios.append(median(ratios))
-        lines.append(f"| {label} | {median(ours):.0f} | {median(mocks):.0f} | "
-                     f"{median(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}] |")
-    consume = [r["mb_per_s"] for runs in rounds.values() for r in runs if r["target"] == "fjord" and r["mode"] == "consume"]
-    if consume:
-        lines.append(f"| consume from the page cache, 1 partition | {median(consume):.0f} | n/a | n/a |")
-    lines += [
-        "",
-        "Latency at a fixed rate (acks=all, 1 partition), produce to acknowledgement, one run each:",
-        "",
-        "| rate (records/s) | Fjord, page cache: p50 / p99 / p99.9 / max ms | Fjord, fsync before ack | Fjord, tmpfs | mock |",
-        "|---:|---|---|---|---|",
-    ]
-    fmt = lambda x: f"{x['p50_ms']:.2f} / {x['p99_ms']:.2f} / {x['p999_ms']:.2f} / {x['max_ms']:.2f}" if x else "n/a"
-    for rate in sorted({r["rate"] for r in latency}):
-        get = lambda t: find(latency, t, rate=rate)
-        lines.append(f"| {rate:.0f} | {fmt(get('fjord'))} | {fmt(get('fjord-durable'))} | {fmt(get('fjord-tmpfs'))} | "
-                     f"{fmt(get('mock'))} |")
-    met = durable_ratios and min(durable_ratios) >= 1.0
-    lines += [
-        "",
-        "How to read this: the mock cluster keeps records in memory and checks little, so it",
-        "is a ceiling for what librdkafka can push through one connection on this machine;",
-        "client and broker share the same 2 cores. The tmpfs rows separate the broker's own",
-        "cost from the disk's; the fsync rows are Fjord acknowledging only what is on disk",
-        "(one fdatasync shared by every request that arrived while the previous one ran).",
-        f"Goal for issue 4 (Fjord >= 1.0x the mock on produce while durable): "
-        f"{'met' if met else 'not met'} in this run "
-        f"(fsync-before-ack medians: {', '.join(f'{r:.2f}' for r in durable_ratios) or 'n/a'}).",
-        "",
-        "The mock's consume path is not a usable reference (about 170 records/s in a",
-        "trial here), so consume has no ratio yet; issue 8 adds fio and iperf3 references.",
-        "",
-    ]
-    return lines
 
 
 def groups_section(results):
@@ -288,8 +195,8 @@ def main():
     ]
     if (results / "protocol.json").exists():
         lines += protocol_section(results)
-    if list(results.glob("e2e-r*.jsonl")):
-        lines += e2e_section(results)
+    if list(results.glob("a-r*.jsonl")):
+        lines += workloads_section(results, out.parent)
     if (results / "groups.jsonl").exists():
         lines += groups_section(results)
     if (results / "log.jsonl").exists() and (results / "fio.jsonl").exists():

@@ -6,79 +6,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/bench-results
 mkdir -p "$out"
-# Between sections: write back dirty data and drop clean page cache (best effort, needs
-# root), so that one section's gigabytes do not slow the next one down.
-settle() { sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+source bench/lib.sh
+SECONDS=0
 echo "bench: protocol (Google Benchmark)"
 ./build/bin/protocol_bench --benchmark_min_time=0.5 --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true --benchmark_format=json --benchmark_out="$out/protocol.json" \
   --benchmark_out_format=json >/dev/null
 settle
-# Fjord against librdkafka's in-memory mock cluster, same librdkafka workload, same
-# run. Three Fjord nodes run side by side: data on disk with page-cache durability
-# (Kafka's default), on disk with fsync before every acks=all answer
-# (log.flush.on.ack=true, group commit), and on tmpfs. Rounds interleave the targets
-# so that a slow moment of this shared machine hits all of them alike; the report
-# takes medians over rounds.
-echo "bench: fjord vs librdkafka mock cluster (3 rounds)"
+# Three Fjord nodes run side by side for the workloads and the group benchmark: data
+# on disk with page-cache durability (Kafka's default), on disk with fsync before every
+# acks=all answer (log.flush.on.ack=true, group commit), and on tmpfs (as the mock
+# keeps its data in memory).
 data=$(mktemp -d /tmp/fjord-bench-XXXXXX)
 shm=$(mktemp -d /dev/shm/fjord-bench-XXXXXX)
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=()
-start_node() {  # name dir extra-overrides...
-  local name=$1 dir=$2 port admin
-  shift 2
-  port=$(free_port)
-  admin=$(free_port)
-  ./build/bin/fjord --override listeners=PLAINTEXT://127.0.0.1:$port --override log.dirs=$dir/data \
-    --override admin.listener=127.0.0.1:$admin "$@" > "$data/$name.log" 2>&1 &
-  pids+=($!)
-  eval "port_$name=$port"
-}
 trap 'kill ${pids[*]:-} 2>/dev/null || true; rm -rf "$data" "$shm"' EXIT
 start_node disk "$data/disk"
 start_node durable "$data/durable" --override log.flush.on.ack=true --override group.initial.rebalance.delay.ms=0
 start_node tmpfs "$shm"
-sleep 1
-rm -f "$out"/e2e*.jsonl
-ROUNDS=${ROUNDS:-3}
-for round in $(seq 1 "$ROUNDS"); do
-  f="$out/e2e-r$round.jsonl"
-  # bounded: 1M records or 5 s per run, whichever first. Each topic is deleted after
-  # its run: disk use stays bounded, and the page cache is recycled as on a long-running
-  # broker (on this VM, page cache grown into untouched guest memory costs several
-  # times more per byte, which would make later runs look slower than earlier ones).
-  run() { ./build/bin/fjord-bench "$@" --count 1000000 --duration 5 2>/dev/null >> "$f"; }
-  runx() { run "$@" --delete-topic; }
-  for acks in 1 all; do
-    for parts in 1 64; do
-      if [ $acks-$parts = all-1 ]; then  # kept for the consume run below
-        run --brokers 127.0.0.1:$port_disk --topic p-$acks-$parts-$round --partitions $parts --acks $acks
-      else
-        runx --brokers 127.0.0.1:$port_disk --topic p-$acks-$parts-$round --partitions $parts --acks $acks
-      fi
-      run --mock 1 --topic p-$acks-$parts --partitions $parts --acks $acks
-      if [ $acks = all ]; then
-        runx --brokers 127.0.0.1:$port_durable --label fjord-durable --topic p-$acks-$parts-$round \
-          --partitions $parts --acks $acks
-      fi
-      if [ $parts = 1 ]; then
-        runx --brokers 127.0.0.1:$port_tmpfs --label fjord-tmpfs --topic p-$acks-$parts-$round --partitions 1 \
-          --acks $acks
-      fi
-    done
-  done
-  runx --brokers 127.0.0.1:$port_disk --mode consume --topic p-all-1-$round --partitions 1
-done
-# latency at a fixed rate (records/s), acks=all: once, 6 s each
-f="$out/e2e-latency.jsonl"
-for rate in 5000 20000; do
-  for target in "--brokers 127.0.0.1:$port_disk" "--brokers 127.0.0.1:$port_durable --label fjord-durable" \
-    "--brokers 127.0.0.1:$port_tmpfs --label fjord-tmpfs" "--mock 1"; do
-    ./build/bin/fjord-bench $target --topic lat-$rate --partitions 1 --acks all --rate $rate \
-      --count $((rate * 4)) --duration 6 --delete-topic 2>/dev/null >> "$f"
-  done
-done
+source bench/workloads.sh
 # Consumer groups (issue 5): time to a stable assignment for 10 members over 100
 # partitions, and synchronous commits of 100 offsets per second. The disk node has
 # Kafka's default group.initial.rebalance.delay.ms (3 s); the durable node runs with 0.
@@ -93,8 +39,8 @@ for round in 1 2 3; do
   gb --brokers 127.0.0.1:$port_disk --mode commit --partitions 100 --seconds 3
   gb --mock 1 --mode commit --partitions 100 --seconds 3
 done
-for pid in "${pids[@]}"; do kill -INT "$pid"; wait "$pid" || true; done
-pids=()
+for node in disk durable tmpfs; do stop_node $node; done
+rm -rf "$data" "$shm"
 
 settle
 # The log against fio, same pattern, same file system, same run (issue 3): appends of
@@ -146,5 +92,6 @@ for mib in 758 3800; do
   ./build/bin/recovery-bench --dir "$(mktemp -d /tmp/fjord-recovery-XXXXXX)" --log-mib $mib --tail-mib 256 \
     >> "$out/recovery.jsonl"
 done
+echo "{\"seconds\": $SECONDS}" > "$out/duration.json"
 /usr/bin/python3 bench/report.py "$out" docs/performance.md
-echo "bench: wrote docs/performance.md"
+echo "bench: wrote docs/performance.md in $SECONDS s"

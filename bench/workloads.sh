@@ -1,0 +1,141 @@
+# Issue 8's workloads (a)-(f), sourced by bench/run-all.sh after bench/lib.sh with
+# $out, $data and the nodes disk, durable and tmpfs running. Per workload, in this
+# order: fio (the disk pattern the log uses), iperf3 on loopback, librdkafka's mock
+# cluster, then Fjord. Every run is bounded by a record count and a duration.
+DUR=${DUR:-4}              # seconds per throughput run
+W_ROUNDS=${W_ROUNDS:-3}    # rounds of (a), (b) and (e): the report takes medians
+scratch=$(mktemp -d /tmp/fjord-workloads-XXXXXX)
+: > "$out/refs.jsonl"
+rm -f "$out"/[abe]-r*.jsonl "$out"/[cdf].jsonl "$out"/d-memory.jsonl "$out"/perf-*.txt
+
+# gone PID: waits (10 s at most) until the process has exited, child of this shell or not.
+gone() {
+  wait "$1" 2>/dev/null || true
+  for _ in $(seq 1 200); do
+    kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ] || return 0
+    sleep 0.05
+  done
+}
+fb() { timeout 180 ./build/bin/fjord-bench "$@" 2>/dev/null || true; }
+disk=(--brokers 127.0.0.1:$port_disk)
+durable=(--brokers 127.0.0.1:$port_durable --label fjord-durable)
+tmpfs=(--brokers 127.0.0.1:$port_tmpfs --label fjord-tmpfs)
+
+# profile PID NAME: samples the node's CPU for 3 s (starting 1 s from now) in the
+# background; `profile_report NAME` turns it into the top symbols.
+profile() {
+  (sleep 1; perf record -q -F 999 -e cpu-clock -p "$1" -o "$out/perf-$2.data" -- sleep 3 >/dev/null 2>&1) &
+  profiler=$!
+}
+profile_report() {
+  wait "$profiler" 2>/dev/null || true
+  perf report -i "$out/perf-$1.data" --stdio --no-children --sort dso,symbol --percent-limit 1 2>/dev/null |
+    grep '%' | grep -v '^#' | sed 's/ *[- ]*$//' | head -15 > "$out/perf-$1.txt" || true
+  rm -f "$out/perf-$1.data"
+}
+
+echo "bench: (a) produce throughput, 1 KiB, acks=all, 1/16/64 partitions ($W_ROUNDS rounds)"
+for parts in 1 16 64; do
+  fio_ref a "appends of 256 KiB to $parts file(s)" "$scratch/fio" --rw=write --bs=256k --size=8G \
+    --nrfiles=$parts --file_service_type=roundrobin
+  fio_ref a "appends of 256 KiB to $parts file(s), fdatasync each" "$scratch/fio" --rw=write --bs=256k \
+    --size=2G --nrfiles=$parts --file_service_type=roundrobin --fdatasync=1
+done
+iperf3_ref a
+for round in $(seq 1 "$W_ROUNDS"); do
+  f="$out/a-r$round.jsonl"
+  for parts in 1 16 64; do
+    common=(--partitions $parts --acks all --count 2000000 --duration "$DUR")
+    fb --mock 1 --topic a-$parts "${common[@]}" >> "$f"
+    [ "$round-$parts" = 1-1 ] && profile "$pid_disk" produce
+    if [ $parts = 1 ]; then  # kept for (b)
+      fb "${disk[@]}" --topic a-$parts-$round "${common[@]}" >> "$f"
+    else
+      fb "${disk[@]}" --topic a-$parts-$round "${common[@]}" --delete-topic >> "$f"
+    fi
+    [ "$round-$parts" = 1-1 ] && profile_report produce
+    fb "${durable[@]}" --topic a-$parts-$round "${common[@]}" --delete-topic >> "$f"
+    [ $parts = 1 ] && fb "${tmpfs[@]}" --topic a-$parts-$round "${common[@]}" --delete-topic >> "$f"
+  done
+done
+
+echo "bench: (b) consume from the page cache"
+fio_ref b "reads of 1 MiB from the page cache" "$scratch/fio" --rw=read --bs=1M --size=1G
+iperf3_ref b
+for round in $(seq 1 "$W_ROUNDS"); do
+  f="$out/b-r$round.jsonl"
+  fb --mock 1 --mode consume --topic b --count 200000 --duration "$DUR" >> "$f"
+  [ "$round" = 1 ] && profile "$pid_disk" fetch
+  fb "${disk[@]}" --mode consume --topic a-1-$round --count 5000000 --duration 10 --delete-topic >> "$f"
+  [ "$round" = 1 ] && profile_report fetch
+done
+
+echo "bench: (c) latency at 25/50/75% of (a)"
+full=$(cat "$out"/a-r*.jsonl | /usr/bin/python3 -c '
+import json, sys, statistics
+xs = [r["records_per_s"] for r in map(json.loads, sys.stdin) if r["target"] == "fjord" and r["partitions"] == 1]
+print(int(statistics.median(xs)) if xs else 100000)')
+for pct in 25 50 75; do
+  rate=$((full * pct / 100))
+  common=(--partitions 1 --acks all --rate $rate --count $((rate * 5)) --duration 5)
+  # The mock keeps only the last few MB of a partition and serves consumers slowly, so
+  # it is a reference for produce → ack only.
+  fb --mock 1 --topic c-$pct "${common[@]}" >> "$out/c.jsonl"
+  common+=(--mode e2e)
+  fb "${disk[@]}" --topic c-$pct "${common[@]}" --delete-topic >> "$out/c.jsonl"
+  fb "${durable[@]}" --topic c-$pct "${common[@]}" --delete-topic >> "$out/c.jsonl"
+done
+echo "{\"full_records_per_s\": $full}" >> "$out/c.jsonl"
+
+echo "bench: (d) 1,000 and 10,000 partitions"
+fio_ref d "appends of 4 KiB round robin over 1,000 files" "$scratch/fio" --rw=write --bs=4k --size=4G \
+  --nrfiles=1000 --openfiles=1000 --file_service_type=roundrobin
+iperf3_ref d
+for n in 1000 10000; do
+  fb --mock 1 --topic d --partitions $n --acks all --count 2000000 --duration "$DUR" >> "$out/d.jsonl"
+  start_node many "$scratch/many"
+  idle=$(rss_mib "$pid_many" VmRSS)
+  fb --brokers 127.0.0.1:$port_many --topic d --partitions $n --acks all --count 2000000 --duration "$DUR" \
+    >> "$out/d.jsonl"
+  echo "{\"partitions\": $n, \"idle_rss_mib\": $idle, \"rss_mib\": $(rss_mib "$pid_many" VmRSS)," \
+    "\"peak_rss_mib\": $(rss_mib "$pid_many" VmHWM), \"open_files\": $(ls "/proc/$pid_many/fd" | wc -l)}" \
+    >> "$out/d-memory.jsonl"
+  stop_node many
+  rm -rf "$scratch/many"
+done
+
+echo "bench: (e) 100-byte records"
+fio_ref e "appends of 256 KiB to 1 file" "$scratch/fio" --rw=write --bs=256k --size=8G --nrfiles=1
+iperf3_ref e
+for round in $(seq 1 "$W_ROUNDS"); do
+  common=(--partitions 1 --acks all --record-size 100 --count 20000000 --duration "$DUR")
+  fb --mock 1 --topic e "${common[@]}" >> "$out/e-r$round.jsonl"
+  fb "${disk[@]}" --topic e-$round "${common[@]}" --delete-topic >> "$out/e-r$round.jsonl"
+done
+
+echo "bench: (f) restart time against unflushed bytes"
+fio_ref f "reads of 1 MiB from disk" "$scratch/fio" --rw=read --bs=1M --size=1G --invalidate=1
+# Segments of 2 GiB, so nothing rolls (a roll flushes): every byte produced is unflushed.
+start_node restart "$scratch/restart" --override log.segment.bytes=2147483647
+for mib in 0 256 1024; do
+  topic=f-$mib
+  records=$((mib * 1024))
+  [ $mib = 0 ] && records=1000
+  fb --brokers 127.0.0.1:$port_restart --topic $topic --partitions 1 --acks 1 --count $records --duration 60 \
+    > /dev/null
+  if [ $mib = 0 ]; then stop_node restart; else kill -9 "$pid_restart"; gone "$pid_restart"; fi
+  settle
+  port=$(free_port)
+  admin=$(free_port)
+  probe=$(/usr/bin/python3 bench/restart_probe.py $topic $records "$data/restart.log" -- ./build/bin/fjord \
+    --override listeners=PLAINTEXT://127.0.0.1:$port --override log.dirs="$scratch/restart/data" \
+    --override admin.listener=127.0.0.1:$admin --override log.segment.bytes=2147483647)
+  pid_restart=$(echo "$probe" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+  pids+=($pid_restart)
+  port_restart=$port
+  echo "{\"unflushed_mib\": $mib, \"clean_stop\": $([ $mib = 0 ] && echo true || echo false), \"probe\": $probe}" \
+    >> "$out/f.jsonl"
+done
+kill -INT "$pid_restart" 2>/dev/null || true
+gone "$pid_restart"
+rm -rf "$scratch"
