@@ -1,12 +1,15 @@
 #include "broker/connection.h"
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 
 #include <chrono>
 #include <deque>
@@ -25,6 +28,7 @@ namespace {
 // A response waiting to be written: ready bytes, or deferred work that produces them.
 struct Outgoing {
   std::vector<uint8_t> response;
+  std::vector<ResponseSlice> slices;  // file bytes sent in the middle of `response`
   DeferredResponse deferred;
   bool send = true;
   int16_t api_key = 0;
@@ -66,6 +70,27 @@ asio::awaitable<void> ReadFrameBody(asio::ip::tcp::socket& socket, std::vector<u
   if (watermark != 1) SetReceiveLowWatermark(socket, 1);
 }
 
+// Sends a file range with sendfile(2): the bytes go from the page cache to the socket.
+// A file that shrank under us (truncated) cannot honour the frame's size: the
+// connection closes.
+asio::awaitable<void> SendFileSlice(asio::ip::tcp::socket& socket, const log::FileSlice& slice) {
+  if (!socket.native_non_blocking()) socket.native_non_blocking(true);
+  off_t offset = static_cast<off_t>(slice.position);
+  uint64_t left = slice.length;
+  while (left > 0) {
+    const ssize_t n = ::sendfile(socket.native_handle(), slice.fd.get(), &offset, left);
+    if (n > 0) {
+      left -= static_cast<uint64_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      co_await socket.async_wait(asio::ip::tcp::socket::wait_write, asio::use_awaitable);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      throw boost::system::system_error(n == 0 ? EIO : errno, boost::system::system_category(), "sendfile");
+    }
+  }
+}
+
 // Parks the calling coroutine until `timer` is cancelled.
 asio::awaitable<void> Park(asio::steady_timer& timer) {
   timer.expires_at(asio::steady_timer::time_point::max());
@@ -92,8 +117,23 @@ asio::awaitable<void> WriteResponses(Shard& shard, asio::ip::tcp::socket& socket
         }
       }
       if (out.send) {
-        co_await asio::async_write(socket, asio::buffer(out.response), asio::use_awaitable);
-        shard.counters().bytes_out.fetch_add(out.response.size(), std::memory_order_relaxed);
+        uint64_t sent = out.response.size();
+        size_t done = 0;
+        for (const ResponseSlice& s : out.slices) {
+          if (s.at > done) {
+            co_await asio::async_write(socket, asio::buffer(out.response.data() + done, s.at - done),
+                                       asio::use_awaitable);
+          }
+          done = s.at;
+          co_await SendFileSlice(socket, s.file);
+          sent += s.file.length;
+        }
+        if (done < out.response.size()) {
+          co_await asio::async_write(socket,
+                                     asio::buffer(out.response.data() + done, out.response.size() - done),
+                                     asio::use_awaitable);
+        }
+        shard.counters().bytes_out.fetch_add(sent, std::memory_order_relaxed);
       }
       shard.counters().RecordRequest(
           out.api_key, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -168,6 +208,7 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       } else {
         RequestContext ctx{broker, shard, parsed->header, version, parsed->body, &out.response, true,
                            {},     {},    peer_host};
+        ctx.slices = &out.slices;
         absl::Status s = co_await api->handler(ctx);
         if (!s.ok()) {
           spdlog::warn("{}: {} v{}: {}; closing", peer, parsed->api->name, version, std::string(s.message()));

@@ -1,6 +1,7 @@
 // fjord: the broker. `fjord [server.properties] [--override key=value]... [--smp N]`
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // sendfile(2) has no MSG_NOSIGNAL: a peer that closes while a Fetch response is sent
+  // from a file would otherwise kill the process with SIGPIPE instead of failing the write.
+  std::signal(SIGPIPE, SIG_IGN);
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
   std::vector<std::string> warnings;
   auto config = fjord::broker::LoadConfig(config_path, overrides, &warnings);

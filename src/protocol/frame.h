@@ -48,17 +48,18 @@ absl::Status AppendRequestFrame(const M& body, int16_t version, int32_t correlat
   return absl::OkStatus();
 }
 
-// Appends a response frame (size prefix, header, body) for message M.
+// Appends a response frame (size prefix, header, body) for message M; `holes` as in
+// Encode.
 template <typename M>
 absl::Status AppendResponseFrame(const M& body, int16_t version, int32_t correlation_id,
-                                 std::vector<uint8_t>* out) {
+                                 std::vector<uint8_t>* out, std::vector<size_t>* holes = nullptr) {
   const ApiInfo* api = FindApi(M::kApiKey);
   ResponseHeader h;
   h.correlation_id = correlation_id;
   const size_t start = out->size();
   out->resize(start + 4);
   if (absl::Status s = Encode(h, ResponseHeaderVersion(*api, version), out); !s.ok()) return s;
-  if (absl::Status s = Encode(body, version, out); !s.ok()) return s;
+  if (absl::Status s = Encode(body, version, out, holes); !s.ok()) return s;
   Writer w(out->data() + start, 4);
   w.Int32(static_cast<int32_t>(out->size() - start - 4));
   return absl::OkStatus();

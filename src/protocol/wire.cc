@@ -176,7 +176,12 @@ void Writer::UVarlong(uint64_t v) {
 void Writer::Raw(const uint8_t* p, size_t n) {
   if (out_ != nullptr) {
     if (capacity_ - pos_ < n) return Overflow();
-    if (n != 0) std::memcpy(out_ + pos_, p, n);
+    if (p == nullptr && n != 0) {
+      if (holes_ == nullptr) return Fail("bytes without data outside a hole-aware encoding");
+      holes_->push_back(pos_);
+    } else if (n != 0) {
+      std::memcpy(out_ + pos_, p, n);
+    }
   }
   pos_ += n;
 }

@@ -139,6 +139,11 @@ class Writer {
  public:
   Writer() = default;  // counting mode
   Writer(uint8_t* out, size_t capacity) : out_(out), capacity_(capacity) {}
+  // Bytes without data (a ByteView of null data and non-zero size) become holes: their
+  // room is left unwritten and their positions are appended to *holes, for the caller
+  // to fill (a Fetch response's records are sent from the file with sendfile). Without
+  // a sink such bytes are an encoding error.
+  void set_hole_sink(std::vector<size_t>* holes) { holes_ = holes; }
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
@@ -184,6 +189,7 @@ class Writer {
 
   uint8_t* out_ = nullptr;
   size_t capacity_ = 0;
+  std::vector<size_t>* holes_ = nullptr;
   size_t pos_ = 0;
   std::string error_;
 };

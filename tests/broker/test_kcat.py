@@ -1,7 +1,10 @@
 """kcat (librdkafka) against a real fjord: every codec, keys, headers, per-partition
 order, byte-identical values, and the data surviving a restart."""
 import collections
+import socket
+import struct
 import subprocess
+import time
 
 import pytest
 
@@ -74,3 +77,27 @@ def test_data_survives_restart_and_kill(broker):
     b, a = per_partition(before), per_partition(after)
     for p, rows in b.items():
         assert a[p][: len(rows)] == rows, f"partition {p} changed across the restart"
+
+
+def test_consumers_leaving_mid_response_do_not_hurt_the_broker(broker):
+    """Large Fetch responses are sent from the segment file (sendfile); a consumer that
+    closes while one is under way must only end its own connection (was SIGPIPE)."""
+    big = "".join(f"k{i}\t" + "x" * 900 + f"{i}\n" for i in range(20000))  # about 18 MB
+    kcat("-b", broker.bootstrap, "-P", "-t", "big", "-p", "0", "-K", "\t", "-X", "linger.ms=50",
+         input=big.encode())
+    # Fetch v4 for all of partition 0 at once, then a reset (SO_LINGER 0) without reading:
+    # the 18 MB response cannot fit the socket buffers, so the reset lands mid-sendfile.
+    body = struct.pack(">iiiib", -1, 500, 1, 64 << 20, 0) + struct.pack(">ih", 1, 3) + b"big"
+    body += struct.pack(">iiqi", 1, 0, 0, 64 << 20)
+    frame = struct.pack(">hhih", 1, 4, 1, -1) + body
+    for _ in range(10):
+        s = socket.create_connection(("127.0.0.1", broker.port))
+        s.sendall(struct.pack(">i", len(frame)) + frame)
+        assert len(s.recv(65536)) > 0  # the response is under way
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+        time.sleep(0.05)
+        assert broker.proc.poll() is None, "the broker died"
+    rows = consume(broker, "big")
+    assert len(rows) == 20000
+    assert [int(r[4][900:]) for r in rows] == list(range(20000))

@@ -119,5 +119,37 @@ TEST(RoundTrip, SettingAFieldTheVersionLacksIsAnEncodeError) {
   EXPECT_TRUE(Encode(p, 3, &out).ok());
 }
 
+// Records without data become holes: the encoder leaves their room and reports where,
+// so the broker can send those bytes from a file (sendfile). Filling the holes gives
+// exactly the bytes an ordinary encoding of the same records gives.
+TEST(Holes, RecordsWithoutDataAreLeftForTheCaller) {
+  const std::vector<uint8_t> a(3000, 'a'), b(70000, 'b');
+  fetch_response::FetchResponse full, holed;
+  for (auto* r : {&full, &holed}) {
+    r->responses.resize(1);
+    r->responses[0].topic = "t";
+    r->responses[0].partitions.resize(3);
+    for (int32_t p = 0; p < 3; ++p) r->responses[0].partitions[p].partition_index = p;
+  }
+  full.responses[0].partitions[0].records = ByteView(a);
+  full.responses[0].partitions[2].records = ByteView(b);
+  holed.responses[0].partitions[0].records = ByteView(nullptr, a.size());
+  holed.responses[0].partitions[2].records = ByteView(nullptr, b.size());
+  for (int16_t version : {int16_t{4}, int16_t{12}, int16_t{16}}) {
+    std::vector<uint8_t> expected, got;
+    ASSERT_TRUE(AppendResponseFrame(full, version, 5, &expected).ok());
+    std::vector<size_t> holes;
+    ASSERT_TRUE(AppendResponseFrame(holed, version, 5, &got, &holes).ok());
+    ASSERT_EQ(holes.size(), 2u);
+    ASSERT_EQ(got.size(), expected.size());
+    std::copy(a.begin(), a.end(), got.begin() + static_cast<long>(holes[0]));
+    std::copy(b.begin(), b.end(), got.begin() + static_cast<long>(holes[1]));
+    EXPECT_EQ(got, expected) << "version " << version;
+    // Without a sink, data-less bytes are an encoding error, never silent zeros.
+    std::vector<uint8_t> refused;
+    EXPECT_FALSE(AppendResponseFrame(holed, version, 5, &refused).ok());
+  }
+}
+
 }  // namespace
 }  // namespace fjord::protocol

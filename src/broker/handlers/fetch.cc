@@ -2,6 +2,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "broker/fetch_sessions.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
@@ -16,9 +21,14 @@ namespace fjord::broker {
 
 namespace {
 
+// From this size on, a partition's records are sent from the file (sendfile) rather
+// than read into memory: below it, a copy costs less than the descriptor and syscalls.
+constexpr uint64_t kZeroCopyFrom = 16 * 1024;
+
 struct PartitionRead {
   absl::Status status;
-  std::vector<uint8_t> bytes;
+  std::vector<uint8_t> bytes;  // records read into memory, or:
+  log::FileSlice slice;        // records to send from the file
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
 };
@@ -28,8 +38,26 @@ struct Result {
   int16_t error = kNone;
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
-  std::optional<protocol::ByteView> records;
+  std::optional<protocol::ByteView> records;  // data-less (a hole) when sent from `slice`
+  log::FileSlice slice;
 };
+
+// Cuts the holes the encoder left for file slices out of the response and lists the
+// slices with where they belong in what remains.
+void SpliceOutHoles(const std::vector<size_t>& holes, std::vector<log::FileSlice*>& files,
+                    std::vector<uint8_t>* response, std::vector<ResponseSlice>* slices) {
+  if (holes.empty()) return;
+  uint8_t* data = response->data();
+  size_t dst = holes[0];
+  for (size_t k = 0; k < holes.size(); ++k) {
+    const size_t from = holes[k] + files[k]->length;
+    const size_t to = k + 1 < holes.size() ? holes[k + 1] : response->size();
+    slices->push_back({dst, std::move(*files[k])});
+    std::memmove(data + dst, data + from, to - from);
+    dst += to - from;
+  }
+  response->resize(dst);
+}
 
 // The request's partitions as session entries (names resolved from ids for v13+).
 std::vector<SessionPartition> RequestedPartitions(const protocol::FetchRequest& req, int16_t version,
@@ -106,7 +134,8 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
     const uint64_t generation = c.home.append_generation();
     auto image = c.broker.metadata().Current();
     const std::shared_ptr<const BrokerConfig> config = c.broker.effective_config();
-    results.assign(targets.size(), Result{});
+    results.clear();
+    results.resize(targets.size());
     c.arena.clear();
     size_t total = 0;
     bool any_error = false;
@@ -135,14 +164,23 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
         r.high_watermark = (*log)->high_watermark();
         r.log_start_offset = (*log)->log_start_offset();
         if (limit == 0 && !first_data) return r;
-        auto data = (*log)->Read(target.fetch_offset, std::max<size_t>(limit, 1));
-        if (!data.ok()) {
-          r.status = data.status();
+        auto slice = (*log)->ReadSlice(target.fetch_offset, std::max<size_t>(limit, 1));
+        if (!slice.ok()) {
+          r.status = slice.status();
           return r;
         }
         // A batch beyond the limit is only sent when nothing else has been.
-        if (!first_data && data->bytes.size() > limit) return r;
-        r.bytes = std::move(data->bytes);
+        if (slice->length == 0 || (!first_data && slice->length > limit)) return r;
+        if (c.version >= 4 && slice->length >= kZeroCopyFrom && c.slices != nullptr) {
+          r.slice = std::move(*slice);
+          return r;
+        }
+        r.bytes.resize(slice->length);
+        if (::pread(slice->fd.get(), r.bytes.data(), r.bytes.size(), static_cast<off_t>(slice->position)) !=
+            static_cast<ssize_t>(r.bytes.size())) {
+          r.status = log::IoError(errno, "read segment");
+          return r;
+        }
         if (c.version < 4) {
           // Clients older than 0.11 read message sets v0 (Fetch v0-1) or v1 (v2-3).
           std::vector<uint8_t> converted;
@@ -159,9 +197,13 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
         any_error = true;
         continue;
       }
-      total += read.bytes.size();
-      if (!read.bytes.empty())
+      total += read.bytes.size() + read.slice.length;
+      if (read.slice.length > 0) {
+        result.records = protocol::ByteView(nullptr, read.slice.length);
+        result.slice = std::move(read.slice);
+      } else if (!read.bytes.empty()) {
         result.records = protocol::ByteView(c.arena.emplace_back(std::move(read.bytes)));
+      }
     }
     const bool enough = total >= static_cast<size_t>(std::max(1, req.min_bytes)) || req.min_bytes <= 0;
     if (enough || any_error || std::chrono::steady_clock::now() >= deadline) break;
@@ -184,6 +226,7 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
     carry = sessions.Settle(session_id, full, targets, outcomes);
   }
   protocol::fetch_response::FetchableTopicResponse* topic_out = nullptr;
+  std::vector<log::FileSlice*> files;  // in response order, as the encoder meets their holes
   for (size_t i = 0; i < targets.size(); ++i) {
     if (!carry[i]) continue;
     const SessionPartition& t = targets[i];
@@ -199,9 +242,19 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
     rp.last_stable_offset = results[i].high_watermark;
     rp.log_start_offset = results[i].log_start_offset;
     rp.records = results[i].records.value_or(protocol::ByteView());
+    if (results[i].slice.length > 0) files.push_back(&results[i].slice);
   }
   resp.session_id = session_id;
-  co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+  std::vector<size_t> holes;
+  if (absl::Status s =
+          protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response, &holes);
+      !s.ok()) {
+    co_return s;
+  }
+  if (holes.size() != files.size())
+    co_return absl::InternalError("fetch response: holes and file slices disagree");
+  SpliceOutHoles(holes, files, c.response, c.slices);
+  co_return absl::OkStatus();
 }
 
 }  // namespace fjord::broker

@@ -14,9 +14,17 @@
 #include "broker/broker.h"
 #include "broker/topic_configs.h"
 #include "fjord_protocol/messages/request_header.h"
+#include "log/file_slice.h"
 #include "protocol/wire.h"
 
 namespace fjord::broker {
+
+// Record bytes a response sends straight from a segment file (sendfile): they belong
+// at byte `at` of the response buffer, which leaves them out.
+struct ResponseSlice {
+  size_t at = 0;
+  log::FileSlice file;
+};
 
 // Work a handler leaves for the connection's writer: it runs after the handler has
 // returned (the next request may already be under way), must not touch the request's
@@ -28,12 +36,13 @@ struct RequestContext {
   Shard& home;  // the connection's shard
   const protocol::RequestHeader& header;
   int16_t version;
-  protocol::ByteView body;                 // points into the connection's frame buffer
-  std::vector<uint8_t>* response;          // the response frame is appended here
-  bool send_response = true;               // false for Produce with acks=0
-  std::deque<std::vector<uint8_t>> arena;  // bytes that response views point into
-  DeferredResponse deferred;               // set to answer later (see DeferredResponse)
-  std::string client_host;                 // the peer's address (DescribeGroups shows it)
+  protocol::ByteView body;                       // points into the connection's frame buffer
+  std::vector<uint8_t>* response;                // the response frame is appended here
+  bool send_response = true;                     // false for Produce with acks=0
+  std::deque<std::vector<uint8_t>> arena;        // bytes that response views point into
+  DeferredResponse deferred;                     // set to answer later (see DeferredResponse)
+  std::string client_host;                       // the peer's address (DescribeGroups shows it)
+  std::vector<ResponseSlice>* slices = nullptr;  // file ranges spliced into *response
 };
 
 using Handler = boost::asio::awaitable<absl::Status> (*)(RequestContext&);
