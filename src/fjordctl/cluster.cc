@@ -1,0 +1,118 @@
+// fjordctl cluster info | health: brokers, controller, and partitions that are
+// under-replicated (ISR smaller than the replica set) or offline (no leader).
+#include <cstdio>
+
+#include "fjordctl/command.h"
+#include "fjordctl/output.h"
+
+namespace fjord::ctl {
+
+namespace {
+
+struct Summary {
+  size_t topics = 0, partitions = 0, under_replicated = 0, offline = 0;
+  std::vector<std::string> offline_names, under_replicated_names;
+};
+
+Summary Summarise(const protocol::MetadataResponse& m) {
+  Summary s;
+  for (const auto& t : m.topics) {
+    ++s.topics;
+    for (const auto& p : t.partitions) {
+      ++s.partitions;
+      const std::string name = t.name.value_or(std::string("?")) + "-" + std::to_string(p.partition_index);
+      if (p.leader_id < 0) {
+        ++s.offline;
+        s.offline_names.push_back(name);
+      } else if (p.isr_nodes.size() < p.replica_nodes.size()) {
+        ++s.under_replicated;
+        s.under_replicated_names.push_back(name);
+      }
+    }
+  }
+  return s;
+}
+
+absl::Status NoArgs(const Args& a) {
+  return a.positional.empty() ? absl::OkStatus() : absl::InvalidArgumentError("takes no arguments");
+}
+
+boost::asio::awaitable<int> Info(Context& c, const Args&) {
+  auto m = co_await c.client.Metadata();
+  if (!m.ok()) co_return Fail("cluster info", m.status());
+  const Summary s = Summarise(*m);
+  if (c.json) {
+    Json brokers = Json::Array();
+    for (const auto& b : m->brokers) {
+      Json j = Json::Object();
+      j.Set("node_id", b.node_id).Set("host", b.host).Set("port", b.port);
+      j.Set("rack", b.rack ? Json(*b.rack) : Json());
+      brokers.Push(std::move(j));
+    }
+    Json out = Json::Object();
+    out.Set("cluster_id", m->cluster_id.value_or(std::string(""))).Set("controller_id", m->controller_id);
+    out.Set("brokers", std::move(brokers)).Set("topics", static_cast<int64_t>(s.topics));
+    out.Set("partitions", static_cast<int64_t>(s.partitions));
+    out.Set("under_replicated_partitions", static_cast<int64_t>(s.under_replicated));
+    out.Set("offline_partitions", static_cast<int64_t>(s.offline));
+    std::printf("%s\n", out.Dump().c_str());
+    co_return 0;
+  }
+  std::printf("%s %s\n%s %d\n\n", Bold("CLUSTER").c_str(), m->cluster_id.value_or(std::string("-")).c_str(),
+              Bold("CONTROLLER").c_str(), m->controller_id);
+  Table brokers("ID", "HOST", "PORT", "RACK");
+  for (const auto& b : m->brokers) {
+    brokers.Add(std::to_string(b.node_id) + (b.node_id == m->controller_id ? "*" : ""), b.host,
+                std::to_string(b.port), b.rack.value_or(std::string("-")));
+  }
+  std::printf("%s\n", brokers.Render().c_str());
+  Table counts("TOPICS", "PARTITIONS", "UNDER-REPLICATED", "OFFLINE");
+  counts.Add(std::to_string(s.topics), std::to_string(s.partitions), std::to_string(s.under_replicated),
+             std::to_string(s.offline));
+  std::printf("%s", counts.Render().c_str());
+  co_return 0;
+}
+
+// Exit 0 when every partition has a leader and a full ISR, 1 otherwise (for scripts).
+boost::asio::awaitable<int> Health(Context& c, const Args&) {
+  auto m = co_await c.client.Metadata();
+  if (!m.ok()) co_return Fail("cluster health", m.status());
+  const Summary s = Summarise(*m);
+  const bool healthy = !m->brokers.empty() && s.offline == 0 && s.under_replicated == 0;
+  if (c.json) {
+    Json out = Json::Object();
+    out.Set("healthy", healthy).Set("brokers", static_cast<int64_t>(m->brokers.size()));
+    out.Set("controller_id", m->controller_id);
+    Json offline = Json::Array(), under = Json::Array();
+    for (const auto& n : s.offline_names) offline.Push(n);
+    for (const auto& n : s.under_replicated_names) under.Push(n);
+    out.Set("offline_partitions", std::move(offline)).Set("under_replicated_partitions", std::move(under));
+    std::printf("%s\n", out.Dump().c_str());
+  } else {
+    std::printf("%s %s\n", Bold("HEALTHY").c_str(), healthy ? Green("yes").c_str() : Red("no").c_str());
+    std::printf("brokers: %zu, controller: %d\n", m->brokers.size(), m->controller_id);
+    std::printf(
+        "offline partitions: %zu%s\n", s.offline,
+        s.offline ? (" (" + s.offline_names.front() + (s.offline > 1 ? ", ..." : "") + ")").c_str() : "");
+    std::printf("under-replicated partitions: %zu\n", s.under_replicated);
+  }
+  co_return healthy ? 0 : 1;
+}
+
+}  // namespace
+
+std::vector<CommandInfo> ClusterCommands() {
+  return {
+      {"cluster", "info", "", "brokers, the controller, and partition counts", "", {}, NoArgs, Info},
+      {"cluster",
+       "health",
+       "",
+       "offline and under-replicated partitions; exit 1 unless healthy",
+       "",
+       {},
+       NoArgs,
+       Health},
+  };
+}
+
+}  // namespace fjord::ctl
