@@ -84,7 +84,8 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t veri
     rest.Int64();
     const int64_t max_ts = rest.Int64();
     if (bytes_since_index_ >= static_cast<uint64_t>(index_interval_bytes_) || index_.empty()) {
-      index_.push_back({static_cast<uint32_t>(base - base_offset_), static_cast<uint32_t>(pos)});
+      index_.push_back({static_cast<uint32_t>(base - base_offset_), static_cast<uint32_t>(pos),
+                        static_cast<uint32_t>(total)});
       bytes_since_index_ = 0;
     }
     bytes_since_index_ += total;
@@ -160,8 +161,8 @@ absl::StatusOr<uint64_t> Segment::Recover(int64_t verified_below) {
   return cut;
 }
 
-void Segment::AddIndexEntry(uint32_t relative_offset, uint32_t position) {
-  index_.push_back({relative_offset, position});
+void Segment::AddIndexEntry(uint32_t relative_offset, uint32_t position, uint32_t batch_bytes) {
+  index_.push_back({relative_offset, position, batch_bytes});
   index_files_stale_ = true;
 }
 
@@ -169,7 +170,9 @@ absl::Status Segment::Append(protocol::ByteView batches, int64_t first_offset, i
                              int64_t max_timestamp) {
   if (absl::Status s = io_.Write(log_fd_, batches.data(), batches.size(), size_); !s.ok()) return s;
   if (index_.empty() || bytes_since_index_ >= static_cast<uint64_t>(index_interval_bytes_)) {
-    AddIndexEntry(static_cast<uint32_t>(first_offset - base_offset_), static_cast<uint32_t>(size_));
+    protocol::Reader length(batches.data() + 8, 4);  // the first batch's length field
+    AddIndexEntry(static_cast<uint32_t>(first_offset - base_offset_), static_cast<uint32_t>(size_),
+                  static_cast<uint32_t>(protocol::kBatchOverheadBeforeLength + length.Int32()));
     bytes_since_index_ = 0;
   }
   bytes_since_index_ += batches.size();
@@ -196,6 +199,9 @@ absl::StatusOr<uint64_t> Segment::FindPosition(int64_t offset) {
   uint64_t pos = 0;
   for (const IndexEntry& e : index_) {
     if (base_offset_ + e.relative_offset > offset) break;
+    // A batch starts exactly at the offset (a consumer continuing where it stopped):
+    // that batch holds it, no header to read.
+    if (base_offset_ + e.relative_offset == offset) return e.position;
     pos = e.position;
   }
   uint8_t header[protocol::kBatchHeaderSize];
@@ -225,13 +231,19 @@ absl::StatusOr<uint64_t> Segment::WholeBatchesEnd(uint64_t start, uint64_t max_b
   if (it != index_.begin() && std::prev(it)->position > start) pos = std::prev(it)->position;
   uint8_t header[12];
   while (pos < size_) {
-    if (::pread(log_fd_, header, sizeof header, static_cast<off_t>(pos)) !=
-        static_cast<ssize_t>(sizeof header)) {
-      return Errno("read batch header");
+    // An indexed batch's length is in memory; others come from their header.
+    auto known = std::lower_bound(index_.begin(), index_.end(), pos,
+                                  [](const IndexEntry& e, uint64_t p) { return e.position < p; });
+    uint64_t total = known != index_.end() && known->position == pos ? known->batch_bytes : 0;
+    if (total == 0) {
+      if (::pread(log_fd_, header, sizeof header, static_cast<off_t>(pos)) !=
+          static_cast<ssize_t>(sizeof header)) {
+        return Errno("read batch header");
+      }
+      protocol::Reader r(header, sizeof header);
+      r.Int64();
+      total = 12 + static_cast<uint64_t>(r.Int32());
     }
-    protocol::Reader r(header, sizeof header);
-    r.Int64();
-    const uint64_t total = 12 + static_cast<uint64_t>(r.Int32());
     if (pos + total > limit) return pos == start ? pos + total : pos;
     pos += total;
   }

@@ -37,6 +37,9 @@ struct TimeIndexEntry {
 struct IndexEntry {
   uint32_t relative_offset;
   uint32_t position;
+  // In memory only: the byte length of the batch at `position`, so that a read starting
+  // there (a consumer's next fetch) needs no header read to find its first batch.
+  uint32_t batch_bytes = 0;
 };
 
 // Suffix of a segment file on its way out (Segment::Remove); Load deletes leftovers.
@@ -108,7 +111,7 @@ class Segment {
         io_(io) {}
   absl::Status LoadIndex();  // reads .index; an index that does not verify is rebuilt
   absl::Status RebuildFromScan(bool truncate, uint64_t* cut, int64_t verified_below = INT64_MIN);
-  void AddIndexEntry(uint32_t relative_offset, uint32_t position);
+  void AddIndexEntry(uint32_t relative_offset, uint32_t position, uint32_t batch_bytes);
 
   std::filesystem::path dir_;
   int64_t base_offset_;

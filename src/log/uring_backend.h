@@ -1,11 +1,11 @@
 // The io_uring backend: one ring per shard (io_backend.h says what the calls mean).
 //
-// Write is a pwrite(2) into the page cache (uring_backend.cc says why not
-// IORING_OP_WRITE), so the offsets it assigned are readable when Append returns. Syncs (IORING_OP_FSYNC,
-// DATASYNC) are what take time: SyncInBackground submits one and returns (as RemoveInBackground submits
-// unlinks); the kernel runs it off this thread and posts its completion to the ring, whose registered eventfd
-// wakes the shard's loop. Completions of background syncs reaped while waiting for a write are kept for the
-// next RunCompletions, so callbacks never run inside Write or Sync.
+// Write (pwrite into the page cache) and Sync (fdatasync) run inline: the caller waits
+// for them anyway, and the ring would only add a hand-off to an io-wq thread
+// (uring_backend.cc has the figures). The ring carries what the shard must not wait
+// for: SyncInBackground submits IORING_OP_FSYNC (DATASYNC) and RemoveInBackground
+// IORING_OP_UNLINKAT, and their completions wake the shard's loop through the ring's
+// registered eventfd; callbacks run only in RunCompletions.
 #pragma once
 
 #include <liburing.h>
@@ -47,7 +47,6 @@ class UringBackend final : public IoBackend {
   UringBackend() = default;
   io_uring_sqe* NextSqe();  // submits what is queued when the ring is full
   void Reap(io_uring_cqe* cqe);
-  int SubmitAndAwait(Op& op);  // returns the operation's result (-errno on failure)
 
   io_uring ring_{};
   bool ring_ready_ = false;
