@@ -350,7 +350,8 @@ Outcome RunConsume(const Options& o, const std::string& bootstrap) {
   long available = 0;
   for (int p = 0; p < o.partitions; ++p) {
     int64_t low = 0, high = 0;
-    if (rd_kafka_query_watermark_offsets(rk, o.topic.c_str(), p, &low, &high, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (rd_kafka_query_watermark_offsets(rk, o.topic.c_str(), p, &low, &high, 10000) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR)
       available += static_cast<long>(high - low);
   }
   const long target = available > 0 ? std::min(available, o.count) : o.count;

@@ -5,7 +5,10 @@
 //
 // Appends N MiB as batches of B KiB (1 KiB records) round-robin over P partition logs,
 // fdatasync after every batch with --fsync; with --read, then drops the page cache of
-// the files and reads everything back through PartitionLog::Read in 1 MiB reads.
+// the files and reads everything back as the broker's Fetch does: PartitionLog::ReadSlice
+// finds whole batches of up to 1 MiB, whose bytes are then read into one reused buffer.
+// Like fio's, every append writes from the same buffer (Append rewrites only the base
+// offset in place, so the batch can be appended again as it is).
 // Prints one JSON line with MB/s.
 #include <fcntl.h>
 #include <unistd.h>
@@ -64,12 +67,11 @@ int main(int argc, char** argv) {
   // ~1 KiB per record with its framing
   const std::vector<uint8_t> batch = fjord::bench::UniformBatch(static_cast<size_t>(batch_kib), 1000);
   const long batches = std::max<long>(1, mib * 1024 / batch_kib);
-  std::vector<uint8_t> copy;
+  std::vector<uint8_t> buffer = batch;
   const auto start = Clock::now();
   for (long i = 0; i < batches; ++i) {
     auto& log = logs[static_cast<size_t>(i % partitions)];
-    copy = batch;
-    if (!log->Append(copy.data(), copy.size(), 0).ok()) return 1;
+    if (!log->Append(buffer.data(), buffer.size(), 0).ok()) return 1;
     if (fsync && !log->Flush().ok()) return 1;
   }
   const double write_s = std::chrono::duration<double>(Clock::now() - start).count();
@@ -80,15 +82,22 @@ int main(int argc, char** argv) {
     fjord::bench::DropPageCache(dir);
     const auto rstart = Clock::now();
     double read_bytes = 0;
+    std::vector<uint8_t> chunk(2 << 20);
     for (auto& log : logs) {
       int64_t offset = log->log_start_offset();
       while (offset < log->log_end_offset()) {
-        auto r = log->Read(offset, 1 << 20);
-        if (!r.ok() || r->bytes.empty()) return 1;
-        read_bytes += static_cast<double>(r->bytes.size());
+        auto slice = log->ReadSlice(offset, 1 << 20);
+        if (!slice.ok() || slice->length == 0) return 1;
+        if (chunk.size() < slice->length) chunk.resize(slice->length);
+        if (::pread(slice->fd.get(), chunk.data(), slice->length, static_cast<off_t>(slice->position)) !=
+            static_cast<ssize_t>(slice->length)) {
+          return 1;
+        }
+        read_bytes += static_cast<double>(slice->length);
         // The next batch starts after the last whole batch read.
         fjord::protocol::ByteView tail;
-        auto split = fjord::protocol::SplitBatches(fjord::protocol::ByteView(r->bytes), &tail);
+        auto split =
+            fjord::protocol::SplitBatches(fjord::protocol::ByteView(chunk.data(), slice->length), &tail);
         if (!split.ok() || split->empty()) return 1;
         auto h = fjord::protocol::ParseBatchHeader(split->back());
         offset = h->last_offset() + 1;
