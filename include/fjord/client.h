@@ -46,6 +46,12 @@ const char* ErrorName(int16_t code);
 
 class Connection;
 
+// A decoded response with the frame its bytes fields (views) point into.
+template <typename Response>
+struct Owned : Response {
+  std::shared_ptr<const std::vector<uint8_t>> frame;
+};
+
 class Client {
  public:
   Client(boost::asio::any_io_executor executor, ClientOptions options);
@@ -61,7 +67,14 @@ class Client {
   // are retried with backoff until the call's deadline.
   static constexpr int32_t kAnyBroker = -1;
   template <typename Response, typename Request>
-  boost::asio::awaitable<absl::StatusOr<Response>> Call(int32_t node, const Request& request);
+  boost::asio::awaitable<absl::StatusOr<Owned<Response>>> Call(int32_t node, const Request& request);
+
+  // The version Call will use for Request with `node`: for requests whose fields differ
+  // by version (the encoder refuses a field its version lacks).
+  template <typename Request>
+  boost::asio::awaitable<absl::StatusOr<int16_t>> VersionFor(int32_t node) {
+    return NegotiatedVersion(node, Request::kApiKey, Request::kMaxVersion);
+  }
 
   // Metadata for `topics` (all topics when empty); refreshes the broker list too.
   boost::asio::awaitable<absl::StatusOr<protocol::MetadataResponse>> Metadata(
@@ -87,7 +100,10 @@ class Client {
                                                              int16_t max_version, const void* request,
                                                              Encoder encode);
   boost::asio::awaitable<absl::StatusOr<Connection*>> ConnectionTo(int32_t node);
-  absl::StatusOr<protocol::ByteView> ResponseBody(const Exchange& e, int16_t api_key) const;
+  boost::asio::awaitable<absl::StatusOr<int16_t>> NegotiatedVersion(int32_t node, int16_t api_key,
+                                                                    int16_t max_version);
+  static absl::StatusOr<protocol::ByteView> ResponseBody(const std::vector<uint8_t>& frame, int16_t version,
+                                                         int16_t api_key);
 
   boost::asio::any_io_executor executor_;
   ClientOptions options_;
@@ -100,7 +116,7 @@ class Client {
 };
 
 template <typename Response, typename Request>
-boost::asio::awaitable<absl::StatusOr<Response>> Client::Call(int32_t node, const Request& request) {
+boost::asio::awaitable<absl::StatusOr<Owned<Response>>> Client::Call(int32_t node, const Request& request) {
   Encoder encode = [](const void* req, int16_t version, int32_t correlation, const std::string& client_id,
                       std::vector<uint8_t>* out) {
     return protocol::AppendRequestFrame(*static_cast<const Request*>(req), version, correlation, client_id,
@@ -109,10 +125,12 @@ boost::asio::awaitable<absl::StatusOr<Response>> Client::Call(int32_t node, cons
   absl::StatusOr<Exchange> e =
       co_await RoundTrip(node, Request::kApiKey, Request::kMaxVersion, &request, encode);
   if (!e.ok()) co_return e.status();
-  absl::StatusOr<protocol::ByteView> body = ResponseBody(*e, Request::kApiKey);
+  Owned<Response> response;
+  response.frame = std::make_shared<const std::vector<uint8_t>>(std::move(e->frame));
+  absl::StatusOr<protocol::ByteView> body = ResponseBody(*response.frame, e->version, Request::kApiKey);
   if (!body.ok()) co_return body.status();
-  Response response;
-  if (absl::Status s = protocol::Decode(*body, e->version, &response); !s.ok()) co_return s;
+  if (absl::Status s = protocol::Decode(*body, e->version, static_cast<Response*>(&response)); !s.ok())
+    co_return s;
   co_return response;
 }
 

@@ -119,11 +119,22 @@ asio::awaitable<absl::StatusOr<Client::Exchange>> Client::RoundTrip(int32_t node
   }
 }
 
-absl::StatusOr<protocol::ByteView> Client::ResponseBody(const Exchange& e, int16_t api_key) const {
+asio::awaitable<absl::StatusOr<int16_t>> Client::NegotiatedVersion(int32_t node, int16_t api_key,
+                                                                   int16_t max_version) {
+  absl::StatusOr<Connection*> conn = co_await ConnectionTo(node);
+  if (!conn.ok()) co_return conn.status();
+  const int16_t theirs = (*conn)->MaxVersion(api_key);
+  if (theirs < 0)
+    co_return absl::UnimplementedError(absl::StrCat((*conn)->address(), " lacks API ", api_key));
+  co_return std::min(max_version, theirs);
+}
+
+absl::StatusOr<protocol::ByteView> Client::ResponseBody(const std::vector<uint8_t>& frame, int16_t version,
+                                                        int16_t api_key) {
   const protocol::ApiInfo* api = protocol::FindApi(api_key);
-  protocol::Reader r(e.frame.data(), e.frame.size());
+  protocol::Reader r(frame.data(), frame.size());
   protocol::ResponseHeader header;
-  header.Read(r, protocol::ResponseHeaderVersion(*api, e.version));
+  header.Read(r, protocol::ResponseHeaderVersion(*api, version));
   if (!r.ok()) return absl::DataLossError(absl::StrCat("bad ", api->name, " response header: ", r.error()));
   return protocol::ByteView(r.position(), r.remaining());
 }
@@ -138,26 +149,29 @@ asio::awaitable<absl::StatusOr<protocol::MetadataResponse>> Client::Metadata(
     request.topics.emplace();
     for (const std::string& t : topics) request.topics->emplace_back().name = t;
   }
-  absl::StatusOr<protocol::MetadataResponse> response =
-      co_await Call<protocol::MetadataResponse>(kAnyBroker, request);
+  auto response = co_await Call<protocol::MetadataResponse>(kAnyBroker, request);
   if (!response.ok()) co_return response.status();
   brokers_.clear();
   for (const auto& b : response->brokers) brokers_[b.node_id] = {b.node_id, b.host, b.port, b.rack};
   controller_id_ = response->controller_id;
   cluster_id_ = response->cluster_id.value_or("");
-  co_return response;
+  co_return static_cast<protocol::MetadataResponse&&>(std::move(*response));
 }
 
 asio::awaitable<absl::StatusOr<int32_t>> Client::Coordinator(const std::string& group) {
   const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   auto backoff = options_.retry_backoff;
   while (true) {
+    auto version = co_await VersionFor<protocol::FindCoordinatorRequest>(kAnyBroker);
+    if (!version.ok()) co_return version.status();
     protocol::FindCoordinatorRequest request;
-    request.key = group;
     request.key_type = 0;
-    request.coordinator_keys = {group};
-    absl::StatusOr<protocol::FindCoordinatorResponse> response =
-        co_await Call<protocol::FindCoordinatorResponse>(kAnyBroker, request);
+    if (*version >= 4) {
+      request.coordinator_keys.push_back(group);  // batched keys from v4
+    } else {
+      request.key = group;
+    }
+    auto response = co_await Call<protocol::FindCoordinatorResponse>(kAnyBroker, request);
     if (!response.ok()) co_return response.status();
     int16_t error = response->error_code;
     int32_t node = response->node_id;

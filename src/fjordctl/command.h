@@ -51,5 +51,7 @@ struct CommandInfo {
 
 std::vector<CommandInfo> ClusterCommands();
 std::vector<CommandInfo> TopicCommands();
+std::vector<CommandInfo> GroupCommands();
+std::vector<CommandInfo> ConfigCommands();
 
 }  // namespace fjord::ctl

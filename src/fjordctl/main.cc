@@ -20,6 +20,8 @@ using fjord::ctl::CommandInfo;
 std::vector<CommandInfo> AllCommands() {
   std::vector<CommandInfo> all = fjord::ctl::ClusterCommands();
   for (auto& c : fjord::ctl::TopicCommands()) all.push_back(std::move(c));
+  for (auto& c : fjord::ctl::GroupCommands()) all.push_back(std::move(c));
+  for (auto& c : fjord::ctl::ConfigCommands()) all.push_back(std::move(c));
   return all;
 }
 

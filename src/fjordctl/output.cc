@@ -101,6 +101,25 @@ std::string Json::Dump() const {
   return out;
 }
 
+const char* ConfigSourceName(int8_t source) {
+  switch (source) {
+    case 1:
+      return "DYNAMIC_TOPIC_CONFIG";
+    case 2:
+      return "DYNAMIC_BROKER_CONFIG";
+    case 3:
+      return "DYNAMIC_DEFAULT_BROKER_CONFIG";
+    case 4:
+      return "STATIC_BROKER_CONFIG";
+    case 5:
+      return "DEFAULT_CONFIG";
+    case 6:
+      return "DYNAMIC_BROKER_LOGGER_CONFIG";
+    default:
+      return "UNKNOWN";
+  }
+}
+
 bool Colour() {
   static const bool on = ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
   return on;

@@ -55,6 +55,9 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// Kafka's name for a DescribeConfigs source code (DYNAMIC_TOPIC_CONFIG, ...).
+const char* ConfigSourceName(int8_t source);
+
 bool Colour();  // stdout is a terminal and NO_COLOR is unset
 std::string Bold(const std::string& s);
 std::string Red(const std::string& s);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "fjordctl/command.h"
+#include "fjordctl/offsets.h"
 #include "fjordctl/output.h"
 
 namespace fjord::ctl {
@@ -59,25 +60,6 @@ Json NodesJson(const std::vector<int32_t>& ids) {
   Json a = Json::Array();
   for (int32_t id : ids) a.Push(id);
   return a;
-}
-
-const char* SourceName(int8_t source) {
-  switch (source) {
-    case 1:
-      return "DYNAMIC_TOPIC_CONFIG";
-    case 2:
-      return "DYNAMIC_BROKER_CONFIG";
-    case 3:
-      return "DYNAMIC_DEFAULT_BROKER_CONFIG";
-    case 4:
-      return "STATIC_BROKER_CONFIG";
-    case 5:
-      return "DEFAULT_CONFIG";
-    case 6:
-      return "DYNAMIC_BROKER_LOGGER_CONFIG";
-    default:
-      return "UNKNOWN";
-  }
 }
 
 std::string HumanBytes(int64_t b) {
@@ -174,33 +156,16 @@ struct PartitionView {
   int64_t start = -1, end = -1, size = -1;
 };
 
-// Start (earliest) or end (latest) offsets of every partition, asking each leader.
+// Start (earliest) or end (latest) offsets of every partition.
 awaitable<absl::Status> FillOffsets(Client& client, const std::string& topic,
                                     std::vector<PartitionView>& parts, int64_t which) {
-  std::map<int32_t, std::vector<PartitionView*>> by_leader;
+  std::vector<TopicPartition> wanted;
+  for (const auto& p : parts) wanted.emplace_back(topic, p.partition);
+  auto offsets = co_await OffsetsAt(client, wanted, which);
+  if (!offsets.ok()) co_return offsets.status();
   for (auto& p : parts) {
-    if (p.leader >= 0) by_leader[p.leader].push_back(&p);
-  }
-  for (auto& [leader, list] : by_leader) {
-    protocol::ListOffsetsRequest request;
-    request.replica_id = -1;
-    auto& t = request.topics.emplace_back();
-    t.name = topic;
-    for (PartitionView* p : list) {
-      auto& rp = t.partitions.emplace_back();
-      rp.partition_index = p->partition;
-      rp.timestamp = which;
-    }
-    auto r = co_await client.Call<protocol::ListOffsetsResponse>(leader, request);
-    if (!r.ok()) co_return r.status();
-    for (const auto& rt : r->topics) {
-      for (const auto& rp : rt.partitions) {
-        for (PartitionView* p : list) {
-          if (p->partition != rp.partition_index || rp.error_code != 0) continue;
-          (which == -2 ? p->start : p->end) = rp.offset;
-        }
-      }
-    }
+    auto it = offsets->find(TopicPartition(topic, p.partition));
+    if (it != offsets->end()) (which == kEarliest ? p.start : p.end) = it->second;
   }
   co_return absl::OkStatus();
 }
@@ -249,7 +214,7 @@ int PrintDescribe(bool json, const std::string& name, bool internal, const std::
     for (const auto& cfg : config_list) {
       Json j = Json::Object();
       j.Set("name", cfg.name).Set("value", cfg.value ? Json(*cfg.value) : Json());
-      j.Set("source", SourceName(cfg.config_source)).Set("read_only", cfg.read_only);
+      j.Set("source", ConfigSourceName(cfg.config_source)).Set("read_only", cfg.read_only);
       j.Set("sensitive", cfg.is_sensitive);
       jc.Push(std::move(j));
     }
@@ -270,7 +235,7 @@ int PrintDescribe(bool json, const std::string& name, bool internal, const std::
   Table tc("CONFIG", "VALUE", "SOURCE");
   for (const auto& cfg : config_list)
     tc.Add(cfg.name, cfg.is_sensitive ? "(sensitive)" : cfg.value.value_or(std::string("(null)")),
-           SourceName(cfg.config_source));
+           ConfigSourceName(cfg.config_source));
   std::printf("%s", tc.Render().c_str());
   return 0;
 }
@@ -294,8 +259,9 @@ awaitable<int> Describe(Context& c, const Args& a) {
   }
   std::sort(parts.begin(), parts.end(),
             [](const auto& x, const auto& y) { return x.partition < y.partition; });
-  if (absl::Status s = co_await FillOffsets(c.client, name, parts, -2); !s.ok()) co_return Fail(what, s);
-  if (absl::Status s = co_await FillOffsets(c.client, name, parts, -1); !s.ok()) co_return Fail(what, s);
+  if (absl::Status s = co_await FillOffsets(c.client, name, parts, kEarliest); !s.ok())
+    co_return Fail(what, s);
+  if (absl::Status s = co_await FillOffsets(c.client, name, parts, kLatest); !s.ok()) co_return Fail(what, s);
   if (absl::Status s = co_await FillSizes(c.client, name, parts); !s.ok()) co_return Fail(what, s);
   protocol::DescribeConfigsRequest cfg_request;
   auto& resource = cfg_request.resources.emplace_back();

@@ -1,0 +1,30 @@
+"""fjordctl config get | set on dynamic broker configs, cross-checked with confluent-kafka."""
+from confluent_kafka.admin import AdminClient, ConfigResource
+
+
+def broker_configs(broker):
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    res = ConfigResource(ConfigResource.Type.BROKER, "1")
+    return list(admin.describe_configs([res]).values())[0].result(10)
+
+
+def test_config_set_get_and_delete(broker, ctl):
+    got = {c["name"]: c for c in ctl.json("config", "get")}
+    assert "log.retention.ms" in got or "log.retention.hours" in got
+    assert got["num.partitions"]["source"] in ("STATIC_BROKER_CONFIG", "DEFAULT_CONFIG")
+    r = ctl.run("config", "set", "log.retention.ms=7200000", "--broker", "1")
+    assert r.returncode == 0, r.stderr
+    assert broker_configs(broker)["log.retention.ms"].value == "7200000"
+    got = {c["name"]: c for c in ctl.json("config", "get", "log.retention.ms")}
+    assert got["log.retention.ms"]["value"] == "7200000"
+    assert got["log.retention.ms"]["source"] == "DYNAMIC_BROKER_CONFIG"
+    assert ctl.run("config", "set", "log.retention.ms=").returncode == 0  # delete
+    assert ctl.json("config", "get", "log.retention.ms")[0]["source"] != "DYNAMIC_BROKER_CONFIG"
+
+
+def test_config_errors(broker, ctl):
+    r = ctl.run("config", "set", "log.retention.ms=banana")
+    assert r.returncode == 1 and b"INVALID_CONFIG" in r.stderr, r.stderr
+    assert ctl.run("config", "set").returncode == 2
+    assert ctl.run("config", "set", "noequals").returncode == 2
+    assert ctl.run("config", "get", "--broker", "x").returncode == 2
