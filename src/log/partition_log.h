@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -151,7 +152,7 @@ class PartitionLog {
     return true;
   }
   // Everything below `end_offset` was fdatasynced elsewhere (the broker's group commit).
-  void NoteFlushed(int64_t end_offset) { recovery_point_ = std::max(recovery_point_, end_offset); }
+  void NoteFlushed(int64_t end_offset) { AdvanceRecoveryPoint(end_offset); }
   // Writes `recovery-point-offset-checkpoint`: after a crash, batches below it are not
   // CRC-checked again (they were flushed), so recovery is bounded by the unflushed tail.
   absl::Status CheckpointRecoveryPoint();
@@ -188,7 +189,18 @@ class PartitionLog {
   std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset
   int64_t log_start_offset_ = 0;
   int64_t unflushed_messages_ = 0;
-  int64_t recovery_point_ = 0;   // every offset below it is flushed
+  int64_t recovery_point_ = 0;  // every offset below it is flushed
+  // Segments closed by a roll whose fdatasync runs in the background, oldest first: the
+  // recovery point cannot pass the first one until its sync is done.
+  struct RollFlush {
+    int64_t start, end;
+    bool done = false;
+  };
+  std::deque<RollFlush> roll_flushes_;
+  // For background completions: they do nothing once the log is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  void AdvanceRecoveryPoint(int64_t to);
+  void OnRollFlushed(int64_t end, const absl::Status& s);
   absl::Status offline_reason_;  // OK while online
   bool offline_reported_ = false;
   int64_t checkpointed_recovery_point_ = -1;
