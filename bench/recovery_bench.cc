@@ -19,9 +19,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "log/io_backend.h"
 #include "log/partition_log.h"
 #include "protocol/record_batch.h"
 
@@ -61,6 +63,14 @@ int main(int argc, char** argv) {
       copy = batch;
       if (!(*log)->Append(copy.data(), copy.size(), 0).ok()) return 1;
     }
+    // Rolled segments are synced in the background; a broker's loop runs their
+    // completions, which is what lets the recovery point pass them.
+    fjord::log::IoBackend& io = fjord::log::ThreadDefaultIoBackend();
+    while (io.pending() > 0) {
+      io.RunCompletions();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    io.RunCompletions();
     if (!(*log)->Flush().ok() || !(*log)->CheckpointRecoveryPoint().ok()) return 1;
     for (long i = 0; i < tail_mib; ++i) {
       copy = batch;

@@ -1,5 +1,7 @@
 #include "broker/group_commit.h"
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 
 namespace fjord::broker {
@@ -28,20 +30,30 @@ void GroupCommitter::Forget(const TopicPartition& tp) {
 
 void GroupCommitter::StartFlush(const TopicPartition& tp, State& state) {
   log::PartitionLog* log = shard_.FindOpenLog(tp);
-  absl::StatusOr<std::pair<int, int64_t>> target =
-      log != nullptr ? log->ActiveSegmentForFlush()
-                     : absl::UnavailableError(absl::StrCat(tp.topic, "-", tp.partition, " is not open"));
+  auto target = log != nullptr ? log->SegmentsForFlush()
+                               : absl::StatusOr<std::pair<std::vector<int>, int64_t>>(absl::UnavailableError(
+                                     absl::StrCat(tp.topic, "-", tp.partition, " is not open")));
   if (!target.ok()) {
     Finish(tp, state.incarnation, 0, target.status());
     return;
   }
   state.in_flight = true;
   ++flushes_;
-  const auto [fd, covered_end] = *target;
-  shard_.io().SyncInBackground(
-      fd, [this, tp, incarnation = state.incarnation, covered_end = covered_end](absl::Status status) {
-        Finish(tp, incarnation, covered_end, std::move(status));
-      });
+  // The active segment, and any rolled one whose own background sync has not reported:
+  // the flush is done when all of them are.
+  struct Joint {
+    size_t left;
+    absl::Status status;
+  };
+  auto joint = std::make_shared<Joint>(Joint{target->first.size(), absl::OkStatus()});
+  const int64_t covered_end = target->second;
+  for (int fd : target->first) {
+    shard_.io().SyncInBackground(
+        fd, [this, tp, incarnation = state.incarnation, covered_end, joint](absl::Status status) {
+          if (joint->status.ok()) joint->status = std::move(status);
+          if (--joint->left == 0) Finish(tp, incarnation, covered_end, joint->status);
+        });
+  }
 }
 
 void GroupCommitter::Finish(const TopicPartition& tp, uint64_t incarnation, int64_t covered_end,

@@ -456,11 +456,40 @@ uint64_t PartitionLog::size_bytes() const {
   return n;
 }
 
-absl::StatusOr<std::pair<int, int64_t>> PartitionLog::ActiveSegmentForFlush() const {
-  const Segment& seg = *segments_.rbegin()->second;
-  auto fd = seg.DuplicateLogFd();
-  if (!fd.ok()) return fd.status();
-  return std::make_pair(*fd, log_end_offset());
+absl::StatusOr<std::pair<std::vector<int>, int64_t>> PartitionLog::SegmentsForFlush() const {
+  std::vector<int> fds;
+  auto add = [&fds](const Segment& seg) -> absl::Status {
+    auto fd = seg.DuplicateLogFd();
+    if (!fd.ok()) return fd.status();
+    fds.push_back(*fd);
+    return absl::OkStatus();
+  };
+  absl::Status status;
+  for (const RollFlush& f : roll_flushes_) {
+    auto it = segments_.find(f.start);
+    if (it != segments_.end() && status.ok()) status = add(*it->second);
+  }
+  if (status.ok()) status = add(*segments_.rbegin()->second);
+  if (!status.ok()) {
+    for (int fd : fds) ::close(fd);
+    return status;
+  }
+  return std::make_pair(std::move(fds), log_end_offset());
+}
+
+void PartitionLog::NoteFlushed(int64_t end_offset) {
+  while (!roll_flushes_.empty() && roll_flushes_.front().end <= end_offset) roll_flushes_.pop_front();
+  AdvanceRecoveryPoint(end_offset);
+}
+
+absl::Status PartitionLog::SyncPendingRolls() {
+  for (const RollFlush& f : roll_flushes_) {
+    auto it = segments_.find(f.start);
+    if (it == segments_.end()) continue;  // deleted meanwhile
+    if (absl::Status s = it->second->Flush(); !s.ok()) return s;
+  }
+  roll_flushes_.clear();
+  return absl::OkStatus();
 }
 
 absl::Status PartitionLog::SyncDir() const {
@@ -476,6 +505,12 @@ absl::Status PartitionLog::Flush() {
   if (offline()) return offline_reason_;
   unflushed_messages_ = 0;
   const int64_t end = log_end_offset();
+  // Everything appended must be on disk when Flush returns: rolled segments whose
+  // background sync has not reported are synced here too (cheap if it already ran).
+  if (absl::Status s = SyncPendingRolls(); !s.ok()) {
+    if (s.code() == absl::StatusCode::kUnavailable) GoOffline(s);
+    return s;
+  }
   if (absl::Status s = active().Flush(); !s.ok()) {
     if (s.code() == absl::StatusCode::kUnavailable) GoOffline(s);
     return s;
@@ -516,15 +551,6 @@ absl::Status PartitionLog::CheckpointRecoveryPoint() {
 absl::Status PartitionLog::Close() {
   closed_ = true;
   if (offline()) return offline_reason_;  // no clean-shutdown marker: recover at the next open
-  // Segments whose background sync has not reported yet are synced here (a second
-  // fdatasync of clean pages costs little), so the clean-shutdown marker is true.
-  for (const RollFlush& f : roll_flushes_) {
-    auto it = segments_.find(f.start);
-    if (it != segments_.end()) {
-      if (absl::Status s = it->second->Flush(); !s.ok()) return s;
-    }
-  }
-  roll_flushes_.clear();
   if (absl::Status s = Flush(); !s.ok()) return s;
   if (absl::Status s = active().WriteIndexFiles(); !s.ok()) return s;
   if (absl::Status s = WriteProducerSnapshot(dir_, log_end_offset(), producers_); !s.ok()) return s;

@@ -7,7 +7,7 @@
 // Durability words, as used here:
 //   appended  - written to the segment file with pwrite (in the page cache);
 //   flushed   - fdatasync has returned for it (Flush here, or on another thread
-//               through ActiveSegmentForFlush: the broker's group commit).
+//               through SegmentsForFlush: the broker's group commit).
 // `log-start-offset` holds the log start offset moved by DeleteRecords (a decimal
 // number, replaced atomically). A clean shutdown writes `.clean-shutdown`; without it, opening the log checks
 // every batch of the last segment by CRC and cuts a torn tail. Producer state and
@@ -152,17 +152,17 @@ class PartitionLog {
     return true;
   }
   // Everything below `end_offset` was fdatasynced elsewhere (the broker's group commit).
-  void NoteFlushed(int64_t end_offset) { AdvanceRecoveryPoint(end_offset); }
+  void NoteFlushed(int64_t end_offset);
   // Writes `recovery-point-offset-checkpoint`: after a crash, batches below it are not
   // CRC-checked again (they were flushed), so recovery is bounded by the unflushed tail.
   absl::Status CheckpointRecoveryPoint();
   int64_t recovery_point() const { return recovery_point_; }
   // Bytes the last open checked by CRC (0 after a clean shutdown).
   uint64_t recovery_checked_bytes() const { return recovery_checked_bytes_; }
-  // For flushing on another thread (group commit): a duplicate descriptor of the active
-  // segment and the log end offset it covers. Segments before the active one are
-  // already flushed (a roll flushes the segment it closes).
-  absl::StatusOr<std::pair<int, int64_t>> ActiveSegmentForFlush() const;
+  // For flushing off the shard (group commit): duplicate descriptors of the active
+  // segment and of rolled segments whose background sync has not reported, and the log
+  // end offset that syncing all of them covers (report it with NoteFlushed).
+  absl::StatusOr<std::pair<std::vector<int>, int64_t>> SegmentsForFlush() const;
   // Flushes and marks the log cleanly closed.
   absl::Status Close();
 
@@ -200,6 +200,7 @@ class PartitionLog {
   // For background completions: they do nothing once the log is gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   void AdvanceRecoveryPoint(int64_t to);
+  absl::Status SyncPendingRolls();  // inline fdatasync of rolled segments not yet reported
   void OnRollFlushed(int64_t end, const absl::Status& s);
   absl::Status offline_reason_;  // OK while online
   bool offline_reported_ = false;
