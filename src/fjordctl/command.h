@@ -53,5 +53,6 @@ std::vector<CommandInfo> ClusterCommands();
 std::vector<CommandInfo> TopicCommands();
 std::vector<CommandInfo> GroupCommands();
 std::vector<CommandInfo> ConfigCommands();
+std::vector<CommandInfo> ProduceConsumeCommands();
 
 }  // namespace fjord::ctl

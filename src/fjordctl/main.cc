@@ -22,6 +22,7 @@ std::vector<CommandInfo> AllCommands() {
   for (auto& c : fjord::ctl::TopicCommands()) all.push_back(std::move(c));
   for (auto& c : fjord::ctl::GroupCommands()) all.push_back(std::move(c));
   for (auto& c : fjord::ctl::ConfigCommands()) all.push_back(std::move(c));
+  for (auto& c : fjord::ctl::ProduceConsumeCommands()) all.push_back(std::move(c));
   return all;
 }
 
@@ -37,15 +38,16 @@ void PrintHelp(const std::vector<CommandInfo>& all, const std::string& group) {
               group.empty() ? "GROUP" : group.c_str());
   for (const auto& c : all) {
     if (!group.empty() && c.group != group) continue;
-    const std::string line = c.group + " " + c.name + (c.usage.empty() ? "" : " " + c.usage);
+    const std::string line =
+        c.group + (c.name.empty() ? "" : " " + c.name) + (c.usage.empty() ? "" : " " + c.usage);
     std::printf("  %-34s %s\n", line.c_str(), c.summary.c_str());
   }
   std::printf("\n%s\nExit codes: 0 done, 1 the operation failed, 2 bad usage.\n", kGlobalHelp);
 }
 
 void PrintCommandHelp(const CommandInfo& c) {
-  std::printf("usage: fjordctl [global flags] %s %s%s%s\n\n%s\n", c.group.c_str(), c.name.c_str(),
-              c.usage.empty() ? "" : " ", c.usage.c_str(), c.summary.c_str());
+  std::printf("usage: fjordctl [global flags] %s%s%s%s%s\n\n%s\n", c.group.c_str(), c.name.empty() ? "" : " ",
+              c.name.c_str(), c.usage.empty() ? "" : " ", c.usage.c_str(), c.summary.c_str());
   if (!c.help.empty()) std::printf("\nFlags:\n%s", c.help.c_str());
   std::printf("\n%s", kGlobalHelp);
 }
@@ -95,23 +97,31 @@ int main(int argc, char** argv) {
   const bool known_group =
       std::any_of(all.begin(), all.end(), [&](const auto& c) { return c.group == group; });
   if (!known_group) return Usage("unknown command group '" + group + "'");
-  if (rest.size() < 2) {
-    PrintHelp(all, group);
-    return help ? 0 : 2;
-  }
+  // A group that is itself a command (produce, consume) takes its arguments directly.
   const CommandInfo* command = nullptr;
+  size_t first_arg = 2;
   for (const auto& c : all) {
-    if (c.group == group && c.name == rest[1]) command = &c;
+    if (c.group == group && c.name.empty()) command = &c, first_arg = 1;
   }
-  if (command == nullptr) return Usage("unknown command '" + group + " " + rest[1] + "'");
+  if (command == nullptr) {
+    if (rest.size() < 2) {
+      PrintHelp(all, group);
+      return help ? 0 : 2;
+    }
+    for (const auto& c : all) {
+      if (c.group == group && c.name == rest[1]) command = &c;
+    }
+    if (command == nullptr) return Usage("unknown command '" + group + " " + rest[1] + "'");
+  }
   if (help) {
     PrintCommandHelp(*command);
     return 0;
   }
-  auto args = fjord::ctl::ParseArgs({rest.begin() + 2, rest.end()}, command->flags);
-  if (!args.ok()) return Usage(group + " " + command->name + ": " + std::string(args.status().message()));
-  if (absl::Status s = command->check(*args); !s.ok())
-    return Usage(group + " " + command->name + ": " + std::string(s.message()));
+  const std::string label = group + (command->name.empty() ? "" : " " + command->name);
+  auto args =
+      fjord::ctl::ParseArgs({rest.begin() + static_cast<long>(first_arg), rest.end()}, command->flags);
+  if (!args.ok()) return Usage(label + ": " + std::string(args.status().message()));
+  if (absl::Status s = command->check(*args); !s.ok()) return Usage(label + ": " + std::string(s.message()));
 
   fjord::client::ClientOptions options;
   options.bootstrap = absl::StrSplit(brokers, ',', absl::SkipEmpty());

@@ -114,11 +114,12 @@ def test_help_is_complete_and_matches_the_readme(ctl):
     assert r.stdout.decode().rstrip() in readme
     commands = [line.split()[:2] for line in r.stdout.decode().splitlines()
                 if line.startswith("  ") and line.split()[0] in ("cluster", "topic", "group", "config")]
-    assert len(commands) == 14
-    for group, command in commands:
-        h = ctl.run(group, command, "--help", brokers=False)
+    commands += [["produce"], ["consume"]]
+    assert len(commands) == 16
+    for argv in commands:
+        h = ctl.run(*argv, "--help", brokers=False)
         assert h.returncode == 0
         own = h.stdout.decode().split("\nGlobal flags")[0].rstrip()
-        assert own in readme, f"README lacks the help of {group} {command}"
+        assert own in readme, f"README lacks the help of {argv}"
     h = ctl.run("topic", "create", "--help", brokers=False).stdout
     assert b"--partitions" in h and b"--replication-factor" in h and b"--config" in h
