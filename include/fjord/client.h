@@ -6,6 +6,7 @@
 // connection that carries one request at a time, in call order.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -66,8 +67,11 @@ class Client {
   // highest version both sides support, and decodes the answer. Connection failures
   // are retried with backoff until the call's deadline.
   static constexpr int32_t kAnyBroker = -1;
+  // `max_version` caps the version below what this library knows, for callers that
+  // need nothing newer.
   template <typename Response, typename Request>
-  boost::asio::awaitable<absl::StatusOr<Owned<Response>>> Call(int32_t node, const Request& request);
+  boost::asio::awaitable<absl::StatusOr<Owned<Response>>> Call(int32_t node, const Request& request,
+                                                               int16_t max_version = Request::kMaxVersion);
 
   // The version Call will use for Request with `node`: for requests whose fields differ
   // by version (the encoder refuses a field its version lacks).
@@ -116,14 +120,15 @@ class Client {
 };
 
 template <typename Response, typename Request>
-boost::asio::awaitable<absl::StatusOr<Owned<Response>>> Client::Call(int32_t node, const Request& request) {
+boost::asio::awaitable<absl::StatusOr<Owned<Response>>> Client::Call(int32_t node, const Request& request,
+                                                                     int16_t max_version) {
   Encoder encode = [](const void* req, int16_t version, int32_t correlation, const std::string& client_id,
                       std::vector<uint8_t>* out) {
     return protocol::AppendRequestFrame(*static_cast<const Request*>(req), version, correlation, client_id,
                                         out);
   };
-  absl::StatusOr<Exchange> e =
-      co_await RoundTrip(node, Request::kApiKey, Request::kMaxVersion, &request, encode);
+  absl::StatusOr<Exchange> e = co_await RoundTrip(
+      node, Request::kApiKey, std::min(max_version, Request::kMaxVersion), &request, encode);
   if (!e.ok()) co_return e.status();
   Owned<Response> response;
   response.frame = std::make_shared<const std::vector<uint8_t>>(std::move(e->frame));

@@ -96,8 +96,10 @@ asio::awaitable<absl::StatusOr<Client::Exchange>> Client::RoundTrip(int32_t node
       Exchange e;
       e.version = version;
       std::vector<uint8_t> frame;
+      // A field the negotiated version lacks is this program's mistake, not the user's.
       if (absl::Status s = encode(request, version, next_correlation_++, options_.client_id, &frame); !s.ok())
-        co_return s;
+        co_return absl::InternalError(
+            absl::StrCat("cannot encode the request for ", (*conn)->address(), ": ", s.message()));
       absl::StatusOr<std::vector<uint8_t>> answer = co_await (*conn)->Exchange(std::move(frame), deadline);
       if (answer.ok()) {
         e.frame = std::move(*answer);
@@ -141,10 +143,12 @@ absl::StatusOr<protocol::ByteView> Client::ResponseBody(const std::vector<uint8_
 
 asio::awaitable<absl::StatusOr<protocol::MetadataResponse>> Client::Metadata(
     const std::vector<std::string>& topics) {
+  auto version = co_await VersionFor<protocol::MetadataRequest>(kAnyBroker);
+  if (!version.ok()) co_return version.status();
   protocol::MetadataRequest request;
-  request.allow_auto_topic_creation = false;
+  if (*version >= 4) request.allow_auto_topic_creation = false;  // older brokers never create here
   if (topics.empty()) {
-    request.topics = std::nullopt;  // every topic
+    if (*version >= 1) request.topics = std::nullopt;  // every topic; v0 says so with []
   } else {
     request.topics.emplace();
     for (const std::string& t : topics) request.topics->emplace_back().name = t;

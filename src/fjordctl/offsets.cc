@@ -6,6 +6,10 @@
 
 namespace fjord::ctl {
 
+namespace {
+constexpr int16_t kListOffsetsVersion = 3;
+}  // namespace
+
 boost::asio::awaitable<absl::StatusOr<std::map<TopicPartition, int64_t>>> OffsetsAt(
     client::Client& client, const std::vector<TopicPartition>& partitions, int64_t timestamp) {
   std::set<std::string> names;
@@ -34,7 +38,9 @@ boost::asio::awaitable<absl::StatusOr<std::map<TopicPartition, int64_t>>> Offset
       p.partition_index = partition;
       p.timestamp = timestamp;
     }
-    auto r = co_await client.Call<protocol::ListOffsetsResponse>(leader, request);
+    // v4+ adds only leader-epoch fencing, which fjordctl has no use for; and librdkafka
+    // 2.0's mock cluster (Debian 12) writes an 8-byte leader epoch into v4+ answers.
+    auto r = co_await client.Call<protocol::ListOffsetsResponse>(leader, request, kListOffsetsVersion);
     if (!r.ok()) co_return r.status();
     for (const auto& t : r->topics) {
       for (const auto& p : t.partitions) {

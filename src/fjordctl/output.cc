@@ -175,4 +175,8 @@ void ProgressDone() {
   std::fflush(stderr);
 }
 
+void Note(const std::string& line) {
+  std::fprintf(stderr, "fjordctl: note: %s\n", line.c_str());
+}
+
 }  // namespace fjord::ctl

@@ -67,4 +67,7 @@ std::string Green(const std::string& s);
 void Progress(const std::string& line);
 void ProgressDone();
 
+// A one-line note on stderr about something left out (e.g. an API the broker lacks).
+void Note(const std::string& line);
+
 }  // namespace fjord::ctl

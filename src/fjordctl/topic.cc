@@ -49,7 +49,7 @@ int32_t IntFlag(const Args& a, const std::string& flag, int32_t fallback) {
 
 // Admin requests go to the controller, as Kafka's admin client sends them.
 int32_t AdminNode(const Client& c) {
-  return c.controller_id() >= 0 ? c.controller_id() : Client::kAnyBroker;
+  return c.brokers().contains(c.controller_id()) ? c.controller_id() : Client::kAnyBroker;
 }
 
 std::string Nodes(const std::vector<int32_t>& ids) {
@@ -176,12 +176,18 @@ awaitable<absl::Status> FillSizes(Client& client, const std::string& topic,
   for (const auto& p : parts) {
     if (p.leader >= 0) leaders[p.leader] = true;
   }
+  bool noted = false;
   for (const auto& [leader, unused] : leaders) {
     protocol::DescribeLogDirsRequest request;
     auto& t = request.topics->emplace_back();
     t.topic = topic;
     for (const auto& p : parts) t.partitions.push_back(p.partition);
     auto r = co_await client.Call<protocol::DescribeLogDirsResponse>(leader, request);
+    if (!r.ok() && absl::IsUnimplemented(r.status())) {  // sizes stay unknown ("-")
+      if (!noted) Note(absl::StrCat("sizes unknown: ", r.status().message()));
+      noted = true;
+      continue;
+    }
     if (!r.ok()) co_return r.status();
     for (const auto& dir : r->results) {
       for (const auto& dt : dir.topics) {
@@ -200,14 +206,16 @@ awaitable<absl::Status> FillSizes(Client& client, const std::string& topic,
 // coroutine frames).
 using ConfigEntry = protocol::describe_configs_response::DescribeConfigsResourceResult;
 int PrintDescribe(bool json, const std::string& name, bool internal, const std::vector<PartitionView>& parts,
-                  const std::vector<ConfigEntry>& config_list) {
+                  const std::optional<std::vector<ConfigEntry>>& configs) {
+  const std::vector<ConfigEntry> none;
+  const std::vector<ConfigEntry>& config_list = configs ? *configs : none;
   if (json) {
     Json jp = Json::Array();
     for (const auto& p : parts) {
       Json j = Json::Object();
       j.Set("partition", p.partition).Set("leader", p.leader).Set("replicas", NodesJson(p.replicas));
       j.Set("isr", NodesJson(p.isr)).Set("start_offset", p.start).Set("end_offset", p.end);
-      j.Set("size_bytes", p.size);
+      j.Set("size_bytes", p.size >= 0 ? Json(p.size) : Json());
       jp.Push(std::move(j));
     }
     Json jc = Json::Array();
@@ -220,7 +228,7 @@ int PrintDescribe(bool json, const std::string& name, bool internal, const std::
     }
     Json out = Json::Object();
     out.Set("name", name).Set("internal", internal).Set("partitions", std::move(jp));
-    out.Set("configs", std::move(jc));
+    out.Set("configs", configs ? std::move(jc) : Json());
     std::printf("%s\n", out.Dump().c_str());
     return 0;
   }
@@ -229,7 +237,11 @@ int PrintDescribe(bool json, const std::string& name, bool internal, const std::
   Table tp("PARTITION", "LEADER", "REPLICAS", "ISR", "START", "END", "SIZE");
   for (const auto& p : parts) {
     tp.Add(std::to_string(p.partition), std::to_string(p.leader), Nodes(p.replicas), Nodes(p.isr),
-           std::to_string(p.start), std::to_string(p.end), HumanBytes(p.size));
+           std::to_string(p.start), std::to_string(p.end), p.size >= 0 ? HumanBytes(p.size) : "-");
+  }
+  if (!configs) {
+    std::printf("%s", tp.Render().c_str());
+    return 0;
   }
   std::printf("%s\n", tp.Render().c_str());
   Table tc("CONFIG", "VALUE", "SOURCE");
@@ -269,6 +281,10 @@ awaitable<int> Describe(Context& c, const Args& a) {
   resource.resource_name = name;
   resource.configuration_keys = std::nullopt;  // all of them
   auto configs = co_await c.client.Call<protocol::DescribeConfigsResponse>(AdminNode(c.client), cfg_request);
+  if (!configs.ok() && absl::IsUnimplemented(configs.status())) {
+    Note(absl::StrCat("configs unknown: ", configs.status().message()));
+    co_return PrintDescribe(c.json, name, topic.is_internal, parts, std::nullopt);
+  }
   if (!configs.ok()) co_return Fail(what, configs.status());
   if (configs->results.empty() || configs->results.front().error_code != 0) {
     co_return Fail(what,
