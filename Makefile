@@ -1,10 +1,11 @@
 # The two commands every newcomer runs: `make run` and `make test`.
 # Both install what is missing (scripts/install-deps.sh), then build with CMake+Ninja.
-.PHONY: deps build run test bench fuzz fmt clean
+.PHONY: deps build run test bench fuzz sim fmt clean
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 DATA_DIR ?= $(CURDIR)/var
+SEEDS ?= 20000
 
 deps:
 	@bash scripts/install-deps.sh
@@ -33,6 +34,11 @@ fuzz: deps
 	@cmake --build --preset fuzz -j $(JOBS) --target request_decoder_fuzzer record_decoders_fuzzer
 	@bash fuzz/run.sh build-fuzz/bin/request_decoder_fuzzer $(FUZZ_SECONDS)
 	@bash fuzz/run.sh build-fuzz/bin/record_decoders_fuzzer $(FUZZ_SECONDS)
+
+# The Raft simulation over SEEDS seeds (make test runs 2,000); a failing seed prints how
+# to replay it alone.
+sim: build
+	@FJORD_SIM_SEEDS=$(SEEDS) ./build/bin/raft_simulation_test
 
 fmt:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

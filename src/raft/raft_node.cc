@@ -1,0 +1,315 @@
+#include "raft/raft_node.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+
+namespace fjord::raft {
+
+RaftNode::RaftNode(RaftConfig config, HardState hard_state, std::vector<Entry> log)
+    : config_(std::move(config)),
+      hard_(hard_state),
+      log_(std::move(log)),
+      rng_(config_.seed * 1000003 + static_cast<uint64_t>(config_.id)) {
+  ResetElectionTimer();
+}
+
+bool RaftNode::LogUpToDate(uint64_t index, uint64_t term) const {
+  return term > LastTerm() || (term == LastTerm() && index >= last_index());
+}
+
+bool RaftNode::InLease() const {
+  if (role_ == Role::kLeader) return true;
+  return leader_ != kNoNode && election_elapsed_ < config_.election_ticks;
+}
+
+void RaftNode::ResetElectionTimer() {
+  election_elapsed_ = 0;
+  election_timeout_ =
+      config_.election_ticks + static_cast<int>(rng_() % static_cast<uint64_t>(config_.election_ticks));
+}
+
+void RaftNode::SetTerm(uint64_t term) {
+  if (term == hard_.term) return;
+  hard_.term = term;
+  hard_.vote = kNoNode;
+  ready_.hard_state_changed = true;
+}
+
+void RaftNode::SetVote(NodeId vote) {
+  hard_.vote = vote;
+  ready_.hard_state_changed = true;
+}
+
+void RaftNode::BecomeFollower(uint64_t term, NodeId leader) {
+  SetTerm(term);
+  role_ = Role::kFollower;
+  leader_ = leader;
+  votes_.clear();
+  ResetElectionTimer();
+}
+
+void RaftNode::BecomePreCandidate() {
+  role_ = Role::kPreCandidate;
+  leader_ = kNoNode;
+  votes_.clear();
+  votes_[config_.id] = true;
+  ResetElectionTimer();
+  if (votes_.size() >= Quorum()) return BecomeCandidate();
+  for (NodeId peer : config_.voters) {
+    if (peer == config_.id) continue;
+    Send({.type = MessageType::kPreVote,
+          .to = peer,
+          .term = hard_.term + 1,
+          .index = last_index(),
+          .log_term = LastTerm()});
+  }
+}
+
+void RaftNode::BecomeCandidate() {
+  SetTerm(hard_.term + 1);
+  SetVote(config_.id);
+  role_ = Role::kCandidate;
+  leader_ = kNoNode;
+  votes_.clear();
+  votes_[config_.id] = true;
+  ResetElectionTimer();
+  if (votes_.size() >= Quorum()) return BecomeLeader();
+  for (NodeId peer : config_.voters) {
+    if (peer == config_.id) continue;
+    Send({.type = MessageType::kVote,
+          .to = peer,
+          .term = hard_.term,
+          .index = last_index(),
+          .log_term = LastTerm()});
+  }
+}
+
+void RaftNode::BecomeLeader() {
+  role_ = Role::kLeader;
+  leader_ = config_.id;
+  votes_.clear();
+  next_.clear();
+  match_.clear();
+  recently_active_.clear();
+  for (NodeId peer : config_.voters) {
+    next_[peer] = last_index() + 1;
+    match_[peer] = 0;
+  }
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  // Entries of earlier terms commit only through one of this term (Raft §5.4.2).
+  Append({hard_.term, std::string()});
+  BroadcastAppend();
+  AdvanceCommit();  // a single voter commits alone
+}
+
+void RaftNode::Tick() {
+  if (role_ == Role::kLeader) {
+    if (++heartbeat_elapsed_ >= config_.heartbeat_ticks) {
+      heartbeat_elapsed_ = 0;
+      BroadcastAppend();
+    }
+    if (++election_elapsed_ >= config_.election_ticks) {  // check quorum
+      election_elapsed_ = 0;
+      size_t active = 1;
+      for (auto& [peer, seen] : recently_active_) {
+        if (peer != config_.id && seen) ++active;
+        seen = false;
+      }
+      if (active < Quorum()) BecomeFollower(hard_.term, kNoNode);
+    }
+    return;
+  }
+  if (++election_elapsed_ >= election_timeout_) BecomePreCandidate();
+}
+
+void RaftNode::Step(const Message& m) {
+  const bool vote_request = m.type == MessageType::kPreVote || m.type == MessageType::kVote;
+  if (vote_request && m.term > hard_.term && InLease()) return;  // a live leader is not voted away
+  if (m.term > hard_.term) {
+    if (m.type == MessageType::kPreVote) {
+      // A pre-vote changes no term; answered below.
+    } else if (m.type == MessageType::kPreVoteResponse && m.ok) {
+      // Granted at our term + 1: not a reason to change anything.
+    } else {
+      BecomeFollower(m.term, m.type == MessageType::kAppend ? m.from : kNoNode);
+    }
+  } else if (m.term < hard_.term) {
+    // Stale. Tell a stale leader or candidate about the newer term so it steps down.
+    if (m.type == MessageType::kAppend) {
+      Send({.type = MessageType::kAppendResponse, .to = m.from, .term = hard_.term, .ok = false});
+    } else if (vote_request) {
+      Send({.type =
+                m.type == MessageType::kPreVote ? MessageType::kPreVoteResponse : MessageType::kVoteResponse,
+            .to = m.from,
+            .term = hard_.term,
+            .ok = false});
+    }
+    return;
+  }
+  switch (m.type) {
+    case MessageType::kPreVote:
+    case MessageType::kVote:
+      return OnVoteRequest(m);
+    case MessageType::kPreVoteResponse:
+    case MessageType::kVoteResponse:
+      return OnVoteResponse(m);
+    case MessageType::kAppend:
+      return OnAppend(m);
+    case MessageType::kAppendResponse:
+      return OnAppendResponse(m);
+  }
+}
+
+void RaftNode::OnVoteRequest(const Message& m) {
+  const bool pre = m.type == MessageType::kPreVote;
+  bool grant = LogUpToDate(m.index, m.log_term);
+  if (pre) {
+    grant = grant && m.term > hard_.term;
+  } else {
+    grant = grant && (hard_.vote == kNoNode || hard_.vote == m.from);
+    if (grant) {
+      SetVote(m.from);
+      ResetElectionTimer();
+    }
+  }
+  Send({.type = pre ? MessageType::kPreVoteResponse : MessageType::kVoteResponse,
+        .to = m.from,
+        .term = pre ? m.term : hard_.term,
+        .ok = grant});
+}
+
+void RaftNode::OnVoteResponse(const Message& m) {
+  const bool pre = m.type == MessageType::kPreVoteResponse;
+  if (pre ? role_ != Role::kPreCandidate || m.term != hard_.term + 1
+          : role_ != Role::kCandidate || m.term != hard_.term) {
+    return;
+  }
+  votes_[m.from] = m.ok;
+  size_t granted = 0;
+  for (const auto& [node, yes] : votes_) granted += yes ? 1 : 0;
+  if (granted >= Quorum()) return pre ? BecomeCandidate() : BecomeLeader();
+  if (votes_.size() - granted >= Quorum()) BecomeFollower(hard_.term, kNoNode);  // lost
+}
+
+void RaftNode::OnAppend(const Message& m) {
+  if (role_ != Role::kFollower || leader_ != m.from) BecomeFollower(m.term, m.from);
+  election_elapsed_ = 0;
+  if (m.index > last_index() || TermAt(m.index) != m.log_term) {
+    // The entry before these does not match: hint where ours may still match.
+    Send({.type = MessageType::kAppendResponse,
+          .to = m.from,
+          .term = hard_.term,
+          .ok = false,
+          .match = std::min(last_index(), m.index == 0 ? 0 : m.index - 1)});
+    return;
+  }
+  uint64_t index = m.index;
+  for (const Entry& e : m.entries) {
+    ++index;
+    if (index <= last_index()) {
+      if (TermAt(index) == e.term) continue;
+      TruncateFrom(index);  // a conflict: never at or below the commit index (leader completeness)
+    }
+    Append(e);
+  }
+  const uint64_t matched = m.index + m.entries.size();
+  SetCommit(std::max(commit_, std::min(m.commit, matched)));
+  Send(
+      {.type = MessageType::kAppendResponse, .to = m.from, .term = hard_.term, .ok = true, .match = matched});
+}
+
+void RaftNode::OnAppendResponse(const Message& m) {
+  if (role_ != Role::kLeader || !next_.contains(m.from)) return;
+  recently_active_[m.from] = true;
+  if (m.ok) {
+    if (m.match > match_[m.from]) match_[m.from] = m.match;
+    next_[m.from] = std::max(next_[m.from], m.match + 1);
+    AdvanceCommit();
+    if (next_[m.from] <= last_index()) SendAppend(m.from);
+  } else {
+    next_[m.from] = std::max<uint64_t>(1, std::min(next_[m.from] - 1, m.match + 1));
+    next_[m.from] = std::max(next_[m.from], match_[m.from] + 1);
+    SendAppend(m.from);
+  }
+}
+
+absl::StatusOr<uint64_t> RaftNode::Propose(std::string data) {
+  if (role_ != Role::kLeader) return absl::FailedPreconditionError("not the leader");
+  Append({hard_.term, std::move(data)});
+  BroadcastAppend();
+  AdvanceCommit();
+  return last_index();
+}
+
+void RaftNode::Append(Entry e) {
+  log_.push_back(std::move(e));
+  if (dirty_from_ == 0 || log_.size() < dirty_from_) dirty_from_ = log_.size();
+  if (role_ == Role::kLeader) match_[config_.id] = last_index();
+}
+
+void RaftNode::TruncateFrom(uint64_t index) {
+  log_.resize(index - 1);
+  if (dirty_from_ == 0 || index < dirty_from_) dirty_from_ = index;
+}
+
+void RaftNode::SendAppend(NodeId to) {
+  const uint64_t next = next_[to];
+  Message m{.type = MessageType::kAppend,
+            .to = to,
+            .term = hard_.term,
+            .index = next - 1,
+            .log_term = TermAt(next - 1)};
+  for (uint64_t i = next; i <= last_index() && m.entries.size() < config_.max_entries_per_append; ++i)
+    m.entries.push_back(log_[i - 1]);
+  m.commit = commit_;
+  Send(std::move(m));
+}
+
+void RaftNode::BroadcastAppend() {
+  for (NodeId peer : config_.voters) {
+    if (peer != config_.id) SendAppend(peer);
+  }
+}
+
+void RaftNode::AdvanceCommit() {
+  std::vector<uint64_t> matches;
+  for (NodeId peer : config_.voters) matches.push_back(peer == config_.id ? last_index() : match_[peer]);
+  std::sort(matches.begin(), matches.end(), std::greater<>());
+  const uint64_t candidate = matches[Quorum() - 1];
+  if (candidate > commit_ && TermAt(candidate) == hard_.term) {
+    SetCommit(candidate);
+    BroadcastAppend();  // followers learn the commit index without waiting for a heartbeat
+  }
+}
+
+void RaftNode::SetCommit(uint64_t index) {
+  commit_ = std::min(index, last_index());
+}
+
+void RaftNode::Send(Message m) {
+  m.from = config_.id;
+  ready_.messages.push_back(std::move(m));
+}
+
+Ready RaftNode::TakeReady() {
+  Ready out = std::move(ready_);
+  ready_ = Ready{};
+  out.hard_state = hard_;
+  if (dirty_from_ != 0) {
+    out.first_new_index = dirty_from_;
+    out.new_entries.assign(log_.begin() + static_cast<ptrdiff_t>(dirty_from_ - 1), log_.end());
+    dirty_from_ = 0;
+  }
+  if (commit_ > applied_) {
+    out.first_committed_index = applied_ + 1;
+    out.committed.assign(log_.begin() + static_cast<ptrdiff_t>(applied_),
+                         log_.begin() + static_cast<ptrdiff_t>(commit_));
+    applied_ = commit_;
+  }
+  return out;
+}
+
+}  // namespace fjord::raft

@@ -1,0 +1,101 @@
+// One Raft voter, deterministic and pure: it takes clock ticks, messages and proposals,
+// and hands back a Ready (see raft_types.h). No threads, clocks, sockets or files.
+//
+// Leader election with pre-vote (a node that cannot win does not raise terms) and
+// check-quorum (a leader that has not heard from a majority for an election timeout
+// steps down; a node that heard from a leader within one refuses to vote it away).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "raft/raft_types.h"
+
+namespace fjord::raft {
+
+struct RaftConfig {
+  NodeId id = 0;
+  std::vector<NodeId> voters;  // includes id
+  int election_ticks = 10;     // randomized per round in [election_ticks, 2 * election_ticks)
+  int heartbeat_ticks = 2;
+  size_t max_entries_per_append = 64;
+  uint64_t seed = 0;  // the election-timeout jitter, so runs replay exactly
+};
+
+enum class Role : uint8_t { kFollower, kPreCandidate, kCandidate, kLeader };
+
+class RaftNode {
+ public:
+  // `log` and `hard_state` are what a previous life made durable.
+  RaftNode(RaftConfig config, HardState hard_state, std::vector<Entry> log);
+
+  void Tick();
+  void Step(const Message& m);
+  // Appends `data` at the leader; the index it will commit at, or kFailedPrecondition
+  // on a node that is not the leader.
+  absl::StatusOr<uint64_t> Propose(std::string data);
+  Ready TakeReady();
+
+  Role role() const { return role_; }
+  uint64_t term() const { return hard_.term; }
+  NodeId leader() const { return leader_; }
+  uint64_t commit_index() const { return commit_; }
+  uint64_t last_index() const { return log_.size(); }
+  const std::vector<Entry>& log() const { return log_; }  // entry i at log()[i - 1]
+  NodeId id() const { return config_.id; }
+
+ private:
+  uint64_t TermAt(uint64_t index) const {
+    return index == 0 || index > log_.size() ? 0 : log_[index - 1].term;
+  }
+  uint64_t LastTerm() const { return TermAt(log_.size()); }
+  size_t Quorum() const { return config_.voters.size() / 2 + 1; }
+  bool LogUpToDate(uint64_t index, uint64_t term) const;
+  bool InLease() const;  // heard from a leader (or is one) within the election timeout
+
+  void BecomeFollower(uint64_t term, NodeId leader);
+  void BecomePreCandidate();
+  void BecomeCandidate();
+  void BecomeLeader();
+  void ResetElectionTimer();
+  void SetTerm(uint64_t term);
+  void SetVote(NodeId vote);
+
+  void OnVoteRequest(const Message& m);
+  void OnVoteResponse(const Message& m);
+  void OnAppend(const Message& m);
+  void OnAppendResponse(const Message& m);
+
+  void Append(Entry e);
+  void TruncateFrom(uint64_t index);
+  void SendAppend(NodeId to);
+  void BroadcastAppend();
+  void AdvanceCommit();
+  void SetCommit(uint64_t index);
+  void Send(Message m);
+
+  RaftConfig config_;
+  HardState hard_;
+  std::vector<Entry> log_;
+  Role role_ = Role::kFollower;
+  NodeId leader_ = kNoNode;
+  uint64_t commit_ = 0;
+  uint64_t applied_ = 0;  // handed out in a Ready
+
+  int election_elapsed_ = 0;
+  int election_timeout_ = 0;  // this round's randomized timeout
+  int heartbeat_elapsed_ = 0;
+  std::mt19937_64 rng_;
+
+  std::map<NodeId, bool> votes_;             // candidates and pre-candidates
+  std::map<NodeId, uint64_t> next_, match_;  // leader
+  std::map<NodeId, bool> recently_active_;   // leader: check-quorum
+
+  Ready ready_;
+  uint64_t dirty_from_ = 0;  // lowest log index changed since the last Ready (0: none)
+};
+
+}  // namespace fjord::raft

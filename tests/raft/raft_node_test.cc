@@ -1,0 +1,153 @@
+// The Raft core on hand-driven clusters: election, replication, pre-vote, check-quorum,
+// log repair, and what a Ready promises.
+#include "raft/raft_node.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+namespace fjord::raft {
+namespace {
+
+// A perfect network with optional cut nodes; messages are delivered in order.
+struct Cluster {
+  explicit Cluster(int n) {
+    std::vector<NodeId> ids;
+    for (int i = 1; i <= n; ++i) ids.push_back(i);
+    for (NodeId id : ids)
+      nodes[id] = std::make_unique<RaftNode>(RaftConfig{.id = id, .voters = ids, .seed = 7}, HardState{},
+                                             std::vector<Entry>{});
+  }
+  void Pump() {
+    for (int guard = 0; guard < 10000; ++guard) {
+      std::vector<Message> out;
+      for (auto& [id, n] : nodes) {
+        Ready r = n->TakeReady();
+        for (auto& m : r.messages) out.push_back(m);
+        for (auto& e : r.committed) applied[id].push_back(e.data);
+      }
+      if (out.empty()) return;
+      for (auto& m : out) {
+        if (!cut.contains(m.from) && !cut.contains(m.to)) nodes[m.to]->Step(m);
+      }
+    }
+  }
+  void Ticks(int n) {
+    for (int i = 0; i < n; ++i) {
+      for (auto& [id, node] : nodes) node->Tick();
+      Pump();
+    }
+  }
+  NodeId Leader() {
+    NodeId leader = kNoNode;
+    for (auto& [id, n] : nodes) {
+      if (n->role() == Role::kLeader && !cut.contains(id)) leader = id;
+    }
+    return leader;
+  }
+  std::map<NodeId, std::unique_ptr<RaftNode>> nodes;
+  std::map<NodeId, std::vector<std::string>> applied;
+  std::set<NodeId> cut;
+};
+
+TEST(RaftNode, SingleVoterElectsItselfAndCommitsAlone) {
+  RaftNode n(RaftConfig{.id = 1, .voters = {1}}, HardState{}, {});
+  for (int i = 0; i < 30 && n.role() != Role::kLeader; ++i) n.Tick();
+  ASSERT_EQ(n.role(), Role::kLeader);
+  EXPECT_EQ(n.term(), 1u);
+  ASSERT_TRUE(n.Propose("a").ok());
+  Ready r = n.TakeReady();
+  EXPECT_TRUE(r.hard_state_changed);
+  EXPECT_EQ(r.hard_state, (HardState{1, 1}));
+  ASSERT_EQ(r.new_entries.size(), 2u);  // the leader's no-op, then "a"
+  ASSERT_EQ(r.committed.size(), 2u);
+  EXPECT_EQ(r.committed[1].data, "a");
+}
+
+TEST(RaftNode, ThreeVotersElectOneLeaderAndReplicate) {
+  Cluster c(3);
+  c.Ticks(40);
+  const NodeId leader = c.Leader();
+  ASSERT_NE(leader, kNoNode);
+  ASSERT_TRUE(c.nodes[leader]->Propose("x").ok());
+  c.Pump();
+  c.Ticks(4);
+  for (auto& [id, n] : c.nodes) {
+    EXPECT_EQ(n->leader(), leader) << id;
+    EXPECT_EQ(n->commit_index(), 2u) << id;
+    EXPECT_EQ(c.applied[id].back(), "x") << id;
+  }
+}
+
+TEST(RaftNode, AnIsolatedFollowerDoesNotRaiseTermsThanksToPreVote) {
+  Cluster c(3);
+  c.Ticks(40);
+  const NodeId leader = c.Leader();
+  const uint64_t term = c.nodes[leader]->term();
+  const NodeId follower = leader == 1 ? 2 : 1;
+  c.cut.insert(follower);
+  c.Ticks(200);
+  EXPECT_EQ(c.nodes[follower]->term(), term);  // pre-votes went nowhere; no term bump
+  c.cut.clear();
+  c.Ticks(10);
+  EXPECT_EQ(c.Leader(), leader);  // rejoining disturbs nobody
+  EXPECT_EQ(c.nodes[leader]->term(), term);
+}
+
+TEST(RaftNode, ALeaderCutOffFromTheQuorumStepsDown) {
+  Cluster c(3);
+  c.Ticks(40);
+  const NodeId leader = c.Leader();
+  c.cut.insert(leader);
+  c.Ticks(25);
+  EXPECT_NE(c.nodes[leader]->role(), Role::kLeader);  // check-quorum
+  const NodeId next = c.Leader();
+  ASSERT_NE(next, kNoNode);
+  EXPECT_NE(next, leader);
+  // A proposal to the old leader is refused rather than silently lost.
+  EXPECT_FALSE(c.nodes[leader]->Propose("late").ok());
+}
+
+TEST(RaftNode, AFollowerDropsEntriesThatConflictWithTheLeader) {
+  // Node 3 holds an uncommitted entry of an old term that the others never saw.
+  std::vector<NodeId> ids{1, 2, 3};
+  std::vector<Entry> common{{1, "a"}};
+  std::vector<Entry> stale{{1, "a"}, {1, "stale"}};
+  Cluster c(0);
+  c.nodes[1] = std::make_unique<RaftNode>(RaftConfig{.id = 1, .voters = ids, .election_ticks = 5},
+                                          HardState{2, 1}, common);
+  c.nodes[2] = std::make_unique<RaftNode>(RaftConfig{.id = 2, .voters = ids, .election_ticks = 50},
+                                          HardState{2, 1}, common);
+  c.nodes[3] = std::make_unique<RaftNode>(RaftConfig{.id = 3, .voters = ids, .election_ticks = 50},
+                                          HardState{1, 3}, stale);
+  c.Ticks(12);
+  ASSERT_EQ(c.Leader(), 1);
+  ASSERT_TRUE(c.nodes[1]->Propose("b").ok());
+  c.Pump();
+  c.Ticks(3);
+  ASSERT_EQ(c.nodes[3]->log().size(), 3u);
+  EXPECT_EQ(c.nodes[3]->log()[1].data, "");  // leader 1's no-op replaced "stale"
+  EXPECT_EQ(c.nodes[3]->log()[2].data, "b");
+  EXPECT_EQ(c.nodes[3]->commit_index(), 3u);
+}
+
+TEST(RaftNode, AVoteIsInTheReadyBeforeTheMessageThatGrantsIt) {
+  RaftNode voter(RaftConfig{.id = 2, .voters = {1, 2, 3}}, HardState{}, {});
+  voter.Step({.type = MessageType::kVote, .from = 1, .to = 2, .term = 1, .index = 0, .log_term = 0});
+  Ready r = voter.TakeReady();
+  ASSERT_TRUE(r.hard_state_changed);
+  EXPECT_EQ(r.hard_state, (HardState{1, 1}));
+  ASSERT_EQ(r.messages.size(), 1u);
+  EXPECT_TRUE(r.messages[0].ok);
+  // A second candidate in the same term is refused.
+  voter.Step({.type = MessageType::kVote, .from = 3, .to = 2, .term = 1, .index = 5, .log_term = 1});
+  r = voter.TakeReady();
+  ASSERT_EQ(r.messages.size(), 1u);
+  EXPECT_FALSE(r.messages[0].ok);
+}
+
+}  // namespace
+}  // namespace fjord::raft
