@@ -149,5 +149,45 @@ TEST(RaftNode, AVoteIsInTheReadyBeforeTheMessageThatGrantsIt) {
   EXPECT_FALSE(r.messages[0].ok);
 }
 
+TEST(RaftNode, ALeaderNeverCommitsAnEarlierTermsEntryByCountingReplicas) {
+  // Raft's figure 8: node 1 leads term 3 holding an entry of term 2 the others lack.
+  // Once node 2 has it, a majority holds it, yet it must not commit until an entry of
+  // term 3 does; another leader could still overwrite it.
+  std::vector<NodeId> ids{1, 2, 3};
+  RaftNode leader(RaftConfig{.id = 1, .voters = ids, .max_entries_per_append = 1}, HardState{2, 1},
+                  {{1, "a"}, {2, "b"}});
+  RaftNode follower(RaftConfig{.id = 2, .voters = ids}, HardState{2, kNoNode}, {{1, "a"}});
+  for (int i = 0; i < 40 && leader.role() != Role::kCandidate; ++i) {
+    leader.Tick();
+    for (const Message& m : leader.TakeReady().messages) {
+      if (m.type == MessageType::kPreVote)
+        leader.Step(
+            {.type = MessageType::kPreVoteResponse, .from = m.to, .to = 1, .term = m.term, .ok = true});
+    }
+  }
+  ASSERT_EQ(leader.role(), Role::kCandidate);
+  leader.Step({.type = MessageType::kVoteResponse, .from = 2, .to = 1, .term = 3, .ok = true});
+  ASSERT_EQ(leader.role(), Role::kLeader);
+  // Repair node 2 one entry per append until it holds "b" (index 2, term 2) but not the
+  // no-op of term 3.
+  for (int round = 0; round < 10 && follower.last_index() < 2; ++round) {
+    for (const Message& m : leader.TakeReady().messages) {
+      if (m.to != 2 || m.type != MessageType::kAppend) continue;
+      follower.Step(m);
+      for (const Message& r : follower.TakeReady().messages) leader.Step(r);
+    }
+  }
+  ASSERT_EQ(follower.last_index(), 2u);
+  EXPECT_EQ(leader.commit_index(), 0u);  // "b" is on 2 of 3 nodes, and still not committed
+  for (int round = 0; round < 10 && follower.last_index() < 3; ++round) {
+    for (const Message& m : leader.TakeReady().messages) {
+      if (m.to != 2 || m.type != MessageType::kAppend) continue;
+      follower.Step(m);
+      for (const Message& r : follower.TakeReady().messages) leader.Step(r);
+    }
+  }
+  EXPECT_EQ(leader.commit_index(), 3u);  // the term-3 no-op commits, and "b" with it
+}
+
 }  // namespace
 }  // namespace fjord::raft
