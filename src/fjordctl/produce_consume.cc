@@ -138,17 +138,25 @@ awaitable<absl::Status> SendBatches(client::Client& client, const std::string& t
   co_return absl::OkStatus();
 }
 
+// Metadata for one topic; an error unless the topic is there (UNKNOWN_TOPIC_OR_PARTITION
+// when the answer leaves it out).
+awaitable<absl::StatusOr<protocol::MetadataResponse>> OneTopic(client::Client& client,
+                                                               const std::string& topic) {
+  std::vector<std::string> wanted(1, topic);
+  auto metadata = co_await client.Metadata(wanted);
+  if (!metadata.ok()) co_return metadata.status();
+  if (metadata->topics.empty() || metadata->topics.front().error_code != 0) {
+    co_return KafkaError(metadata->topics.empty() ? int16_t{3} : metadata->topics.front().error_code,
+                         std::string("metadata"));
+  }
+  co_return metadata;
+}
+
 awaitable<int> Produce(Context& c, const Args& a) {
   const std::string& topic = a.positional[0];
   const std::string what = "produce " + topic;
-  std::vector<std::string> wanted(1, topic);
-  auto metadata = co_await c.client.Metadata(wanted);
+  auto metadata = co_await OneTopic(c.client, topic);
   if (!metadata.ok()) co_return Fail(what, metadata.status());
-  if (metadata->topics.empty() || metadata->topics.front().error_code != 0) {
-    co_return Fail(what,
-                   KafkaError(metadata->topics.empty() ? int16_t{3} : metadata->topics.front().error_code,
-                              std::string("metadata")));
-  }
   std::map<int32_t, int32_t> leaders;
   for (const auto& p : metadata->topics.front().partitions) leaders[p.partition_index] = p.leader_id;
   const int32_t partitions = static_cast<int32_t>(leaders.size());
@@ -259,14 +267,8 @@ void PrintRecord(const std::string& format, const std::string& topic, int32_t pa
 awaitable<int> Consume(Context& c, const Args& a) {
   const std::string& topic = a.positional[0];
   const std::string what = "consume " + topic;
-  std::vector<std::string> wanted(1, topic);
-  auto metadata = co_await c.client.Metadata(wanted);
+  auto metadata = co_await OneTopic(c.client, topic);
   if (!metadata.ok()) co_return Fail(what, metadata.status());
-  if (metadata->topics.empty() || metadata->topics.front().error_code != 0) {
-    co_return Fail(what,
-                   KafkaError(metadata->topics.empty() ? int16_t{3} : metadata->topics.front().error_code,
-                              std::string("metadata")));
-  }
   const auto& md = metadata->topics.front();
   std::vector<TopicPartition> parts;
   std::map<int32_t, int32_t> leaders;

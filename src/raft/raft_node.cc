@@ -52,38 +52,27 @@ void RaftNode::BecomeFollower(uint64_t term, NodeId leader) {
 
 void RaftNode::BecomePreCandidate() {
   role_ = Role::kPreCandidate;
-  leader_ = kNoNode;
-  votes_.clear();
-  votes_[config_.id] = true;
-  ResetElectionTimer();
-  if (votes_.size() >= Quorum()) return BecomeCandidate();
-  for (NodeId peer : config_.voters) {
-    if (peer == config_.id) continue;
-    Send({.type = MessageType::kPreVote,
-          .to = peer,
-          .term = hard_.term + 1,
-          .index = last_index(),
-          .log_term = LastTerm()});
-  }
+  if (StartCampaign(MessageType::kPreVote, hard_.term + 1)) BecomeCandidate();
 }
 
 void RaftNode::BecomeCandidate() {
   SetTerm(hard_.term + 1);
   SetVote(config_.id);
   role_ = Role::kCandidate;
+  if (StartCampaign(MessageType::kVote, hard_.term)) BecomeLeader();
+}
+
+bool RaftNode::StartCampaign(MessageType request, uint64_t term) {
   leader_ = kNoNode;
   votes_.clear();
   votes_[config_.id] = true;
   ResetElectionTimer();
-  if (votes_.size() >= Quorum()) return BecomeLeader();
+  if (votes_.size() >= Quorum()) return true;  // a single voter wins alone
   for (NodeId peer : config_.voters) {
     if (peer == config_.id) continue;
-    Send({.type = MessageType::kVote,
-          .to = peer,
-          .term = hard_.term,
-          .index = last_index(),
-          .log_term = LastTerm()});
+    Send({.type = request, .to = peer, .term = term, .index = last_index(), .log_term = LastTerm()});
   }
+  return false;
 }
 
 void RaftNode::BecomeLeader() {

@@ -60,6 +60,8 @@ class RaftNode {
   void BecomePreCandidate();
   void BecomeCandidate();
   void BecomeLeader();
+  // Votes for itself and asks the others; true when that alone is a majority.
+  bool StartCampaign(MessageType request, uint64_t term);
   void ResetElectionTimer();
   void SetTerm(uint64_t term);
   void SetVote(NodeId vote);
