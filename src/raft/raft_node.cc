@@ -7,12 +7,19 @@
 
 namespace fjord::raft {
 
-RaftNode::RaftNode(RaftConfig config, HardState hard_state, std::vector<Entry> log)
+RaftNode::RaftNode(RaftConfig config, HardState hard_state, Snapshot snapshot, std::vector<Entry> log)
     : config_(std::move(config)),
       hard_(hard_state),
+      snapshot_(std::move(snapshot)),
       log_(std::move(log)),
+      commit_(snapshot_.index),
+      applied_(snapshot_.index),
       rng_(config_.seed * 1000003 + static_cast<uint64_t>(config_.id)) {
   ResetElectionTimer();
+}
+
+bool RaftNode::is_voter() const {
+  return std::find(config_.voters.begin(), config_.voters.end(), config_.id) != config_.voters.end();
 }
 
 bool RaftNode::LogUpToDate(uint64_t index, uint64_t term) const {
@@ -86,6 +93,10 @@ void RaftNode::BecomeLeader() {
     next_[peer] = last_index() + 1;
     match_[peer] = 0;
   }
+  for (NodeId peer : config_.observers) {
+    next_[peer] = last_index() + 1;
+    match_[peer] = 0;
+  }
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   // Entries of earlier terms commit only through one of this term (Raft §5.4.2).
@@ -104,14 +115,22 @@ void RaftNode::Tick() {
       election_elapsed_ = 0;
       size_t active = 1;
       for (auto& [peer, seen] : recently_active_) {
-        if (peer != config_.id && seen) ++active;
+        const bool voter =
+            std::find(config_.voters.begin(), config_.voters.end(), peer) != config_.voters.end();
+        if (peer != config_.id && voter && seen) ++active;
         seen = false;
       }
       if (active < Quorum()) BecomeFollower(hard_.term, kNoNode);
     }
     return;
   }
-  if (++election_elapsed_ >= election_timeout_) BecomePreCandidate();
+  if (++election_elapsed_ >= election_timeout_) {
+    if (is_voter()) {
+      BecomePreCandidate();
+    } else {
+      ResetElectionTimer();  // an observer waits for whoever leads
+    }
+  }
 }
 
 void RaftNode::Step(const Message& m) {
@@ -127,7 +146,7 @@ void RaftNode::Step(const Message& m) {
     }
   } else if (m.term < hard_.term) {
     // Stale. Tell a stale leader or candidate about the newer term so it steps down.
-    if (m.type == MessageType::kAppend) {
+    if (m.type == MessageType::kAppend || m.type == MessageType::kSnapshot) {
       Send({.type = MessageType::kAppendResponse, .to = m.from, .term = hard_.term, .ok = false});
     } else if (vote_request) {
       Send({.type =
@@ -149,12 +168,14 @@ void RaftNode::Step(const Message& m) {
       return OnAppend(m);
     case MessageType::kAppendResponse:
       return OnAppendResponse(m);
+    case MessageType::kSnapshot:
+      return OnSnapshot(m);
   }
 }
 
 void RaftNode::OnVoteRequest(const Message& m) {
   const bool pre = m.type == MessageType::kPreVote;
-  bool grant = LogUpToDate(m.index, m.log_term);
+  bool grant = is_voter() && LogUpToDate(m.index, m.log_term);
   if (pre) {
     grant = grant && m.term > hard_.term;
   } else {
@@ -186,6 +207,23 @@ void RaftNode::OnVoteResponse(const Message& m) {
 void RaftNode::OnAppend(const Message& m) {
   if (role_ != Role::kFollower || leader_ != m.from) BecomeFollower(m.term, m.from);
   election_elapsed_ = 0;
+  if (m.index < snapshot_.index) {
+    // The prefix up to our snapshot is committed, so it matches the leader's: skip it.
+    const uint64_t skip = std::min<uint64_t>(snapshot_.index - m.index, m.entries.size());
+    Message rest = m;
+    rest.entries.erase(rest.entries.begin(), rest.entries.begin() + static_cast<ptrdiff_t>(skip));
+    rest.index = m.index + skip;
+    rest.log_term = TermAt(rest.index);
+    if (rest.index < snapshot_.index) {  // nothing new: acknowledge what we hold
+      Send({.type = MessageType::kAppendResponse,
+            .to = m.from,
+            .term = hard_.term,
+            .ok = true,
+            .match = snapshot_.index});
+      return;
+    }
+    return OnAppend(rest);
+  }
   if (m.index > last_index() || TermAt(m.index) != m.log_term) {
     // The entry before these does not match: hint where ours may still match.
     Send({.type = MessageType::kAppendResponse,
@@ -225,6 +263,37 @@ void RaftNode::OnAppendResponse(const Message& m) {
   }
 }
 
+void RaftNode::OnSnapshot(const Message& m) {
+  if (role_ != Role::kFollower || leader_ != m.from) BecomeFollower(m.term, m.from);
+  election_elapsed_ = 0;
+  if (m.index > commit_) {
+    if (TermAt(m.index) == m.log_term && m.index <= last_index()) {
+      SetCommit(m.index);  // we hold that entry: the ordinary log path applies the rest
+    } else {
+      // Our log does not reach or match it: the snapshot replaces all of it.
+      snapshot_ = {m.index, m.log_term, m.snapshot};
+      log_.clear();
+      commit_ = applied_ = m.index;
+      dirty_from_ = m.index + 1;  // the driver drops every stored entry after it too
+      ready_.snapshot = snapshot_;
+    }
+  }
+  Send({.type = MessageType::kAppendResponse,
+        .to = m.from,
+        .term = hard_.term,
+        .ok = true,
+        .match = std::max(m.index, commit_)});
+}
+
+absl::Status RaftNode::Compact(uint64_t index, std::string data) {
+  if (index > applied_) return absl::FailedPreconditionError("compacting past what was applied");
+  if (index <= snapshot_.index) return absl::OkStatus();
+  const uint64_t term = TermAt(index);
+  log_.erase(log_.begin(), log_.begin() + static_cast<ptrdiff_t>(index - snapshot_.index));
+  snapshot_ = {index, term, std::move(data)};
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint64_t> RaftNode::Propose(std::string data) {
   if (role_ != Role::kLeader) return absl::FailedPreconditionError("not the leader");
   Append({hard_.term, std::move(data)});
@@ -235,24 +304,33 @@ absl::StatusOr<uint64_t> RaftNode::Propose(std::string data) {
 
 void RaftNode::Append(Entry e) {
   log_.push_back(std::move(e));
-  if (dirty_from_ == 0 || log_.size() < dirty_from_) dirty_from_ = log_.size();
+  if (dirty_from_ == 0 || last_index() < dirty_from_) dirty_from_ = last_index();
   if (role_ == Role::kLeader) match_[config_.id] = last_index();
 }
 
 void RaftNode::TruncateFrom(uint64_t index) {
-  log_.resize(index - 1);
+  log_.resize(index - first_index());
   if (dirty_from_ == 0 || index < dirty_from_) dirty_from_ = index;
 }
 
 void RaftNode::SendAppend(NodeId to) {
   const uint64_t next = next_[to];
+  if (next <= snapshot_.index) {
+    Send({.type = MessageType::kSnapshot,
+          .to = to,
+          .term = hard_.term,
+          .index = snapshot_.index,
+          .log_term = snapshot_.term,
+          .snapshot = snapshot_.data});
+    return;
+  }
   Message m{.type = MessageType::kAppend,
             .to = to,
             .term = hard_.term,
             .index = next - 1,
             .log_term = TermAt(next - 1)};
   for (uint64_t i = next; i <= last_index() && m.entries.size() < config_.max_entries_per_append; ++i)
-    m.entries.push_back(log_[i - 1]);
+    m.entries.push_back(*EntryAt(i));
   m.commit = commit_;
   Send(std::move(m));
 }
@@ -261,6 +339,7 @@ void RaftNode::BroadcastAppend() {
   for (NodeId peer : config_.voters) {
     if (peer != config_.id) SendAppend(peer);
   }
+  for (NodeId peer : config_.observers) SendAppend(peer);
 }
 
 void RaftNode::AdvanceCommit() {
@@ -289,13 +368,14 @@ Ready RaftNode::TakeReady() {
   out.hard_state = hard_;
   if (dirty_from_ != 0) {
     out.first_new_index = dirty_from_;
-    out.new_entries.assign(log_.begin() + static_cast<ptrdiff_t>(dirty_from_ - 1), log_.end());
+    if (dirty_from_ <= last_index())
+      out.new_entries.assign(log_.begin() + static_cast<ptrdiff_t>(dirty_from_ - first_index()), log_.end());
     dirty_from_ = 0;
   }
   if (commit_ > applied_) {
     out.first_committed_index = applied_ + 1;
-    out.committed.assign(log_.begin() + static_cast<ptrdiff_t>(applied_),
-                         log_.begin() + static_cast<ptrdiff_t>(commit_));
+    out.committed.assign(log_.begin() + static_cast<ptrdiff_t>(applied_ - snapshot_.index),
+                         log_.begin() + static_cast<ptrdiff_t>(commit_ - snapshot_.index));
     applied_ = commit_;
   }
   return out;

@@ -4,6 +4,9 @@
 // Leader election with pre-vote (a node that cannot win does not raise terms) and
 // check-quorum (a leader that has not heard from a majority for an election timeout
 // steps down; a node that heard from a leader within one refuses to vote it away).
+// Snapshots: the driver compacts the log up to an applied index with Compact(); a
+// follower whose next entry is gone gets the snapshot instead. Observers receive the
+// log like voters but never vote, campaign, or count towards a majority.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +21,9 @@ namespace fjord::raft {
 
 struct RaftConfig {
   NodeId id = 0;
-  std::vector<NodeId> voters;  // includes id
-  int election_ticks = 10;     // randomized per round in [election_ticks, 2 * election_ticks)
+  std::vector<NodeId> voters;     // includes id unless this node is an observer
+  std::vector<NodeId> observers;  // follow the log without voting
+  int election_ticks = 10;        // randomized per round in [election_ticks, 2 * election_ticks)
   int heartbeat_ticks = 2;
   size_t max_entries_per_append = 64;
   uint64_t seed = 0;  // the election-timeout jitter, so runs replay exactly
@@ -29,8 +33,11 @@ enum class Role : uint8_t { kFollower, kPreCandidate, kCandidate, kLeader };
 
 class RaftNode {
  public:
-  // `log` and `hard_state` are what a previous life made durable.
-  RaftNode(RaftConfig config, HardState hard_state, std::vector<Entry> log);
+  // `hard_state`, `snapshot` and `log` (the entries after the snapshot) are what a
+  // previous life made durable.
+  RaftNode(RaftConfig config, HardState hard_state, Snapshot snapshot, std::vector<Entry> log);
+  RaftNode(RaftConfig config, HardState hard_state, std::vector<Entry> log)
+      : RaftNode(std::move(config), hard_state, Snapshot{}, std::move(log)) {}
 
   void Tick();
   void Step(const Message& m);
@@ -38,20 +45,31 @@ class RaftNode {
   // on a node that is not the leader.
   absl::StatusOr<uint64_t> Propose(std::string data);
   Ready TakeReady();
+  // Replaces entries 1..index with `data`, the state machine as of `index`, which the
+  // driver has applied. The driver makes snapshot() durable itself.
+  absl::Status Compact(uint64_t index, std::string data);
 
   Role role() const { return role_; }
   uint64_t term() const { return hard_.term; }
   NodeId leader() const { return leader_; }
   uint64_t commit_index() const { return commit_; }
-  uint64_t last_index() const { return log_.size(); }
-  const std::vector<Entry>& log() const { return log_; }  // entry i at log()[i - 1]
+  uint64_t last_index() const { return snapshot_.index + log_.size(); }
+  uint64_t first_index() const { return snapshot_.index + 1; }  // lowest entry still held
+  // Entry `index`, or null when compacted away or not (yet) there.
+  const Entry* EntryAt(uint64_t index) const {
+    return index < first_index() || index > last_index() ? nullptr : &log_[index - first_index()];
+  }
+  const Snapshot& snapshot() const { return snapshot_; }
   NodeId id() const { return config_.id; }
+  bool is_voter() const;
 
  private:
-  uint64_t TermAt(uint64_t index) const {
-    return index == 0 || index > log_.size() ? 0 : log_[index - 1].term;
+  uint64_t TermAt(uint64_t index) const {  // 0 when unknown
+    if (index == snapshot_.index) return snapshot_.term;
+    const Entry* e = EntryAt(index);
+    return e == nullptr ? 0 : e->term;
   }
-  uint64_t LastTerm() const { return TermAt(log_.size()); }
+  uint64_t LastTerm() const { return TermAt(last_index()); }
   size_t Quorum() const { return config_.voters.size() / 2 + 1; }
   bool LogUpToDate(uint64_t index, uint64_t term) const;
   bool InLease() const;  // heard from a leader (or is one) within the election timeout
@@ -70,18 +88,20 @@ class RaftNode {
   void OnVoteResponse(const Message& m);
   void OnAppend(const Message& m);
   void OnAppendResponse(const Message& m);
+  void OnSnapshot(const Message& m);
 
   void Append(Entry e);
   void TruncateFrom(uint64_t index);
   void SendAppend(NodeId to);
-  void BroadcastAppend();
+  void BroadcastAppend();  // to voters and observers
   void AdvanceCommit();
   void SetCommit(uint64_t index);
   void Send(Message m);
 
   RaftConfig config_;
   HardState hard_;
-  std::vector<Entry> log_;
+  Snapshot snapshot_;       // entries 1..snapshot_.index, applied and compacted
+  std::vector<Entry> log_;  // entries snapshot_.index + 1 ... in order
   Role role_ = Role::kFollower;
   NodeId leader_ = kNoNode;
   uint64_t commit_ = 0;

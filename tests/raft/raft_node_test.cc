@@ -9,6 +9,9 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
 namespace fjord::raft {
 namespace {
 
@@ -27,6 +30,10 @@ struct Cluster {
       for (auto& [id, n] : nodes) {
         Ready r = n->TakeReady();
         for (auto& m : r.messages) out.push_back(m);
+        if (r.snapshot) {  // the test's state machine: applied data joined by ","
+          applied[id] = absl::StrSplit(r.snapshot->data, ',');
+          ++snapshots_installed[id];
+        }
         for (auto& e : r.committed) applied[id].push_back(e.data);
       }
       if (out.empty()) return;
@@ -50,6 +57,7 @@ struct Cluster {
   }
   std::map<NodeId, std::unique_ptr<RaftNode>> nodes;
   std::map<NodeId, std::vector<std::string>> applied;
+  std::map<NodeId, int> snapshots_installed;
   std::set<NodeId> cut;
 };
 
@@ -128,9 +136,9 @@ TEST(RaftNode, AFollowerDropsEntriesThatConflictWithTheLeader) {
   ASSERT_TRUE(c.nodes[1]->Propose("b").ok());
   c.Pump();
   c.Ticks(3);
-  ASSERT_EQ(c.nodes[3]->log().size(), 3u);
-  EXPECT_EQ(c.nodes[3]->log()[1].data, "");  // leader 1's no-op replaced "stale"
-  EXPECT_EQ(c.nodes[3]->log()[2].data, "b");
+  ASSERT_EQ(c.nodes[3]->last_index(), 3u);
+  EXPECT_EQ(c.nodes[3]->EntryAt(2)->data, "");  // leader 1's no-op replaced "stale"
+  EXPECT_EQ(c.nodes[3]->EntryAt(3)->data, "b");
   EXPECT_EQ(c.nodes[3]->commit_index(), 3u);
 }
 
@@ -187,6 +195,59 @@ TEST(RaftNode, ALeaderNeverCommitsAnEarlierTermsEntryByCountingReplicas) {
     }
   }
   EXPECT_EQ(leader.commit_index(), 3u);  // the term-3 no-op commits, and "b" with it
+}
+
+TEST(RaftNode, AFollowerBehindTheCompactedLogCatchesUpFromTheSnapshot) {
+  Cluster c(3);
+  c.Ticks(40);
+  const NodeId leader = c.Leader();
+  const NodeId lagging = leader == 3 ? 2 : 3;
+  c.cut.insert(lagging);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(c.nodes[leader]->Propose("v" + std::to_string(i)).ok());
+  c.Pump();
+  RaftNode& l = *c.nodes[leader];
+  ASSERT_EQ(l.commit_index(), l.last_index());
+  ASSERT_TRUE(l.Compact(l.commit_index(), absl::StrJoin(c.applied[leader], ",")).ok());
+  EXPECT_EQ(l.first_index(), l.last_index() + 1);
+  EXPECT_FALSE(l.Compact(l.commit_index() + 1, "").ok());  // never past what was applied
+  ASSERT_TRUE(l.Propose("after").ok());
+  c.cut.clear();
+  c.Ticks(6);
+  EXPECT_EQ(c.snapshots_installed[lagging], 1);
+  EXPECT_EQ(c.nodes[lagging]->commit_index(), l.commit_index());
+  EXPECT_EQ(c.applied[lagging], c.applied[leader]);
+  EXPECT_EQ(c.applied[lagging].back(), "after");
+}
+
+TEST(RaftNode, AnObserverFollowsTheLogButNeverVotesOrLeads) {
+  Cluster c(0);
+  std::vector<NodeId> voters{1, 2, 3};
+  for (NodeId id : {1, 2, 3, 4})
+    c.nodes[id] =
+        std::make_unique<RaftNode>(RaftConfig{.id = id, .voters = voters, .observers = {4}, .seed = 3},
+                                   HardState{}, std::vector<Entry>{});
+  c.Ticks(40);
+  const NodeId leader = c.Leader();
+  ASSERT_NE(leader, kNoNode);
+  ASSERT_NE(leader, 4);
+  ASSERT_TRUE(c.nodes[leader]->Propose("x").ok());
+  c.Pump();
+  c.Ticks(3);
+  EXPECT_EQ(c.applied[4].back(), "x");
+  // With both other voters cut off, the observer's ack makes no majority.
+  for (NodeId id : voters) {
+    if (id != leader) c.cut.insert(id);
+  }
+  const uint64_t commit = c.nodes[leader]->commit_index();
+  ASSERT_TRUE(c.nodes[leader]->Propose("y").ok());
+  c.Ticks(3);
+  EXPECT_EQ(c.nodes[leader]->commit_index(), commit);
+  // Alone with no leader for many election timeouts, it never campaigns.
+  const uint64_t term = c.nodes[4]->term();
+  c.cut.insert(leader);
+  c.Ticks(200);
+  EXPECT_EQ(c.nodes[4]->role(), Role::kFollower);
+  EXPECT_EQ(c.nodes[4]->term(), term);
 }
 
 }  // namespace

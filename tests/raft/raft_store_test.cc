@@ -62,7 +62,7 @@ TEST(RaftStore, ANodeRestartsFromWhatItStored) {
     for (int i = 0; i < 30 && node.role() != Role::kLeader; ++i) node.Tick();
     for (int i = 0; i < 100; ++i) ASSERT_TRUE(node.Propose("r" + std::to_string(i)).ok());
     ASSERT_TRUE((*store)->Save(node.TakeReady()).ok());
-    before = node.log();
+    for (uint64_t i = 1; i <= node.last_index(); ++i) before.push_back(*node.EntryAt(i));
   }
   auto store = RaftStore::Open(dir);
   ASSERT_TRUE(store.ok());
@@ -74,6 +74,44 @@ TEST(RaftStore, ANodeRestartsFromWhatItStored) {
   for (int i = 0; i < 30 && again.role() != Role::kLeader; ++i) again.Tick();
   EXPECT_EQ(again.term(), 2u);
   EXPECT_EQ(again.last_index(), before.size() + 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RaftStore, SnapshotsReplaceTheEntriesTheyCover) {
+  const std::string dir = TempDir("snapshot");
+  {
+    auto store = RaftStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+    std::vector<Entry> entries;
+    for (int i = 1; i <= 10; ++i) entries.push_back({1, "e" + std::to_string(i)});
+    ASSERT_TRUE((*store)->Save(Appending(1, entries)).ok());
+    // Compacted locally up to 6: entries 7..10 remain.
+    ASSERT_TRUE((*store)->SaveSnapshot({6, 1, "state@6"}).ok());
+  }
+  {
+    auto store = RaftStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+    auto state = (*store)->Load();
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_EQ(state->snapshot, (Snapshot{6, 1, "state@6"}));
+    ASSERT_EQ(state->log.size(), 4u);
+    EXPECT_EQ(state->log[0].data, "e7");
+    // Appending after the compacted prefix keeps indexing right.
+    ASSERT_TRUE((*store)->Save(Appending(11, {{2, "e11"}})).ok());
+    // A snapshot from the leader replaces the whole log, even entries past it.
+    Ready install;
+    install.snapshot = Snapshot{8, 3, "leader@8"};
+    install.first_new_index = 9;
+    ASSERT_TRUE((*store)->Save(install).ok());
+    ASSERT_TRUE((*store)->Save(Appending(9, {{3, "e9'"}})).ok());
+  }
+  auto store = RaftStore::Open(dir);
+  ASSERT_TRUE(store.ok());
+  auto state = (*store)->Load();
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->snapshot, (Snapshot{8, 3, "leader@8"}));
+  ASSERT_EQ(state->log.size(), 1u);
+  EXPECT_EQ(state->log[0], (Entry{3, "e9'"}));
   std::filesystem::remove_all(dir);
 }
 
