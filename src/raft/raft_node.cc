@@ -109,6 +109,9 @@ void RaftNode::Tick() {
   if (role_ == Role::kLeader) {
     if (++heartbeat_elapsed_ >= config_.heartbeat_ticks) {
       heartbeat_elapsed_ = 0;
+      // A heartbeat resends whatever is still unacknowledged, so a lost pipelined
+      // Append costs at most one heartbeat interval.
+      for (auto& [peer, next] : next_) next = std::min(next, match_[peer] + 1);
       BroadcastAppend();
     }
     if (++election_elapsed_ >= config_.election_ticks) {  // check quorum
@@ -124,7 +127,9 @@ void RaftNode::Tick() {
     }
     return;
   }
-  if (++election_elapsed_ >= election_timeout_) {
+  // A sole voter has no one to wait for: it campaigns on its first tick.
+  const bool alone = config_.voters.size() == 1 && is_voter();
+  if (++election_elapsed_ >= election_timeout_ || alone) {
     if (is_voter()) {
       BecomePreCandidate();
     } else {
@@ -297,7 +302,7 @@ absl::Status RaftNode::Compact(uint64_t index, std::string data) {
 absl::StatusOr<uint64_t> RaftNode::Propose(std::string data) {
   if (role_ != Role::kLeader) return absl::FailedPreconditionError("not the leader");
   Append({hard_.term, std::move(data)});
-  BroadcastAppend();
+  broadcast_pending_ = true;  // one Append per peer for all proposals before TakeReady
   AdvanceCommit();
   return last_index();
 }
@@ -322,6 +327,7 @@ void RaftNode::SendAppend(NodeId to) {
           .index = snapshot_.index,
           .log_term = snapshot_.term,
           .snapshot = snapshot_.data});
+    next_[to] = snapshot_.index + 1;
     return;
   }
   Message m{.type = MessageType::kAppend,
@@ -332,6 +338,9 @@ void RaftNode::SendAppend(NodeId to) {
   for (uint64_t i = next; i <= last_index() && m.entries.size() < config_.max_entries_per_append; ++i)
     m.entries.push_back(*EntryAt(i));
   m.commit = commit_;
+  // Pipelining: the next Append carries what follows, not the same entries again. A lost
+  // message shows up as a rejection (or a heartbeat's), which moves next_ back.
+  next_[to] = next + m.entries.size();
   Send(std::move(m));
 }
 
@@ -363,6 +372,8 @@ void RaftNode::Send(Message m) {
 }
 
 Ready RaftNode::TakeReady() {
+  if (broadcast_pending_ && role_ == Role::kLeader) BroadcastAppend();
+  broadcast_pending_ = false;
   Ready out = std::move(ready_);
   ready_ = Ready{};
   out.hard_state = hard_;

@@ -116,6 +116,7 @@ class RaftNode {
   std::map<NodeId, uint64_t> next_, match_;  // leader
   std::map<NodeId, bool> recently_active_;   // leader: check-quorum
 
+  bool broadcast_pending_ = false;  // proposals appended since the last Ready
   Ready ready_;
   uint64_t dirty_from_ = 0;  // lowest log index changed since the last Ready (0: none)
 };
