@@ -1,5 +1,6 @@
 #include "broker/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "log/io_backend.h"
+#include "raft/quorum_config.h"
 
 namespace fjord::broker {
 namespace {
@@ -88,9 +90,27 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     return absl::OkStatus();
   }
   if (key == "controller.quorum.voters") {
+    if (auto voters = controller::ParseVoters(value); !voters.ok())
+      return Bad(key, value, std::string(voters.status().message()));
     c.controller_quorum_voters = value;
     return absl::OkStatus();
   }
+  if (key == "controller.quorum.election.timeout.ms")
+    return ParseInt<int32_t>(key, value, 10, &c.controller_quorum_election_timeout_ms);
+  if (key == "broker.session.timeout.ms")
+    return ParseInt<int32_t>(key, value, 100, &c.broker_session_timeout_ms);
+  if (key == "broker.heartbeat.interval.ms")
+    return ParseInt<int32_t>(key, value, 10, &c.broker_heartbeat_interval_ms);
+  if (key == "broker.rack") {
+    c.broker_rack = value;
+    return absl::OkStatus();
+  }
+  if (key == "metadata.log.dir") {
+    c.metadata_log_dir = value;
+    return absl::OkStatus();
+  }
+  if (key == "metadata.log.max.record.bytes.between.snapshots")
+    return ParseInt<int64_t>(key, value, 1, &c.metadata_snapshot_bytes);
   if (key == "log.dirs" || key == "log.dir") {
     c.log_dirs = List(value);
     if (c.log_dirs.empty()) return Bad(key, value, "at least one directory");
@@ -217,6 +237,19 @@ const Listener& BrokerConfig::client_listener() const {
   }
   static const Listener kDefault{"PLAINTEXT", "", 9092};
   return listeners.empty() ? kDefault : listeners.front();
+}
+
+const Listener* BrokerConfig::controller_listener() const {
+  for (const Listener& l : listeners) {
+    for (const auto& n : controller_listener_names) {
+      if (n == l.name) return &l;
+    }
+  }
+  return nullptr;
+}
+
+bool BrokerConfig::has_role(const std::string& role) const {
+  return std::find(process_roles.begin(), process_roles.end(), role) != process_roles.end();
 }
 
 Listener BrokerConfig::advertised_client_listener() const {

@@ -22,33 +22,39 @@ struct Listener {
 };
 
 struct BrokerConfig {
-  int32_t node_id = 1;                                       // node.id
-  std::vector<std::string> process_roles = {"broker"};       // process.roles
-  std::vector<Listener> listeners;                           // listeners
-  std::vector<Listener> advertised_listeners;                // advertised.listeners
-  std::vector<std::string> controller_listener_names;        // controller.listener.names
-  std::string controller_quorum_voters;                      // controller.quorum.voters
-  std::vector<std::string> log_dirs = {"/tmp/fjord-logs"};   // log.dirs (or log.dir)
-  int32_t num_partitions = 1;                                // num.partitions
-  int16_t default_replication_factor = 1;                    // default.replication.factor
-  bool auto_create_topics_enable = true;                     // auto.create.topics.enable
-  int64_t log_segment_bytes = 1LL << 30;                     // log.segment.bytes
-  int64_t log_retention_ms = 7LL * 24 * 3600 * 1000;         // log.retention.{ms,minutes,hours}
-  int64_t log_retention_bytes = -1;                          // log.retention.bytes
-  int64_t log_roll_ms = 7LL * 24 * 3600 * 1000;              // log.roll.{ms,hours}
-  int64_t log_retention_check_interval_ms = 300000;          // log.retention.check.interval.ms
-  std::string log_cleanup_policy = "delete";                 // log.cleanup.policy
-  int32_t log_index_interval_bytes = 4096;                   // log.index.interval.bytes
-  int32_t log_index_size_max_bytes = 10485760;               // log.index.size.max.bytes
-  int64_t log_flush_interval_messages = INT64_MAX;           // log.flush.interval.messages
-  bool log_flush_on_ack = false;                             // fjord: fsync before acknowledging acks=all
-  std::string log_io_backend = "auto";                       // fjord: auto, io_uring or pwrite
-  std::string log_message_timestamp_type = "CreateTime";     // log.message.timestamp.type
-  int64_t log_message_timestamp_before_max_ms = INT64_MAX;   // log.message.timestamp.before.max.ms
-  int64_t log_message_timestamp_after_max_ms = INT64_MAX;    // log.message.timestamp.after.max.ms
-  int32_t message_max_bytes = 1048588;                       // message.max.bytes
-  int32_t socket_request_max_bytes = 104857600;              // socket.request.max.bytes
-  int32_t max_inflight_requests_per_connection = 100;        // fjord
+  int32_t node_id = 1;                                      // node.id
+  std::vector<std::string> process_roles = {"broker"};      // process.roles
+  std::vector<Listener> listeners;                          // listeners
+  std::vector<Listener> advertised_listeners;               // advertised.listeners
+  std::vector<std::string> controller_listener_names;       // controller.listener.names
+  std::string controller_quorum_voters;                     // controller.quorum.voters
+  int32_t controller_quorum_election_timeout_ms = 1000;     // controller.quorum.election.timeout.ms
+  int32_t broker_session_timeout_ms = 9000;                 // broker.session.timeout.ms
+  int32_t broker_heartbeat_interval_ms = 2000;              // broker.heartbeat.interval.ms
+  std::string broker_rack;                                  // broker.rack
+  std::string metadata_log_dir;                             // metadata.log.dir (default: the first log dir)
+  int64_t metadata_snapshot_bytes = 20971520;               // metadata.log.max.record.bytes.between.snapshots
+  std::vector<std::string> log_dirs = {"/tmp/fjord-logs"};  // log.dirs (or log.dir)
+  int32_t num_partitions = 1;                               // num.partitions
+  int16_t default_replication_factor = 1;                   // default.replication.factor
+  bool auto_create_topics_enable = true;                    // auto.create.topics.enable
+  int64_t log_segment_bytes = 1LL << 30;                    // log.segment.bytes
+  int64_t log_retention_ms = 7LL * 24 * 3600 * 1000;        // log.retention.{ms,minutes,hours}
+  int64_t log_retention_bytes = -1;                         // log.retention.bytes
+  int64_t log_roll_ms = 7LL * 24 * 3600 * 1000;             // log.roll.{ms,hours}
+  int64_t log_retention_check_interval_ms = 300000;         // log.retention.check.interval.ms
+  std::string log_cleanup_policy = "delete";                // log.cleanup.policy
+  int32_t log_index_interval_bytes = 4096;                  // log.index.interval.bytes
+  int32_t log_index_size_max_bytes = 10485760;              // log.index.size.max.bytes
+  int64_t log_flush_interval_messages = INT64_MAX;          // log.flush.interval.messages
+  bool log_flush_on_ack = false;                            // fjord: fsync before acknowledging acks=all
+  std::string log_io_backend = "auto";                      // fjord: auto, io_uring or pwrite
+  std::string log_message_timestamp_type = "CreateTime";    // log.message.timestamp.type
+  int64_t log_message_timestamp_before_max_ms = INT64_MAX;  // log.message.timestamp.before.max.ms
+  int64_t log_message_timestamp_after_max_ms = INT64_MAX;   // log.message.timestamp.after.max.ms
+  int32_t message_max_bytes = 1048588;                      // message.max.bytes
+  int32_t socket_request_max_bytes = 104857600;             // socket.request.max.bytes
+  int32_t max_inflight_requests_per_connection = 100;       // fjord
   int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots
   // Consumer groups (Kafka's names and defaults).
   int32_t offsets_topic_num_partitions = 50;            // offsets.topic.num.partitions
@@ -69,6 +75,11 @@ struct BrokerConfig {
 
   // The listener clients use (the first that is not a controller listener).
   const Listener& client_listener() const;
+  // The listener named in controller.listener.names, or null.
+  const Listener* controller_listener() const;
+  bool has_role(const std::string& role) const;
+  // Where the metadata log and meta.properties live.
+  std::string metadata_dir() const { return metadata_log_dir.empty() ? log_dirs.front() : metadata_log_dir; }
   // What Metadata advertises for the client listener.
   Listener advertised_client_listener() const;
 };

@@ -59,19 +59,6 @@ absl::Status WriteAtomically(const std::filesystem::path& path, const std::strin
 
 }  // namespace
 
-absl::Status ValidateTopicName(const std::string& name) {
-  if (name.empty() || name.size() > 249)
-    return absl::InvalidArgumentError("topic name must have 1 to 249 characters");
-  if (name == "." || name == "..") return absl::InvalidArgumentError("topic name cannot be '.' or '..'");
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("topic name '", name, "' has a character outside [a-zA-Z0-9._-]"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::unique_ptr<LocalMetadataStore>> LocalMetadataStore::Open(const BrokerConfig& config) {
   const auto dir = std::filesystem::path(config.log_dirs.front()) / "__fjord_metadata";
   std::error_code ec;

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "protocol/wire.h"
+#include "raft/metadata_state.h"
 
 namespace fjord::broker {
 
@@ -91,6 +92,6 @@ class MetadataStore {
 };
 
 // Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
-absl::Status ValidateTopicName(const std::string& name);
+using metadata::ValidateTopicName;
 
 }  // namespace fjord::broker

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
@@ -22,6 +23,19 @@ std::vector<int32_t> ToVector(const google::protobuf::RepeatedField<int32_t>& f)
 
 std::string TopicIdString(const std::string& id) {
   return absl::WebSafeBase64Escape(id);
+}
+
+absl::Status ValidateTopicName(const std::string& name) {
+  if (name.empty() || name.size() > 249)
+    return absl::InvalidArgumentError("topic name must have 1 to 249 characters");
+  if (name == "." || name == "..") return absl::InvalidArgumentError("topic name cannot be '.' or '..'");
+  for (char c : name) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("topic name '", name, "' has a character outside [a-zA-Z0-9._-]"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 const TopicState* MetadataState::FindTopic(const std::string& name) const {
@@ -173,12 +187,14 @@ ApplyResult MetadataState::ApplyOne(const MetadataRecord& r, uint64_t offset, bo
       b.rack = rb.rack();
       b.incarnation_id = rb.incarnation_id();
       b.fenced = from_snapshot ? rb.fenced() : true;
+      b.must_register = from_snapshot && rb.must_register();
       // A new incarnation starts fenced: the old one's leaderships move now.
       if (was_serving && b.fenced) MoveLeadershipFrom(b.id);
       break;
     }
     case MetadataRecord::kFenceBroker:
       brokers_[r.fence_broker().broker_id()].fenced = true;
+      brokers_[r.fence_broker().broker_id()].must_register = true;
       MoveLeadershipFrom(r.fence_broker().broker_id());
       break;
     case MetadataRecord::kUnfenceBroker:
@@ -284,6 +300,7 @@ MetadataBatch MetadataState::ToSnapshot() const {
     r->set_incarnation_id(b.incarnation_id);
     r->set_broker_epoch(b.epoch);
     r->set_fenced(b.fenced);
+    r->set_must_register(b.must_register);
   }
   for (const auto& [id, t] : topics_) {
     TopicRecord* tr = out.add_records()->mutable_topic();

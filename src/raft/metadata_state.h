@@ -30,6 +30,7 @@ struct BrokerState {
   std::string rack;
   std::string incarnation_id;
   bool fenced = true;
+  bool must_register = false;  // fenced by the controller: its epoch is over
 };
 
 struct PartitionState {
@@ -85,6 +86,9 @@ class MetadataState {
   std::map<std::pair<int32_t, std::string>, std::map<std::string, std::string>> configs_;
   int64_t next_producer_id_ = 0;
 };
+
+// Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+absl::Status ValidateTopicName(const std::string& name);
 
 // A readable name for a 16-byte topic id (Kafka's base64url form, as Kafka prints ids).
 std::string TopicIdString(const std::string& id);

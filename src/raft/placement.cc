@@ -31,9 +31,9 @@ absl::StatusOr<std::vector<std::vector<int32_t>>> PlaceReplicas(std::vector<Plac
                                                                 int32_t replication_factor, uint64_t seed) {
   if (replication_factor <= 0) return absl::InvalidArgumentError("replication factor must be at least 1");
   if (static_cast<size_t>(replication_factor) > brokers.size())
-    return absl::InvalidArgumentError(absl::StrCat("replication factor ", replication_factor,
-                                                   " is larger than the ", brokers.size(),
-                                                   " available brokers"));
+    return absl::FailedPreconditionError(absl::StrCat("replication factor ", replication_factor,
+                                                      " is larger than the ", brokers.size(),
+                                                      " available brokers"));
   std::sort(brokers.begin(), brokers.end(), [](auto& a, auto& b) { return a.id < b.id; });
   const std::vector<PlacementBroker> ring = RackAlternated(std::move(brokers));
   const size_t n = ring.size();

@@ -17,7 +17,7 @@ struct PlacementBroker {
 };
 
 // Replicas for partitions [first_partition, first_partition + count), each of
-// `replication_factor` distinct brokers; InvalidArgument when there are too few brokers.
+// `replication_factor` distinct brokers; FailedPrecondition when there are too few brokers.
 absl::StatusOr<std::vector<std::vector<int32_t>>> PlaceReplicas(std::vector<PlacementBroker> brokers,
                                                                 int32_t first_partition, int32_t count,
                                                                 int32_t replication_factor, uint64_t seed);

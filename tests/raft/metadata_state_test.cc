@@ -166,7 +166,7 @@ TEST(Placement, SpreadsReplicasOverRacksAndLeadersOverBrokers) {
     ++leaders[replicas[0]];
   }
   for (const auto& [b, n] : leaders) EXPECT_EQ(n, 10) << "broker " << b;
-  EXPECT_EQ(PlaceReplicas(brokers, 0, 1, 7, 1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PlaceReplicas(brokers, 0, 1, 7, 1).status().code(), absl::StatusCode::kFailedPrecondition);
   // Without racks, still distinct brokers.
   auto plain = PlaceReplicas({{1, ""}, {2, ""}, {3, ""}}, 0, 9, 2, 0);
   ASSERT_TRUE(plain.ok());
