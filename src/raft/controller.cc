@@ -168,7 +168,8 @@ class ControllerServices final : public rpc::Controller::Service {
                              grpc::ServerWriter<rpc::MetadataUpdate>* writer) override {
     uint64_t next = std::max<uint64_t>(req->from_offset(), 1);
     while (!ctx->IsCancelled() && !stopping_.load()) {
-      for (const auto& u : driver_.UpdatesAfter(next, absl::Milliseconds(500))) {
+      // Short waits, so a closed stream or a stopping server is noticed quickly.
+      for (const auto& u : driver_.UpdatesAfter(next, absl::Milliseconds(100))) {
         rpc::MetadataUpdate out;
         out.set_offset(u.offset);
         out.set_snapshot(u.snapshot);
@@ -467,8 +468,11 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
 
 void Controller::LeaderChores() {
   const auto session = std::chrono::milliseconds(options_.session_timeout_ms);
-  while (!stopping_.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(stop_mu_);
+      if (stop_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_.load(); })) return;
+    }
     const QuorumStatus s = driver_->Status();
     if (s.role != raft::Role::kLeader) continue;
     // The first leader of a new cluster records the cluster id its voters were formatted with.
@@ -502,7 +506,11 @@ void Controller::LeaderChores() {
 }
 
 void Controller::Stop() {
-  if (stopping_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    if (stopping_.exchange(true)) return;
+  }
+  stop_cv_.notify_all();
   if (services_) services_->Stop();
   if (chores_.joinable()) chores_.join();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

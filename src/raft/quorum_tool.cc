@@ -36,8 +36,13 @@ constexpr char kUsage[] =
     "  metadata [--json]                 brokers and topics as the quorum has committed them\n"
     "  create-topic NAME [--partitions N] [--replication-factor R]\n"
     "  set-config KEY=VALUE...           cluster-wide dynamic broker configs\n"
-    "  bench-writes [--count N] [--seconds S] [--concurrency C]\n"
-    "                                    commits 1-partition CreateTopics and reports commits/s\n";
+    "  bench-writes [--count N] [--seconds S] [--concurrency C] [--kind topics|configs]\n"
+    "                                    commits 1-partition CreateTopics (or one cluster-wide\n"
+    "                                    config change each) and reports commits/s\n"
+    "\n"
+    "--timeout S (default 30) bounds how long a write looks for a leader that commits it.\n";
+
+absl::Duration g_timeout = absl::Seconds(30);
 
 int Fail(const std::string& message, int code = 1) {
   std::fprintf(stderr, "fjord-quorum: %s\n", message.c_str());
@@ -130,10 +135,20 @@ grpc::Status CreateTopic(ControllerClient& client, const std::string& name, int3
   req.set_replication_factor(rf);
   return client.CallLeader([&](rpc::Controller::Stub& stub,
                                grpc::ClientContext& ctx) { return stub.CreateTopic(&ctx, req, resp); },
-                           absl::Seconds(30));
+                           g_timeout);
 }
 
-int BenchWrites(ControllerClient& client, int64_t count, double seconds, int concurrency) {
+grpc::Status SetConfigs(ControllerClient& client, const std::map<std::string, std::string>& configs,
+                        rpc::WriteResponse* resp) {
+  rpc::AlterConfigsRequest req;
+  req.set_resource_type(fjord::metadata::kBrokerResource);
+  for (const auto& [k, v] : configs) (*req.mutable_configs())[k] = v;
+  return client.CallLeader([&](rpc::Controller::Stub& stub,
+                               grpc::ClientContext& ctx) { return stub.AlterConfigs(&ctx, req, resp); },
+                           g_timeout);
+}
+
+int BenchWrites(ControllerClient& client, int64_t count, double seconds, int concurrency, bool topics) {
   std::atomic<int64_t> next{0}, done{0}, failed{0};
   const std::string prefix =
       absl::StrCat("bench-", std::chrono::system_clock::now().time_since_epoch().count(), "-");
@@ -146,7 +161,11 @@ int BenchWrites(ControllerClient& client, int64_t count, double seconds, int con
         const int64_t i = next++;
         if (i >= count) return;
         rpc::CreateTopicResponse resp;
-        if (CreateTopic(client, prefix + std::to_string(i), 1, 1, &resp).ok()) {
+        rpc::WriteResponse written;
+        const bool ok = topics
+                            ? CreateTopic(client, prefix + std::to_string(i), 1, 1, &resp).ok()
+                            : SetConfigs(client, {{"fjord.bench.write", std::to_string(i)}}, &written).ok();
+        if (ok) {
           ++done;
         } else {
           ++failed;
@@ -157,9 +176,11 @@ int BenchWrites(ControllerClient& client, int64_t count, double seconds, int con
   for (auto& t : threads) t.join();
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
-      "{\"committed\": %ld, \"failed\": %ld, \"seconds\": %.3f, \"commits_per_second\": %.1f, "
+      "{\"kind\": \"%s\", \"committed\": %ld, \"failed\": %ld, \"seconds\": %.3f, \"commits_per_second\": "
+      "%.1f, "
       "\"concurrency\": %d}\n",
-      done.load(), failed.load(), elapsed, static_cast<double>(done.load()) / elapsed, concurrency);
+      topics ? "topics" : "configs", done.load(), failed.load(), elapsed,
+      static_cast<double>(done.load()) / elapsed, concurrency);
   return failed.load() == 0 ? 0 : 1;
 }
 
@@ -176,6 +197,11 @@ int main(int argc, char** argv) {
     }
     if (args[i] == "--quorum" && i + 1 < args.size()) {
       quorum = args[++i];
+    } else if (args[i] == "--timeout" && i + 1 < args.size()) {
+      int64_t t = 0;
+      if (!absl::SimpleAtoi(args[++i], &t) || t <= 0)
+        return Fail("--timeout takes a positive number of seconds", 2);
+      g_timeout = absl::Seconds(t);
     } else {
       rest.push_back(args[i]);
     }
@@ -225,18 +251,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "set-config") {
-    rpc::AlterConfigsRequest req;
-    req.set_resource_type(fjord::metadata::kBrokerResource);
+    std::map<std::string, std::string> configs;
     for (const std::string& kv : positional) {
       const size_t eq = kv.find('=');
       if (eq == std::string::npos || eq == 0) return Fail(absl::StrCat("'", kv, "' is not KEY=VALUE"), 2);
-      (*req.mutable_configs())[kv.substr(0, eq)] = kv.substr(eq + 1);
+      configs[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     rpc::WriteResponse resp;
-    grpc::Status s =
-        client.CallLeader([&](rpc::Controller::Stub& stub,
-                              grpc::ClientContext& ctx) { return stub.AlterConfigs(&ctx, req, &resp); },
-                          absl::Seconds(30));
+    grpc::Status s = SetConfigs(client, configs, &resp);
     if (!s.ok()) return Fail(s.error_message());
     std::printf("committed at offset %lu\n", resp.offset());
     return 0;
@@ -246,7 +268,10 @@ int main(int argc, char** argv) {
     if (!int_flag("--count", 1000000, &count) || !int_flag("--seconds", 10, &seconds) ||
         !int_flag("--concurrency", 1, &concurrency))
       return Fail("bench-writes: --count, --seconds and --concurrency take positive integers", 2);
-    return BenchWrites(client, count, static_cast<double>(seconds), static_cast<int>(concurrency));
+    const std::string kind = flags.contains("--kind") ? flags["--kind"] : "topics";
+    if (kind != "topics" && kind != "configs") return Fail("bench-writes: --kind is topics or configs", 2);
+    return BenchWrites(client, count, static_cast<double>(seconds), static_cast<int>(concurrency),
+                       kind == "topics");
   }
   return Fail(absl::StrCat("unknown command '", command, "'\n\n", kUsage), 2);
 }

@@ -118,7 +118,7 @@ std::vector<MetadataUpdate> RaftDriver::UpdatesAfter(uint64_t next, absl::Durati
 void RaftDriver::Loop() {
   using Clock = std::chrono::steady_clock;
   const auto tick = std::chrono::milliseconds(options_.tick_ms);
-  auto next_tick = Clock::now() + tick;
+  auto next_tick = Clock::now();  // tick at once: a sole voter elects itself without waiting
   while (true) {
     std::vector<raft::Message> inbox;
     std::vector<Proposal> proposals;

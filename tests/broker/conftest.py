@@ -52,6 +52,7 @@ class Broker:
         self.preexec_fn = preexec_fn
         self.extra = list(extra)
         self.port = free_port()
+        self.controller_port = free_port()
         self.admin_port = free_port()
         self.proc = None
         self.log_path = pathlib.Path(data_dir) / "fjord.log"
@@ -61,7 +62,10 @@ class Broker:
         return f"127.0.0.1:{self.port}"
 
     def start(self):
-        args = [BIN, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
+        # A combined node, its own one-voter controller quorum, as `make run` starts.
+        args = [BIN, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+                "--override", "process.roles=broker,controller", "--override", "controller.listener.names=CONTROLLER",
+                "--override", f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
                 "--override", f"log.dirs={self.data_dir}/data", "--smp", "2",
                 "--override", f"admin.listener=127.0.0.1:{self.admin_port}"]
         for e in self.extra:

@@ -1,0 +1,188 @@
+"""A 3-controller quorum as real processes: leader failover, catch-up from the log and
+from a snapshot, restarts, formatting, and brokers fenced by their session timeout."""
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import ELECTION_TIMEOUT_MS, FJORD, Quorum, brokers_in, partitions_in, wait_until
+
+
+@pytest.fixture
+def quorum(workdir):
+    q = Quorum(workdir, 3, overrides=["metadata.log.max.record.bytes.between.snapshots=4096"]).start()
+    yield q
+    q.stop()
+
+
+def caught_up(q, node_id):
+    d = q.describe()
+    leader = [s for s in d.values() if s.get("role") == "leader"]
+    node = d.get(node_id, {})
+    return bool(leader) and "applied_index" in node and \
+        int(node["applied_index"]) == int(leader[0]["applied_index"]) and int(node["applied_index"]) > 0
+
+
+def test_leader_kill_elects_a_new_leader_within_the_election_timeout(quorum):
+    first = quorum.wait_leader()
+    quorum.write_configs(20)
+    killed_at = time.time()
+    quorum.controllers[first].kill()
+    second = quorum.wait_leader(among=[i for i in quorum.controllers if i != first])
+    took = time.time() - killed_at
+    # Followers notice after one election timeout and campaign within a randomized second one.
+    print(f"new leader {second} after {took:.2f} s")
+    assert took < 2 * ELECTION_TIMEOUT_MS / 1000 + 1.0
+    quorum.write_configs(20, start=20)  # changes keep committing with 2 of 3
+    # The old leader returns as a follower and catches up from the log.
+    quorum.controllers[first].start()
+    wait_until(lambda: caught_up(quorum, first), 20, "the restarted controller to catch up")
+    assert "installed the leader's snapshot" not in quorum.controllers[first].log_text()
+    configs = [r["config"] for r in quorum.metadata(quorum=f"{first}@127.0.0.1:{quorum.controllers[first].controller_port}")
+               ["state"]["records"] if "config" in r]
+    assert configs == [{"resource_type": 4, "resource_name": "", "name": "fjord.test.key", "value": "39"}]
+
+
+def test_a_far_behind_controller_catches_up_from_a_snapshot(quorum):
+    leader = quorum.wait_leader()
+    follower = next(i for i in quorum.controllers if i != leader)
+    quorum.controllers[follower].kill()
+    # Well past 4 KiB of records: the leader compacts its log into snapshots meanwhile.
+    r = quorum.tool("bench-writes", "--kind", "configs", "--count", "400", "--seconds", "60", "--concurrency", "4")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert '"committed": 400' in r.stdout
+    d = quorum.describe()
+    assert int(d[leader]["snapshot_index"]) > 0, d
+    quorum.controllers[follower].start()
+    wait_until(lambda: caught_up(quorum, follower), 30, "the restarted controller to catch up")
+    assert "installed the leader's snapshot" in quorum.controllers[follower].log_text()
+    mine = quorum.metadata(quorum=f"{follower}@127.0.0.1:{quorum.controllers[follower].controller_port}")
+    theirs = quorum.metadata(quorum=f"{leader}@127.0.0.1:{quorum.controllers[leader].controller_port}")
+    assert mine["state"] == theirs["state"]
+
+
+def test_the_whole_quorum_killed_keeps_its_metadata(quorum):
+    quorum.wait_leader()
+    quorum.write_configs(5)
+    for c in quorum.controllers.values():
+        c.kill()
+    for c in quorum.controllers.values():
+        c.start()
+    quorum.wait_leader()
+    records = quorum.metadata()["state"]["records"]
+    assert {"cluster": {"cluster_id": quorum.cluster_id}} in records
+    assert [r["config"]["value"] for r in records if "config" in r] == ["4"]
+
+
+def test_a_broker_stopped_past_its_session_is_fenced_and_comes_back(workdir):
+    q = Quorum(workdir, 3, overrides=["broker.session.timeout.ms=2000"]).start()
+    try:
+        q.wait_leader()
+        opts = ["broker.session.timeout.ms=2000", "broker.heartbeat.interval.ms=300"]
+        a, b = q.add_broker(11, opts), q.add_broker(12, opts)
+        wait_until(lambda: len([x for x in brokers_in(q.metadata()).values() if not x["fenced"]]) == 2, 30,
+                   "both brokers to register and be unfenced")
+        r = q.tool("create-topic", "orders", "--partitions", "6", "--replication-factor", "2")
+        assert r.returncode == 0, r.stderr
+        led_by_a = [p for p in partitions_in(q.metadata()) if p["leader"] == 11]
+        assert led_by_a, "placement gave broker 11 no leadership"
+        epoch = brokers_in(q.metadata())[11]["broker_epoch"]
+
+        a.kill(signal.SIGSTOP)
+        stopped_at = time.time()
+        fenced = wait_until(lambda: brokers_in(q.metadata())[11]["fenced"], 15, "broker 11 to be fenced")
+        took = time.time() - stopped_at
+        print(f"fenced after {took:.2f} s (session timeout 2 s)")
+        assert fenced and 1.5 < took < 6
+        for p in partitions_in(q.metadata()):
+            assert p["leader"] != 11, p
+            if len(p["replicas"]) > 1:  # "orders": leadership moved to the other ISR member
+                assert 11 not in p["isr"] and p["leader"] == 12, p
+            elif p["replicas"] == [11]:  # rf 1 (__consumer_offsets): no one else to lead; Kafka keeps the ISR
+                assert p["leader"] == -1 and p["isr"] == [11], p
+        moved = [p for p in partitions_in(q.metadata()) if p["replicas"][0] == 11 and len(p["replicas"]) > 1]
+        assert moved and all(p["leader_epoch"] >= 1 for p in moved)
+
+        a.kill(signal.SIGCONT)
+        wait_until(lambda: not brokers_in(q.metadata())[11]["fenced"], 15, "broker 11 to register again")
+        assert brokers_in(q.metadata())[11]["broker_epoch"] != epoch  # a new registration, a new epoch
+        # Partitions that only it can lead have a leader again.
+        assert all(p["leader"] == 11 for p in partitions_in(q.metadata()) if p["replicas"] == [11])
+        assert "registering again" in a.log_text()
+        # The other broker served throughout.
+        out = subprocess.run(["kcat", "-b", f"127.0.0.1:{b.kafka_port}", "-L"], capture_output=True, text=True,
+                             timeout=20)
+        assert out.returncode == 0 and "broker 12" in out.stdout, out.stdout + out.stderr
+    finally:
+        q.stop()
+
+
+def test_formatting_is_explicit_for_a_multi_voter_cluster(workdir):
+    voters = "1@127.0.0.1:1,2@127.0.0.1:2,3@127.0.0.1:3"
+    base = [FJORD, "--override", "node.id=1", "--override", "process.roles=controller",
+            "--override", f"controller.quorum.voters={voters}", "--override", "controller.listener.names=CONTROLLER",
+            "--override", "listeners=CONTROLLER://127.0.0.1:0", "--override", f"log.dirs={workdir}/c1"]
+    r = subprocess.run(base, capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1 and "is not formatted" in r.stderr and "fjord format" in r.stderr, r.stderr
+    fmt = [FJORD, "format"] + base[1:]
+    r = subprocess.run(fmt + ["--cluster-id", "not-a-uuid"], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1 and "not a base64url uuid" in r.stderr
+    cluster = subprocess.run([FJORD, "random-uuid"], capture_output=True, text=True).stdout.strip()
+    assert subprocess.run(fmt + ["--cluster-id", cluster], capture_output=True, timeout=20).returncode == 0
+    assert f"cluster.id={cluster}" in (workdir / "c1" / "meta.properties").read_text()
+    r = subprocess.run(fmt + ["--cluster-id", cluster], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1 and "already formatted" in r.stderr
+    other = subprocess.run([FJORD, "random-uuid"], capture_output=True, text=True).stdout.strip()
+    r = subprocess.run(fmt + ["--cluster-id", other, "--ignore-formatted"], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1 and "already formatted" in r.stderr  # never silently re-clustered
+    bad = [FJORD, "--override", "controller.quorum.voters=1@localhost"]
+    r = subprocess.run(bad, capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1 and "controller.quorum.voters" in r.stderr
+
+
+def test_a_controller_cut_off_from_the_others_commits_nothing(workdir, netns_link):
+    ns, host_if, host_ip, ns_ip = netns_link
+    q = Quorum(workdir, 3, netns_for={3: (ns, ns_ip)}, host=host_ip).start()
+    try:
+        # Move the leadership to controller 3 (the one that will be cut) when we can: the
+        # strongest case is a leader losing its quorum. A few kills usually get there.
+        leader = q.wait_leader()
+        for _ in range(12):
+            if leader == 3:
+                break
+            q.controllers[leader].kill()
+            leader_after = q.wait_leader(among=[i for i in q.controllers if i != leader])
+            print("killed", leader, "now", leader_after)
+            q.controllers[leader].start()
+            wait_until(lambda: caught_up(q, leader), 20, "the restarted controller to catch up")
+            leader = leader_after
+        print(f"controller 3 is {'the leader' if leader == 3 else 'a follower'} when cut off")
+        q.write_configs(3)
+
+        def node3():
+            return q.describe(quorum=q.only(3), netns=ns).get(3, {})
+
+        before = int(node3()["commit_index"])
+        subprocess.run(["ip", "link", "set", host_if, "down"], check=True)
+        # Its own write cannot commit: no majority answers.
+        r = q.tool("--timeout", "3", "set-config", "fjord.test.key=from-the-cut-off-side", quorum=q.only(3), netns=ns)
+        assert r.returncode != 0, r.stdout
+        # The majority side elects (or keeps) a leader and goes on committing.
+        new_leader = wait_until(lambda: q.leader(among=[1, 2]), 15, "a leader among 1 and 2")
+        for i in range(10):
+            r = q.tool("set-config", f"fjord.test.key=majority-{i}", quorum=q.only(1, 2))
+            assert r.returncode == 0, r.stderr
+        end = time.time() + 2 * ELECTION_TIMEOUT_MS / 1000
+        while time.time() < end:
+            state = node3()
+            assert int(state["commit_index"]) == before, state  # nothing committed on the cut-off side
+            time.sleep(0.1)
+        assert node3()["role"] != "leader"  # check-quorum: a leader that hears no majority steps down
+        subprocess.run(["ip", "link", "set", host_if, "up"], check=True)
+        wait_until(lambda: caught_up(q, 3), 30, "controller 3 to catch up after the cut")
+        values = [r["config"]["value"] for r in q.metadata(quorum=q.only(3))["state"]["records"] if "config" in r]
+        assert values == ["majority-9"], values  # the cut-off side's write never happened
+        assert q.leader() in (1, 2, 3) and new_leader in (1, 2)
+    finally:
+        q.stop()
