@@ -98,6 +98,9 @@ for mib in 758 3800; do
   ./build/bin/recovery-bench --dir "$(mktemp -d /tmp/fjord-recovery-XXXXXX)" --log-mib $mib --tail-mib 256 \
     >> "$out/recovery.jsonl"
 done
+# The controller quorum (issue 6): commits/s on 3 voters and leader failover time.
+echo "bench: controller quorum"
+/usr/bin/python3 bench/quorum_bench.py "$out/quorum.jsonl"
 echo "{\"seconds\": $SECONDS}" > "$out/duration.json"
 /usr/bin/python3 bench/report.py "$out" docs/performance.md
 echo "bench: wrote docs/performance.md in $SECONDS s"

@@ -84,13 +84,15 @@ class RaftService final : public rpc::Raft::Service {
  public:
   RaftService(RaftDriver& driver, int32_t node_id, std::string cluster_id)
       : driver_(driver), node_id_(node_id), cluster_id_(std::move(cluster_id)) {}
-  grpc::Status Step(grpc::ServerContext*, const rpc::RaftMessage* m, rpc::RaftAck*) override {
-    if (m->cluster_id() != cluster_id_)
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                          absl::StrCat("cluster ", m->cluster_id(), " is not this node's ", cluster_id_));
-    if (m->to() != node_id_)
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "addressed to another node");
-    driver_.Receive(FromProto(*m));
+  grpc::Status Step(grpc::ServerContext*, const rpc::RaftMessages* batch, rpc::RaftAck*) override {
+    for (const rpc::RaftMessage& m : batch->messages()) {
+      if (m.cluster_id() != cluster_id_)
+        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                            absl::StrCat("cluster ", m.cluster_id(), " is not this node's ", cluster_id_));
+      if (m.to() != node_id_)
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "addressed to another node");
+    }
+    for (const rpc::RaftMessage& m : batch->messages()) driver_.Receive(FromProto(m));
     return grpc::Status::OK;
   }
 

@@ -91,18 +91,20 @@ void PeerSenders::Send(raft::Message m) {
 
 void PeerSenders::Run(Peer* peer) {
   while (true) {
-    raft::Message m;
+    rpc::RaftMessages batch;
     {
       std::unique_lock<std::mutex> lock(peer->mu);
       peer->cv.wait(lock, [&] { return stopping_ || !peer->queue.empty(); });
       if (stopping_) return;
-      m = std::move(peer->queue.front());
-      peer->queue.pop_front();
+      while (!peer->queue.empty() && batch.messages_size() < 256) {
+        *batch.add_messages() = ToProto(peer->queue.front(), cluster_id_);
+        peer->queue.pop_front();
+      }
     }
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(1000));
     rpc::RaftAck ack;
-    const grpc::Status s = peer->stub->Step(&ctx, ToProto(m, cluster_id_), &ack);
+    const grpc::Status s = peer->stub->Step(&ctx, batch, &ack);
     if (!s.ok()) {
       // The peer is down or unreachable: drop what queued meanwhile except the newest few,
       // so a returning peer gets current messages rather than a backlog.

@@ -1,6 +1,7 @@
 // Raft messages over gRPC: one sender thread per peer with a bounded queue (Raft
-// tolerates loss, so a full queue or a failed call drops the message), and the
-// conversions between raft::Message and its protobuf.
+// tolerates loss, so a full queue or a failed call drops the message); each call
+// carries everything queued for that peer, in order. And the conversions between
+// raft::Message and its protobuf.
 #pragma once
 
 #include <condition_variable>
