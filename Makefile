@@ -27,13 +27,14 @@ bench: build
 	@FJORD_DEPS_BENCH=1 bash scripts/install-deps.sh
 	@bash bench/run-all.sh
 
-# Runs each fuzzer (request decoder; on-disk record decoders) for FUZZ_SECONDS (default 60), seeded with the
+# Runs each fuzzer (request decoder; on-disk record decoders; metadata state machine) for FUZZ_SECONDS (default 60), seeded with the
 # golden client captures.
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS) --target request_decoder_fuzzer record_decoders_fuzzer
+	@cmake --build --preset fuzz -j $(JOBS) --target request_decoder_fuzzer record_decoders_fuzzer metadata_fuzzer
 	@bash fuzz/run.sh build-fuzz/bin/request_decoder_fuzzer $(FUZZ_SECONDS)
 	@bash fuzz/run.sh build-fuzz/bin/record_decoders_fuzzer $(FUZZ_SECONDS)
+	@bash fuzz/run.sh build-fuzz/bin/metadata_fuzzer $(FUZZ_SECONDS)
 
 # The Raft simulation over SEEDS seeds (make test runs 2,000); a failing seed prints how
 # to replay it alone.

@@ -13,6 +13,7 @@ for f in tests/golden/captures/*/*.bin; do
   name=$(echo "$f" | tr '/' '_')
   { printf '\x00'; cat "$f"; } > "$seeds/$name"
 done
+if [[ $(basename "$fuzzer") == metadata_fuzzer ]]; then bash fuzz/metadata-seeds.sh "$seeds"; fi
 echo "fuzz: $fuzzer for ${seconds}s, $(ls "$seeds" | wc -l) seeds"
 "$fuzzer" "$corpus" "$seeds" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
   -timeout=10 -print_final_stats=1 2>&1 | tee build-fuzz/last-run.log | grep -E "^#[0-9]+.*(pulse|DONE)|stat::|ERROR|SUMMARY" || true
