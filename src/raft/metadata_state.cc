@@ -252,8 +252,23 @@ ApplyResult MetadataState::ApplyOne(const MetadataRecord& r, uint64_t offset, bo
   return result;
 }
 
+bool MetadataState::UncleanElectionAllowed(const std::string& topic) const {
+  constexpr char kKey[] = "unclean.leader.election.enable";
+  for (const auto* configs : {Configs(kTopicResource, topic), Configs(kBrokerResource, "")}) {
+    if (configs == nullptr) continue;
+    if (auto it = configs->find(kKey); it != configs->end()) return it->second == "true";
+  }
+  return false;  // Kafka's default
+}
+
+bool MetadataState::Serving(int32_t broker) const {
+  auto b = brokers_.find(broker);
+  return b != brokers_.end() && !b->second.fenced;
+}
+
 void MetadataState::MoveLeadershipFrom(int32_t fenced) {
   for (auto& [id, topic] : topics_) {
+    const bool unclean = UncleanElectionAllowed(topic.name);
     for (PartitionState& p : topic.partitions) {
       bool changed = false;
       if (Contains(p.isr, fenced) && p.isr.size() > 1) {  // Kafka keeps the last ISR member
@@ -263,10 +278,18 @@ void MetadataState::MoveLeadershipFrom(int32_t fenced) {
       if (p.leader == fenced) {
         p.leader = -1;
         for (int32_t r : p.replicas) {  // replica order: the preferred first
-          auto b = brokers_.find(r);
-          if (r != fenced && Contains(p.isr, r) && b != brokers_.end() && !b->second.fenced) {
+          if (r != fenced && Contains(p.isr, r) && Serving(r)) {
             p.leader = r;
             break;
+          }
+        }
+        if (p.leader == -1 && unclean) {  // the topic accepts losing what only the ISR had
+          for (int32_t r : p.replicas) {
+            if (r != fenced && Serving(r)) {
+              p.leader = r;
+              p.isr = {r};
+              break;
+            }
           }
         }
         ++p.leader_epoch;
@@ -279,8 +302,11 @@ void MetadataState::MoveLeadershipFrom(int32_t fenced) {
 
 void MetadataState::ElectLeaders(int32_t unfenced) {
   for (auto& [id, topic] : topics_) {
+    const bool unclean = UncleanElectionAllowed(topic.name);
     for (PartitionState& p : topic.partitions) {
-      if (p.leader == -1 && Contains(p.isr, unfenced)) {
+      if (p.leader != -1) continue;
+      if (!Contains(p.isr, unfenced) && unclean && Contains(p.replicas, unfenced)) p.isr = {unfenced};
+      if (Contains(p.isr, unfenced)) {
         p.leader = unfenced;
         ++p.leader_epoch;
         ++p.partition_epoch;

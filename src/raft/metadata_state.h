@@ -75,8 +75,16 @@ class MetadataState {
  private:
   absl::Status Check(const MetadataBatch& batch) const;
   ApplyResult ApplyOne(const MetadataRecord& r, uint64_t offset, bool from_snapshot);
-  void ElectLeaders(int32_t unfenced_broker);  // leaderless partitions with it in the ISR
+  // Leaderless partitions with it in the ISR (or, where unclean election is allowed,
+  // among the replicas) get it as leader.
+  void ElectLeaders(int32_t unfenced_broker);
+  // Its leaderships move to the next serving ISR member (any serving replica where
+  // unclean.leader.election.enable is true); it leaves every ISR but a last one.
   void MoveLeadershipFrom(int32_t fenced_broker);
+  // unclean.leader.election.enable: the topic's override, else the cluster-wide dynamic
+  // broker default, else false.
+  bool UncleanElectionAllowed(const std::string& topic) const;
+  bool Serving(int32_t broker) const;
 
   uint64_t offset_ = 0;
   std::string cluster_id_;

@@ -111,6 +111,38 @@ TEST(MetadataState, FencingMovesLeadershipWithinTheIsrAndUnfencingRestoresOrphan
   EXPECT_EQ(s.FindTopic("t")->partitions[1].leader, 3);
 }
 
+TEST(MetadataState, LeadersComeFromTheIsrUnlessTheTopicAllowsUncleanElection) {
+  for (const bool unclean : {false, true}) {
+    MetadataState s = ThreeBrokers();
+    const MetadataBatch create = CreateTopic("t", Id('t'), {{1, 2}});
+    std::vector<MetadataRecord> records(create.records().begin(), create.records().end());
+    if (unclean) {
+      MetadataRecord c;
+      c.mutable_config()->set_resource_type(kTopicResource);
+      c.mutable_config()->set_resource_name("t");
+      c.mutable_config()->set_name("unclean.leader.election.enable");
+      c.mutable_config()->set_value("true");
+      records.push_back(c);
+    }
+    ASSERT_TRUE(s.Apply(Batch(records), 10).ok());
+    MetadataRecord shrink;  // broker 2 fell behind: the leader took it out of the ISR
+    shrink.mutable_partition_change()->set_topic_id(Id('t'));
+    shrink.mutable_partition_change()->set_leader(1);
+    shrink.mutable_partition_change()->add_isr(1);
+    shrink.mutable_partition_change()->set_expected_partition_epoch(0);
+    ASSERT_TRUE(s.Apply(Batch({shrink}), 11).ok());
+    ASSERT_TRUE(s.Apply(Batch({Fence(1, 1)}), 12).ok());
+    const PartitionState& p = s.FindTopic("t")->partitions[0];
+    if (unclean) {
+      EXPECT_EQ(p.leader, 2);  // out of sync, but the topic prefers availability
+      EXPECT_EQ(p.isr, (std::vector<int32_t>{2}));
+    } else {
+      EXPECT_EQ(p.leader, -1);  // only the fenced ISR member may lead
+      EXPECT_EQ(p.isr, (std::vector<int32_t>{1}));
+    }
+  }
+}
+
 TEST(MetadataState, ASnapshotRebuildsTheSameState) {
   MetadataState s = ThreeBrokers();
   MetadataRecord cluster;
