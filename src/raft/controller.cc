@@ -437,8 +437,11 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(ControllerOptions 
   DriverOptions d{.node_id = o.node_id,
                   .voters = voters,
                   .dir = o.metadata_dir,
-                  .tick_ms = std::max(10, o.election_timeout_ms / 10),
-                  .election_ticks = 10,
+                  // controller.quorum.election.timeout.ms bounds the randomized timeout
+                  // from above: a follower campaigns after 9 to 17 ticks of 1/20 of it
+                  // (45-85 %) without a leader, so a dead leader is replaced within it.
+                  .tick_ms = std::max(5, o.election_timeout_ms / 20),
+                  .election_ticks = 9,
                   .heartbeat_ticks = 2,
                   .snapshot_bytes = o.snapshot_bytes};
   PeerSenders* senders = c->peers_.get();

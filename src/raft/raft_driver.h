@@ -33,8 +33,8 @@ struct DriverOptions {
   raft::NodeId node_id = 0;
   std::vector<raft::NodeId> voters;
   std::string dir;          // the RocksDB directory
-  int tick_ms = 100;        // election timeout = election_ticks ticks
-  int election_ticks = 10;  // randomized up to twice this
+  int tick_ms = 100;        // the clock: the core counts ticks
+  int election_ticks = 10;  // a follower campaigns after [this, 2x this) ticks without a leader
   int heartbeat_ticks = 2;
   uint64_t snapshot_bytes = 20 * 1024 * 1024;  // metadata.log.max.record.bytes.between.snapshots
   size_t watch_window = 10000;                 // recent batches kept for watchers

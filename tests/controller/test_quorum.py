@@ -31,9 +31,10 @@ def test_leader_kill_elects_a_new_leader_within_the_election_timeout(quorum):
     quorum.controllers[first].kill()
     second = quorum.wait_leader(among=[i for i in quorum.controllers if i != first])
     took = time.time() - killed_at
-    # Followers notice after one election timeout and campaign within a randomized second one.
+    # Followers campaign after 45-85 % of the election timeout without a leader; the
+    # slack covers this test's polling and a loaded machine.
     print(f"new leader {second} after {took:.2f} s")
-    assert took < 2 * ELECTION_TIMEOUT_MS / 1000 + 1.0
+    assert took < ELECTION_TIMEOUT_MS / 1000 + 0.5
     quorum.write_configs(20, start=20)  # changes keep committing with 2 of 3
     # The old leader returns as a follower and catches up from the log.
     quorum.controllers[first].start()
