@@ -518,8 +518,10 @@ void Controller::Stop() {
   stop_cv_.notify_all();
   if (services_) services_->Stop();
   if (chores_.joinable()) chores_.join();
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // The driver first: it answers every waiting write "shutting down", so no handler
+  // holds the server's shutdown up for a write timeout.
   if (driver_) driver_->Stop();
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   peers_.reset();
 }
 

@@ -64,6 +64,9 @@ void RaftDriver::Stop() {
   wake_.notify_all();
   applied_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);  // proposals the loop never took
+  for (Proposal& p : proposals_) p.done.set_value(absl::UnavailableError("the controller is shutting down"));
+  proposals_.clear();
 }
 
 void RaftDriver::Receive(raft::Message m) {
