@@ -227,16 +227,9 @@ absl::Status ControllerMetadataStore::WaitForOffset(uint64_t offset, absl::Durat
 }
 
 absl::StatusOr<TopicInfo> ControllerMetadataStore::CreateTopic(const CreateTopicRequest& request) {
-  if (absl::Status s = ValidateTopicName(request.name); !s.ok()) return s;
-  TopicInfo t;
-  t.name = request.name;
-  t.partitions = request.partitions == -1 ? config_.num_partitions : request.partitions;
-  t.replication_factor =
-      request.replication_factor == -1 ? config_.default_replication_factor : request.replication_factor;
-  t.configs = request.configs;
-  if (t.partitions <= 0) return absl::OutOfRangeError("number of partitions must be larger than 0");
-  if (t.replication_factor <= 0)
-    return absl::FailedPreconditionError("replication factor must be larger than 0");
+  auto resolved = ResolveNewTopic(request, config_.num_partitions, config_.default_replication_factor);
+  if (!resolved.ok()) return resolved.status();
+  TopicInfo t = std::move(*resolved);
   rpc::CreateTopicRequest req;
   req.set_name(t.name);
   req.set_partitions(t.partitions);

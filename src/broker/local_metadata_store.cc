@@ -152,16 +152,9 @@ std::shared_ptr<const MetadataImage> LocalMetadataStore::Current() const {
 }
 
 absl::StatusOr<TopicInfo> LocalMetadataStore::CreateTopic(const CreateTopicRequest& request) {
-  if (absl::Status s = ValidateTopicName(request.name); !s.ok()) return s;
-  TopicInfo t;
-  t.name = request.name;
-  t.partitions = request.partitions == -1 ? config_.num_partitions : request.partitions;
-  t.replication_factor =
-      request.replication_factor == -1 ? config_.default_replication_factor : request.replication_factor;
-  t.configs = request.configs;
-  if (t.partitions <= 0) return absl::OutOfRangeError("number of partitions must be larger than 0");
-  if (t.replication_factor <= 0)
-    return absl::FailedPreconditionError("replication factor must be larger than 0");
+  auto resolved = ResolveNewTopic(request, config_.num_partitions, config_.default_replication_factor);
+  if (!resolved.ok()) return resolved.status();
+  TopicInfo t = std::move(*resolved);
   if (t.replication_factor > 1) {
     return absl::FailedPreconditionError(
         absl::StrCat("replication factor: ", t.replication_factor, " larger than available brokers: 1"));

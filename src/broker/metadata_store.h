@@ -67,6 +67,13 @@ struct CreateTopicRequest {
   bool validate_only = false;
 };
 
+// A new topic as the request asks, with -1 resolved to the broker's defaults
+// (num.partitions, default.replication.factor); the error Kafka would answer for a bad
+// name (InvalidArgument), partition count (OutOfRange) or replication factor
+// (FailedPrecondition). The id is left for the store to assign.
+absl::StatusOr<TopicInfo> ResolveNewTopic(const CreateTopicRequest& request, int32_t num_partitions,
+                                          int16_t default_replication_factor);
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
