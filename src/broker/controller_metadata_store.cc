@@ -135,6 +135,12 @@ void ControllerMetadataStore::HeartbeatLoop() {
     }
     if (failing) spdlog::info("heartbeats reach the controller quorum again");
     failing = false;
+    {
+      // The leader moved: watch it instead (the stream reconnects from where it was).
+      std::lock_guard<std::mutex> lock(watch_mu_);
+      const int32_t leader = client_.leader_hint();
+      if (watch_ctx_ != nullptr && leader >= 0 && leader != watched_voter_) watch_ctx_->TryCancel();
+    }
     if (resp.register_again()) {
       spdlog::warn("the controller fenced this broker (epoch {}); registering again", broker_epoch_.load());
       if (absl::Status s = Register(absl::Milliseconds(config_.broker_session_timeout_ms)); !s.ok()) {
@@ -148,20 +154,24 @@ void ControllerMetadataStore::HeartbeatLoop() {
 
 void ControllerMetadataStore::WatchLoop() {
   while (!stopping_.load()) {
+    // Follow the leader's log where we know the leader: a controller cut off from the
+    // others would serve a stale view.
     int32_t voter = client_.leader_hint();
-    rpc::Controller::Stub& stub = client_.NextVoter(voter >= 0 ? nullptr : &voter);
+    rpc::Controller::Stub* stub = client_.StubOf(voter);
+    if (stub == nullptr) stub = &client_.NextVoter(&voter);
     grpc::ClientContext ctx;
     {
       std::lock_guard<std::mutex> lock(watch_mu_);
       if (stopping_.load()) return;
       watch_ctx_ = &ctx;
+      watched_voter_ = voter;
     }
     rpc::WatchMetadataRequest req;
     {
       std::lock_guard<std::mutex> lock(mu_);
       req.set_from_offset(state_.offset() + 1);
     }
-    auto reader = stub.WatchMetadata(&ctx, req);
+    auto reader = stub->WatchMetadata(&ctx, req);
     rpc::MetadataUpdate u;
     while (reader->Read(&u)) {
       std::lock_guard<std::mutex> lock(mu_);

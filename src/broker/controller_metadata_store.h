@@ -68,6 +68,7 @@ class ControllerMetadataStore : public MetadataStore {
 
   std::mutex watch_mu_;
   grpc::ClientContext* watch_ctx_ = nullptr;  // the open stream, to cancel on shutdown
+  int32_t watched_voter_ = -1;                // whose stream it is
   std::thread watcher_, heartbeater_;
 };
 

@@ -35,6 +35,11 @@ rpc::Controller::Stub& ControllerClient::NextVoter(int32_t* id) {
   return *it->second;
 }
 
+rpc::Controller::Stub* ControllerClient::StubOf(int32_t id) const {
+  auto it = stubs_.find(id);
+  return it == stubs_.end() ? nullptr : it->second.get();
+}
+
 grpc::Status ControllerClient::CallLeader(const Rpc& rpc, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   grpc::Status last(grpc::StatusCode::UNAVAILABLE, "no controller answered");

@@ -26,6 +26,8 @@ class ControllerClient {
   grpc::Status CallLeader(const Rpc& rpc, absl::Duration timeout);
   // A stub of some voter, rotating on each call (for streams that any voter serves).
   rpc::Controller::Stub& NextVoter(int32_t* id);
+  // The stub of voter `id`, or null if it is not a voter.
+  rpc::Controller::Stub* StubOf(int32_t id) const;
   int32_t leader_hint() const { return leader_hint_.load(); }
 
  private:

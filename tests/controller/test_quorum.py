@@ -188,3 +188,25 @@ def test_a_controller_cut_off_from_the_others_commits_nothing(workdir, netns_lin
         assert q.leader() in (1, 2, 3) and new_leader in (1, 2)
     finally:
         q.stop()
+
+
+def test_a_broker_follows_the_metadata_across_a_controller_failover(quorum):
+    leader = quorum.wait_leader()
+    broker = quorum.add_broker(11, ["broker.heartbeat.interval.ms=200"])
+    wait_until(lambda: 11 in brokers_in(quorum.metadata()) and not brokers_in(quorum.metadata())[11]["fenced"], 30,
+               "the broker to register")
+
+    def kafka_topics():
+        r = subprocess.run(["kcat", "-b", f"127.0.0.1:{broker.kafka_port}", "-L", "-m", "5"], capture_output=True,
+                           text=True, timeout=20)
+        return r.stdout
+
+    assert quorum.tool("create-topic", "before").returncode == 0
+    wait_until(lambda: '"before"' in kafka_topics(), 10, "the broker to see a topic")
+    quorum.controllers[leader].kill()
+    quorum.wait_leader(among=[i for i in quorum.controllers if i != leader])
+    r = quorum.tool("create-topic", "after", "--partitions", "2")
+    assert r.returncode == 0, r.stderr
+    # The broker's stream from the dead leader broke; it reconnects to the new one.
+    wait_until(lambda: '"after" with 2 partitions' in kafka_topics(), 15, "the broker to see a topic created after")
+    assert not brokers_in(quorum.metadata())[11]["fenced"]  # its heartbeats found the new leader in time
