@@ -89,13 +89,17 @@ int Describe(const std::map<int32_t, fjord::controller::VoterAddress>& voters, b
   return reachable > 0 ? 0 : 1;
 }
 
-int Metadata(ControllerClient& client, bool json) {
+int Metadata(ControllerClient& client, size_t voters, bool json) {
   rpc::DescribeMetadataResponse r;
   int32_t id = 0;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::Status s = client.NextVoter(&id).DescribeMetadata(&ctx, rpc::DescribeMetadataRequest(), &r);
-  if (!s.ok()) return Fail(absl::StrCat("controller ", id, ": ", s.error_message()));
+  grpc::Status s;
+  for (size_t attempt = 0; attempt < voters; ++attempt) {  // the first controller that answers
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    s = client.NextVoter(&id).DescribeMetadata(&ctx, rpc::DescribeMetadataRequest(), &r);
+    if (s.ok()) break;
+  }
+  if (!s.ok()) return Fail(absl::StrCat("no controller answered; controller ", id, ": ", s.error_message()));
   if (json) {
     std::printf("%s\n", Json(r).c_str());
     return 0;
@@ -236,7 +240,7 @@ int main(int argc, char** argv) {
     return absl::SimpleAtoi(it->second, out) && *out > 0;
   };
   if (command == "describe") return Describe(*voters, json);
-  if (command == "metadata") return Metadata(client, json);
+  if (command == "metadata") return Metadata(client, voters->size(), json);
   if (command == "create-topic") {
     int64_t partitions = 0, rf = 0;
     if (positional.size() != 1 || !int_flag("--partitions", 1, &partitions) ||
