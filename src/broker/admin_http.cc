@@ -54,7 +54,8 @@ asio::awaitable<std::string> AdminHttp::Metrics() {
     counters.push_back(&shard.counters());
     gauges.push_back(co_await broker_.RunOn(shard, [&]() { return shard.Gauges(); }));
   }
-  co_return RenderPrometheus(counters, gauges, "pwrite", broker_.metadata().Current()->topics.size());
+  co_return RenderPrometheus(counters, gauges, broker_.io_backend(),
+                             broker_.metadata().Current()->topics.size());
 }
 
 asio::awaitable<void> AdminHttp::Serve(asio::ip::tcp::socket socket) {

@@ -131,6 +131,7 @@ absl::Status Broker::Start() {
     }
     io_name = *name;
   }
+  io_backend_ = io_name;
   shards_.front()->RemoveDeletedDirs();  // (the loop starts below; completions wait for it)
   if (why_not_uring.empty()) {
     spdlog::info("log I/O backend: {} (log.io.backend={})", io_name, config_.log_io_backend);

@@ -32,6 +32,8 @@ class Broker {
   FetchSessionCache& fetch_sessions() { return fetch_sessions_; }
   Shard& shard(size_t i) { return *shards_[i]; }
   size_t shard_count() const { return shards_.size(); }
+  // The log I/O backend the shards use ("io_uring" or "pwrite"), chosen at Start().
+  const std::string& io_backend() const { return io_backend_; }
   // The shard that owns a partition (a stable hash of topic and partition).
   Shard& OwnerOf(const TopicPartition& tp);
   // The shard whose group coordinator owns `group_id` (the owner of its
@@ -80,6 +82,7 @@ class Broker {
 
  private:
   BrokerConfig config_;
+  std::string io_backend_;
   std::unique_ptr<MetadataStore> metadata_;
   FetchSessionCache fetch_sessions_;
   struct Effective {

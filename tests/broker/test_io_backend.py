@@ -51,8 +51,12 @@ def test_auto_falls_back_to_pwrite_where_io_uring_is_forbidden():
         try:
             produce_and_read_back(b, "fallback")
             log = b.log_path.read_text()
+            import urllib.request
+            with urllib.request.urlopen(f"http://127.0.0.1:{b.admin_port}/metrics", timeout=5) as r:
+                metrics = r.read().decode()
         finally:
             b.stop()
+        assert 'fjord_io_backend{backend="pwrite"} 1' in metrics  # what /metrics says is what runs
         assert "log I/O backend: pwrite (io_uring is unavailable: io_uring_setup: Operation not permitted)" in log
 
 
