@@ -54,8 +54,10 @@ asio::awaitable<std::string> AdminHttp::Metrics() {
     counters.push_back(&shard.counters());
     gauges.push_back(co_await broker_.RunOn(shard, [&]() { return shard.Gauges(); }));
   }
-  co_return RenderPrometheus(counters, gauges, broker_.io_backend(),
-                             broker_.metadata().Current()->topics.size());
+  std::string text =
+      RenderPrometheus(counters, gauges, broker_.io_backend(), broker_.metadata().Current()->topics.size());
+  if (extra_) text += extra_();
+  co_return text;
 }
 
 asio::awaitable<void> AdminHttp::Serve(asio::ip::tcp::socket socket) {

@@ -8,6 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <functional>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "broker/broker.h"
 
@@ -18,6 +21,8 @@ class AdminHttp {
   AdminHttp(Broker& broker, boost::asio::io_context& ctx);
   absl::StatusOr<uint16_t> Listen(const std::string& host, uint16_t port);
   void set_ready(bool ready) { ready_ = ready; }
+  // More Prometheus text for /metrics (a combined node's controller quorum state).
+  void set_extra_metrics(std::function<std::string()> extra) { extra_ = std::move(extra); }
   void Close();
 
  private:
@@ -29,6 +34,7 @@ class AdminHttp {
   boost::asio::io_context& ctx_;
   boost::asio::ip::tcp::acceptor acceptor_;
   bool ready_ = false;
+  std::function<std::string()> extra_;
 };
 
 }  // namespace fjord::broker

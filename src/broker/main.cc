@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
     broker.Shutdown();
     return 1;
   }
+  if (controller) admin.set_extra_metrics([c = controller.get()] { return c->Metrics(); });
   admin.set_ready(true);
   spdlog::info("admin http on {}:{} (/metrics, /health, /ready)", config->admin_listener.host, *admin_port);
   const auto adv = config->advertised_client_listener();

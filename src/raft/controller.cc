@@ -510,6 +510,29 @@ void Controller::LeaderChores() {
   }
 }
 
+std::string Controller::Metrics() const {
+  const QuorumStatus s = driver_->Status();
+  std::string out =
+      "# HELP fjord_raft_role This controller's Raft role (1 for the current one).\n# TYPE fjord_raft_role "
+      "gauge\n";
+  for (raft::Role r :
+       {raft::Role::kLeader, raft::Role::kFollower, raft::Role::kCandidate, raft::Role::kPreCandidate})
+    absl::StrAppend(&out, "fjord_raft_role{role=\"", RoleName(r), "\"} ", s.role == r ? 1 : 0, "\n");
+  auto gauge = [&](const char* name, const char* help, int64_t value) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n", name, " ", value, "\n");
+  };
+  gauge("fjord_raft_term", "The current Raft term.", static_cast<int64_t>(s.term));
+  gauge("fjord_raft_leader_id", "The controller this one follows (-1: none known).", s.leader);
+  gauge("fjord_raft_commit_index", "The highest metadata log index known committed.",
+        static_cast<int64_t>(s.commit));
+  gauge("fjord_raft_applied_index", "The highest index applied to the metadata state.",
+        static_cast<int64_t>(s.applied));
+  gauge("fjord_raft_last_index", "The highest index in this controller's log.", static_cast<int64_t>(s.last));
+  gauge("fjord_raft_snapshot_index", "The index of the latest metadata snapshot.",
+        static_cast<int64_t>(s.snapshot_index));
+  return out;
+}
+
 void Controller::Stop() {
   {
     std::lock_guard<std::mutex> lock(stop_mu_);

@@ -42,6 +42,8 @@ class Controller {
   void Stop();
   uint16_t port() const { return port_; }
   RaftDriver& driver() { return *driver_; }
+  // Prometheus text: this voter's role, term, leader and log indexes.
+  std::string Metrics() const;
 
  private:
   Controller() = default;

@@ -41,4 +41,8 @@ def test_metrics_count_requests_bytes_and_partitions(broker):
     assert metric(text, "fjord_log_size_bytes") > 0
     # The backend the broker chose and logged (io_uring where the machine allows it).
     chosen = "io_uring" if "log I/O backend: io_uring" in broker.log_path.read_text() else "pwrite"
+    # A combined node's one-voter quorum: it leads, and has committed what it applied.
+    assert metric(text, 'fjord_raft_role{role="leader"}') == 1
+    assert metric(text, "fjord_raft_term") >= 1 and metric(text, "fjord_raft_leader_id") == 1
+    assert metric(text, "fjord_raft_commit_index") == metric(text, "fjord_raft_applied_index") > 0
     assert metric(text, f'fjord_io_backend{{backend="{chosen}"}}') == 1
