@@ -41,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t offset = 10;
   size_t pos = 0;
   while (pos + 2 <= input.size()) {
-    const size_t len = static_cast<uint8_t>(input[pos]) | static_cast<size_t>(static_cast<uint8_t>(input[pos + 1])) << 8;
+    const size_t len =
+        static_cast<uint8_t>(input[pos]) | static_cast<size_t>(static_cast<uint8_t>(input[pos + 1])) << 8;
     pos += 2;
     if (len > input.size() - pos) break;
     MetadataBatch batch;
