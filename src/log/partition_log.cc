@@ -218,7 +218,9 @@ absl::Status PartitionLog::Roll(int64_t next_offset) {
   segments_[next_offset] = std::move(*seg);
   if (absl::Status s = SyncDir(); !s.ok()) return s;
   if (first) return absl::OkStatus();
-  // Opening the log later replays only the batches after the newest snapshot.
+  // Opening the log later replays only the batches after the newest snapshot, so the
+  // epochs that started before it must be in their file first.
+  if (absl::Status s = WriteEpochsIfChanged(); !s.ok()) return s;
   if (absl::Status s = WriteProducerSnapshot(dir_, next_offset, producers_); !s.ok()) return s;
   PruneProducerSnapshots(dir_, kSnapshotsKept, next_offset);
   return absl::OkStatus();
@@ -300,9 +302,7 @@ absl::StatusOr<AppendResult> PartitionLog::AppendOnline(uint8_t* data, size_t si
     return s;
   }
   for (const auto& [h, base] : written) producers_.Update(h, base);
-  if (NoteEpoch(leader_epoch_, result.base_offset)) {  // once per leader epoch
-    if (absl::Status s = WriteLeaderEpochCheckpoint(dir_, epoch_starts_); !s.ok()) return s;
-  }
+  if (NoteEpoch(leader_epoch_, result.base_offset)) epochs_unwritten_ = true;  // once per leader epoch
   unflushed_messages_ += static_cast<int64_t>(records);
   if (config_.flush_on_every_append || unflushed_messages_ >= config_.flush_messages) {
     if (absl::Status s = Flush(); !s.ok()) return s;
@@ -519,6 +519,13 @@ absl::Status PartitionLog::Flush() {
   return absl::OkStatus();
 }
 
+absl::Status PartitionLog::WriteEpochsIfChanged() {
+  if (!epochs_unwritten_) return absl::OkStatus();
+  if (absl::Status s = WriteLeaderEpochCheckpoint(dir_, epoch_starts_); !s.ok()) return s;
+  epochs_unwritten_ = false;
+  return absl::OkStatus();
+}
+
 void PartitionLog::AdvanceRecoveryPoint(int64_t to) {
   if (!roll_flushes_.empty()) to = std::min(to, roll_flushes_.front().start);
   recovery_point_ = std::max(recovery_point_, to);
@@ -553,6 +560,7 @@ absl::Status PartitionLog::Close() {
   if (offline()) return offline_reason_;  // no clean-shutdown marker: recover at the next open
   if (absl::Status s = Flush(); !s.ok()) return s;
   if (absl::Status s = active().WriteIndexFiles(); !s.ok()) return s;
+  if (absl::Status s = WriteEpochsIfChanged(); !s.ok()) return s;
   if (absl::Status s = WriteProducerSnapshot(dir_, log_end_offset(), producers_); !s.ok()) return s;
   PruneProducerSnapshots(dir_, kSnapshotsKept, log_end_offset());
   if (absl::Status s = CheckpointRecoveryPoint(); !s.ok()) return s;

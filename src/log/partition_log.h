@@ -212,6 +212,14 @@ class PartitionLog {
   ProducerStateTable producers_;
   int32_t leader_epoch_ = 0;
   std::map<int32_t, int64_t> epoch_starts_;  // leader epoch -> first offset written in it
+  // epoch_starts_ holds an epoch the checkpoint file does not. The file is written
+  // just before each producer snapshot (at a roll and at close), not on the append
+  // that starts the epoch: a synced write of it and of the directory there stalled the
+  // shard once per partition after every leader change, and doubled the cost of an
+  // fsync-before-ack produce. Nothing is lost by waiting: recovery replays the batch
+  // headers after the newest snapshot, and each carries its leader epoch.
+  bool epochs_unwritten_ = false;
+  absl::Status WriteEpochsIfChanged();
   bool closed_ = false;
 };
 

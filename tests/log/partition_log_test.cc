@@ -412,6 +412,44 @@ TEST_F(PartitionLogTest, ProducerStateSurvivesRestartsThroughSnapshots) {
   expect_state("with no snapshot at all");
 }
 
+// Leader epochs reach their checkpoint file before each producer snapshot (a roll or
+// a close), not on the append that starts them; after a crash the log still knows
+// every epoch's start, from the file for epochs before the newest snapshot and from
+// the batch headers after it.
+TEST_F(PartitionLogTest, LeaderEpochsSurviveACrashWithoutAFlush) {
+  LogConfig config;
+  config.segment_bytes = 400;  // a roll every few batches
+  std::map<int32_t, std::pair<int32_t, int64_t>> expected;
+  {
+    auto log = PartitionLog::Open(dir_, config);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 30; ++i) {
+      if (i % 4 == 0) (*log)->set_leader_epoch(i / 4);
+      auto b = MakeBatch(2, std::to_string(i));
+      ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+    }
+    ASSERT_GT((*log)->segment_count(), 3u);
+    for (int32_t e = 0; e <= 8; ++e) expected[e] = (*log)->EndOffsetForEpoch(e);
+    EXPECT_EQ(expected[6], std::make_pair(6, int64_t{56}));  // epoch 7 starts at batch 28
+    (void)(*log).release();  // killed: no flush, no close
+  }
+  auto log = PartitionLog::Open(dir_, config);
+  ASSERT_TRUE(log.ok());
+  for (int32_t e = 0; e <= 8; ++e) EXPECT_EQ((*log)->EndOffsetForEpoch(e), expected[e]) << "epoch " << e;
+  // A new epoch reaches the file when the log closes, not when it flushes.
+  (*log)->set_leader_epoch(9);
+  auto b = MakeBatch(1, "nine");
+  ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  auto file_text = [&] {
+    std::ifstream in(dir_ / "leader-epoch-checkpoint");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_TRUE((*log)->Flush().ok());
+  EXPECT_EQ(file_text().find("\n9 60\n"), std::string::npos);
+  ASSERT_TRUE((*log)->Close().ok());
+  EXPECT_NE(file_text().find("\n9 60\n"), std::string::npos);
+}
+
 TEST_F(PartitionLogTest, AppendAssignsOffsetsAndReadsBack) {
   auto log = PartitionLog::Open(dir_, {});
   ASSERT_TRUE(log.ok()) << log.status();
