@@ -171,6 +171,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   // log.flush.on.ack is not a per-append flush: acks=all produce requests wait for the
   // shard's group commit instead (group_commit.h).
   lc.flush_on_every_append = false;
+  lc.page_cache_window_bytes = b.log_page_cache_window_bytes;
   lc.log_append_time = b.log_message_timestamp_type == "LogAppendTime";
   lc.retention_ms = b.log_retention_ms;
   lc.retention_bytes = b.log_retention_bytes;

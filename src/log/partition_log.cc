@@ -456,7 +456,7 @@ uint64_t PartitionLog::size_bytes() const {
   return n;
 }
 
-absl::StatusOr<std::pair<std::vector<int>, int64_t>> PartitionLog::SegmentsForFlush() const {
+absl::StatusOr<std::pair<std::vector<int>, int64_t>> PartitionLog::SegmentsForFlush() {
   std::vector<int> fds;
   auto add = [&fds](const Segment& seg) -> absl::Status {
     auto fd = seg.DuplicateLogFd();
@@ -474,12 +474,40 @@ absl::StatusOr<std::pair<std::vector<int>, int64_t>> PartitionLog::SegmentsForFl
     for (int fd : fds) ::close(fd);
     return status;
   }
+  flush_target_ = {log_end_offset(), active().base_offset(), active().size()};
   return std::make_pair(std::move(fds), log_end_offset());
 }
 
 void PartitionLog::NoteFlushed(int64_t end_offset) {
-  while (!roll_flushes_.empty() && roll_flushes_.front().end <= end_offset) roll_flushes_.pop_front();
+  while (!roll_flushes_.empty() && roll_flushes_.front().end <= end_offset) {
+    const int64_t rolled = roll_flushes_.front().start;
+    roll_flushes_.pop_front();
+    DropRolledSegmentPages(rolled);
+  }
   AdvanceRecoveryPoint(end_offset);
+  if (flush_target_.end_offset == end_offset && flush_target_.segment_base == active().base_offset()) {
+    DropFlushedPages(flush_target_.segment_bytes);
+  }
+}
+
+void PartitionLog::DropFlushedPages(uint64_t flushed_bytes) {
+  const auto window = static_cast<uint64_t>(config_.page_cache_window_bytes);
+  if (window == 0 || flushed_bytes <= window) return;
+  active().DropCachedPages(flushed_bytes - window);
+}
+
+void PartitionLog::DropRolledSegmentPages(int64_t segment_base) {
+  const auto window = static_cast<uint64_t>(config_.page_cache_window_bytes);
+  auto it = segments_.find(segment_base);
+  if (window == 0 || it == segments_.end() || it->second.get() == &active()) return;
+  // The bytes after this segment (up to the log end) count towards the window.
+  uint64_t after = 0;
+  for (auto later = std::next(it); later != segments_.end() && after < window; ++later) after += later->second->size();
+  if (after >= window) {
+    it->second->DropCachedPages(it->second->size());
+  } else if (it->second->size() > window - after) {
+    it->second->DropCachedPages(it->second->size() - (window - after));
+  }
 }
 
 absl::Status PartitionLog::SyncPendingRolls() {
@@ -488,7 +516,9 @@ absl::Status PartitionLog::SyncPendingRolls() {
     if (it == segments_.end()) continue;  // deleted meanwhile
     if (absl::Status s = it->second->Flush(); !s.ok()) return s;
   }
-  roll_flushes_.clear();
+  std::deque<RollFlush> synced;
+  synced.swap(roll_flushes_);
+  for (const RollFlush& f : synced) DropRolledSegmentPages(f.start);
   return absl::OkStatus();
 }
 
@@ -511,11 +541,13 @@ absl::Status PartitionLog::Flush() {
     if (s.code() == absl::StatusCode::kUnavailable) GoOffline(s);
     return s;
   }
+  const uint64_t flushed_bytes = active().size();
   if (absl::Status s = active().Flush(); !s.ok()) {
     if (s.code() == absl::StatusCode::kUnavailable) GoOffline(s);
     return s;
   }
   AdvanceRecoveryPoint(end);
+  DropFlushedPages(flushed_bytes);
   return absl::OkStatus();
 }
 
@@ -537,7 +569,10 @@ void PartitionLog::OnRollFlushed(int64_t end, const absl::Status& s) {
     return;
   }
   for (RollFlush& f : roll_flushes_) {
-    if (f.end == end) f.done = true;
+    if (f.end == end) {
+      f.done = true;
+      DropRolledSegmentPages(f.start);
+    }
   }
   int64_t flushed = recovery_point_;
   while (!roll_flushes_.empty() && roll_flushes_.front().done) {

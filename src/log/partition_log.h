@@ -46,6 +46,10 @@ struct LogConfig {
   bool compact = false;                         // cleanup.policy has "compact"
   double min_cleanable_dirty_ratio = 0.5;       // min.cleanable.dirty.ratio
   int64_t delete_retention_ms = 86400000;       // delete.retention.ms (tombstones)
+  // log.page.cache.window.bytes (ours): once flushed, bytes more than this far behind
+  // the log end are dropped from the page cache (0: leave it all to the kernel, as
+  // Kafka does). See DropFlushedPages.
+  int64_t page_cache_window_bytes = 0;
   bool operator==(const LogConfig&) const = default;
 };
 
@@ -162,7 +166,7 @@ class PartitionLog {
   // For flushing off the shard (group commit): duplicate descriptors of the active
   // segment and of rolled segments whose background sync has not reported, and the log
   // end offset that syncing all of them covers (report it with NoteFlushed).
-  absl::StatusOr<std::pair<std::vector<int>, int64_t>> SegmentsForFlush() const;
+  absl::StatusOr<std::pair<std::vector<int>, int64_t>> SegmentsForFlush();
   // Flushes and marks the log cleanly closed.
   absl::Status Close();
 
@@ -220,6 +224,24 @@ class PartitionLog {
   // headers after the newest snapshot, and each carries its leader epoch.
   bool epochs_unwritten_ = false;
   absl::Status WriteEpochsIfChanged();
+  // The active segment's size when SegmentsForFlush handed it out, so that NoteFlushed
+  // knows which of its bytes are clean.
+  struct FlushTarget {
+    int64_t end_offset = -1, segment_base = -1;
+    uint64_t segment_bytes = 0;
+  };
+  FlushTarget flush_target_;
+  // Drops from the page cache what is flushed and more than page_cache_window_bytes
+  // behind the end: `flushed_bytes` of the active segment, or a whole rolled segment
+  // (`rolled`) whose background sync finished. Why: appending takes a new page-cache
+  // page for every 4 KiB, and on a VM a page the host has not backed recently costs
+  // several times the copy into it; pages dropped once clean return to the free list
+  // and are reused by the next appends while still warm. Measured with 1 MiB appends
+  // and an fdatasync every 4 MiB: 330-530 MB/s keeping everything, 1,080 MB/s
+  // dropping all but the last 64 MiB. Consumers near the end (the usual case) still
+  // read from the page cache; those further back read from the disk.
+  void DropFlushedPages(uint64_t flushed_bytes);
+  void DropRolledSegmentPages(int64_t segment_base);
   bool closed_ = false;
 };
 

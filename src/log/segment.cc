@@ -183,6 +183,18 @@ absl::Status Segment::Append(protocol::ByteView batches, int64_t first_offset, i
   return absl::OkStatus();
 }
 
+void Segment::DropCachedPages(uint64_t end) {
+  constexpr uint64_t kStep = 4 << 20;
+  end &= ~uint64_t{4095};  // whole pages: a partial last page may still be appended to
+  if (end <= cache_dropped_to_) return;
+  const bool whole_segment = end == (size_ & ~uint64_t{4095});
+  if (end - cache_dropped_to_ < kStep && !whole_segment) return;
+  // Advisory: if the kernel keeps some pages, they are only cached longer.
+  (void)::posix_fadvise(log_fd_, static_cast<off_t>(cache_dropped_to_), static_cast<off_t>(end - cache_dropped_to_),
+                        POSIX_FADV_DONTNEED);
+  cache_dropped_to_ = end;
+}
+
 absl::StatusOr<int> Segment::DuplicateLogFd() const {
   const int fd = ::fcntl(log_fd_, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) return Errno("dup");

@@ -74,6 +74,10 @@ class Segment {
   // Writes .index and .timeindex from memory if appends changed them since the last
   // write (each file opened, written and closed: no descriptor is kept).
   absl::Status WriteIndexFiles();
+  // Drops [0, end) of .log from the page cache (those bytes must be flushed: dirty
+  // pages would only be queued for writeback). Works in steps of at least 4 MiB, and
+  // never drops the same range twice.
+  void DropCachedPages(uint64_t end);
   // A duplicate of the .log descriptor (the caller closes it), so that another thread
   // can fdatasync it while this segment keeps appending, or is closed.
   absl::StatusOr<int> DuplicateLogFd() const;
@@ -123,6 +127,7 @@ class Segment {
   int64_t max_timestamp_ = -1;
   uint64_t bytes_since_index_ = 0;
   uint64_t recovery_checked_bytes_ = 0;
+  uint64_t cache_dropped_to_ = 0;  // DropCachedPages: [0, this) was dropped
   bool index_files_stale_ = true;  // memory holds entries the files do not
   std::vector<TimeIndexEntry> time_index_;
   uint64_t bytes_since_time_index_ = 0;
