@@ -107,9 +107,10 @@ int main(int argc, char** argv) {
   }
   for (auto& log : logs) (void)log->Close();
   std::printf(
-      "{\"batch_kib\":%d,\"partitions\":%d,\"fsync\":%s,\"mib\":%.0f,\"write_mb_s\":%.1f,\"read_mb_s\":%.1f}"
-      "\n",
-      batch_kib, partitions, fsync ? "true" : "false", bytes / 1048576.0, bytes / 1e6 / write_s, read_mb_s);
+      "{\"batch_kib\":%d,\"batch_bytes\":%zu,\"partitions\":%d,\"fsync\":%s,\"mib\":%.0f,\"write_mb_s\":%.1f,"
+      "\"read_mb_s\":%.1f}\n",
+      batch_kib, batch.size(), partitions, fsync ? "true" : "false", bytes / 1048576.0, bytes / 1e6 / write_s,
+      read_mb_s);
   std::filesystem::remove_all(dir);
   return 0;
 }

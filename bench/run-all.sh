@@ -43,52 +43,9 @@ for node in disk durable tmpfs; do stop_node $node; done
 rm -rf "$data" "$shm"
 
 settle
-# The log against fio, same pattern, same file system, same run (issue 3): appends of
-# 1 KiB records in 1 MiB or 16 KiB batches, round-robin over 1 or 100 files, with and
-# without an fdatasync after every batch; then sequential reads from disk. Each pair
-# runs 3 times, alternating, and the report takes medians: on this VM one run's disk
-# and page-cache speed can differ from the next by 2x.
-echo "bench: log vs fio (3 alternating runs per pattern)"
-scratch=$(mktemp -d /tmp/fjord-logbench-XXXXXX)
-: > "$out/log.jsonl"
-: > "$out/fio.jsonl"
-fio_json() {  # fio's JSON -> one line like log-bench's
-  /usr/bin/python3 -c '
-import json, sys
-kib, parts, fsync, rw = sys.argv[1:5]
-job = json.load(sys.stdin)["jobs"][0]
-mbs = job[rw]["bw_bytes"] / 1e6
-print(json.dumps({"batch_kib": int(kib), "partitions": int(parts), "fsync": fsync == "1",
-                  "write_mb_s" if rw == "write" else "read_mb_s": round(mbs, 1)}))' "$@"
-}
-for kib in 1024 16; do
-  for parts in 1 100; do
-    for sync in 0 1; do
-      mib=512
-      [ $sync = 1 ] && mib=64  # an fdatasync per batch: keep the run short
-      [ $sync = 1 ] && [ $kib = 1024 ] && [ $parts = 100 ] && mib=400  # a few batches per file
-      flag=""
-      [ $sync = 1 ] && flag="--fsync"
-      for rep in 1 2 3; do
-      ./build/bin/log-bench --dir "$scratch/log" --batch-kib $kib --partitions $parts --mib $mib $flag >> "$out/log.jsonl"
-      rm -rf "$scratch/fio" && mkdir -p "$scratch/fio"
-      fio --name=append --directory="$scratch/fio" --rw=write --bs=${kib}k --size=${mib}M --nrfiles=$parts \
-        --file_service_type=roundrobin --ioengine=psync --fallocate=none --fdatasync=$sync \
-        --output-format=json 2>/dev/null | fio_json $kib $parts $sync write >> "$out/fio.jsonl"
-      done
-    done
-  done
-done
-for rep in 1 2 3; do
-  ./build/bin/log-bench --dir "$scratch/log" --batch-kib 1024 --partitions 1 --mib 512 --read | \
-    sed 's/"fsync":false/"fsync":false,"read":true/' >> "$out/log.jsonl"
-  rm -rf "$scratch/fio" && mkdir -p "$scratch/fio"
-  fio --name=layout --directory="$scratch/fio" --rw=write --bs=1M --size=512M --nrfiles=1 --ioengine=psync \
-    --output-format=json >/dev/null 2>&1
-  fio --name=layout --directory="$scratch/fio" --rw=read --bs=1M --size=512M --nrfiles=1 --ioengine=psync \
-    --invalidate=1 --output-format=json 2>/dev/null | fio_json 1024 1 0 read >> "$out/fio.jsonl"
-done
-rm -rf "$scratch"
+# The log against fio, same pattern, same file system, same run (issue 3).
+echo "bench: log vs fio (4 ABBA pairs per pattern)"
+bench/log_vs_fio.sh "$out"
 
 # Log recovery after a crash (issue 3): 1 GiB and 4 GiB logs with the same 256 MiB
 # unflushed tail, with and without the recovery-point checkpoint (page cache dropped).
