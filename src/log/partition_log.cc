@@ -502,7 +502,8 @@ void PartitionLog::DropRolledSegmentPages(int64_t segment_base) {
   if (window == 0 || it == segments_.end() || it->second.get() == &active()) return;
   // The bytes after this segment (up to the log end) count towards the window.
   uint64_t after = 0;
-  for (auto later = std::next(it); later != segments_.end() && after < window; ++later) after += later->second->size();
+  for (auto later = std::next(it); later != segments_.end() && after < window; ++later)
+    after += later->second->size();
   if (after >= window) {
     it->second->DropCachedPages(it->second->size());
   } else if (it->second->size() > window - after) {

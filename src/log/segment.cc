@@ -190,8 +190,8 @@ void Segment::DropCachedPages(uint64_t end) {
   const bool whole_segment = end == (size_ & ~uint64_t{4095});
   if (end - cache_dropped_to_ < kStep && !whole_segment) return;
   // Advisory: if the kernel keeps some pages, they are only cached longer.
-  (void)::posix_fadvise(log_fd_, static_cast<off_t>(cache_dropped_to_), static_cast<off_t>(end - cache_dropped_to_),
-                        POSIX_FADV_DONTNEED);
+  (void)::posix_fadvise(log_fd_, static_cast<off_t>(cache_dropped_to_),
+                        static_cast<off_t>(end - cache_dropped_to_), POSIX_FADV_DONTNEED);
   cache_dropped_to_ = end;
 }
 

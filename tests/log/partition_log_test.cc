@@ -1,8 +1,8 @@
 #include "log/partition_log.h"
 #include "log/io_backend.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -433,7 +433,7 @@ TEST_F(PartitionLogTest, LeaderEpochsSurviveACrashWithoutAFlush) {
     ASSERT_GT((*log)->segment_count(), 3u);
     for (int32_t e = 0; e <= 8; ++e) expected[e] = (*log)->EndOffsetForEpoch(e);
     EXPECT_EQ(expected[6], std::make_pair(6, int64_t{56}));  // epoch 7 starts at batch 28
-    (void)(*log).release();  // killed: no flush, no close
+    (void)(*log).release();                                  // killed: no flush, no close
   }
   auto log = PartitionLog::Open(dir_, config);
   ASSERT_TRUE(log.ok());
@@ -464,7 +464,8 @@ size_t ResidentPages(const fs::path& file, uint64_t from, uint64_t to) {
   ::mincore(map, size, pages.data());
   ::munmap(map, size);
   size_t n = 0;
-  for (uint64_t p = from / 4096; p < std::min<uint64_t>(pages.size(), (to + 4095) / 4096); ++p) n += pages[p] & 1;
+  for (uint64_t p = from / 4096; p < std::min<uint64_t>(pages.size(), (to + 4095) / 4096); ++p)
+    n += pages[p] & 1;
   return n;
 }
 
