@@ -40,6 +40,10 @@ class IoBackend {
   virtual absl::Status Sync(int fd) = 0;
   // Takes ownership of `fd` (closed once the sync is done).
   virtual void SyncInBackground(int fd, Done done) = 0;
+  // posix_fadvise(POSIX_FADV_DONTNEED) of [offset, offset + n) off this thread: the
+  // kernel may wait in it (it drains every CPU's page lists when pages resist), and a
+  // shard must not. Advisory, so there is no callback. Takes ownership of `fd`.
+  virtual void DropCacheInBackground(int fd, uint64_t offset, uint64_t n) = 0;
   // Deletes a file, or a directory and the files in it, off this thread: what a
   // retention pass or a topic deletion renamed out of the log's way first.
   // `done` may be empty.

@@ -570,10 +570,7 @@ void PartitionLog::OnRollFlushed(int64_t end, const absl::Status& s) {
     return;
   }
   for (RollFlush& f : roll_flushes_) {
-    if (f.end == end) {
-      f.done = true;
-      DropRolledSegmentPages(f.start);
-    }
+    if (f.end == end) f.done = true;
   }
   int64_t flushed = recovery_point_;
   while (!roll_flushes_.empty() && roll_flushes_.front().done) {

@@ -231,9 +231,12 @@ class PartitionLog {
     uint64_t segment_bytes = 0;
   };
   FlushTarget flush_target_;
-  // Drops from the page cache what is flushed and more than page_cache_window_bytes
-  // behind the end: `flushed_bytes` of the active segment, or a whole rolled segment
-  // (`rolled`) whose background sync finished. Why: appending takes a new page-cache
+  // Drops from the page cache what a flush (Flush, or the group commit's NoteFlushed)
+  // made durable and is more than page_cache_window_bytes behind the end:
+  // `flushed_bytes` of the active segment, or a rolled segment that flush covered. Not
+  // after a roll's own background sync: with page-cache durability (Kafka's default)
+  // the page cache keeps everything, as it does for Kafka. The drop itself runs off
+  // the shard (IoBackend::DropCacheInBackground). Why: appending takes a new page-cache
   // page for every 4 KiB, and on a VM a page the host has not backed recently costs
   // several times the copy into it; pages dropped once clean return to the free list
   // and are reused by the next appends while still warm. Measured with 1 MiB appends

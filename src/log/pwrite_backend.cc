@@ -1,5 +1,6 @@
 #include "log/pwrite_backend.h"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -56,6 +57,16 @@ void PwriteBackend::SyncInBackground(int fd, Done done) {
         return status;
       },
       std::move(done));
+}
+
+void PwriteBackend::DropCacheInBackground(int fd, uint64_t offset, uint64_t n) {
+  Enqueue(
+      [fd, offset, n] {
+        (void)::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(n), POSIX_FADV_DONTNEED);
+        ::close(fd);
+        return absl::OkStatus();
+      },
+      nullptr);
 }
 
 void PwriteBackend::RemoveInBackground(std::filesystem::path path, Done done) {

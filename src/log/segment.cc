@@ -189,9 +189,11 @@ void Segment::DropCachedPages(uint64_t end) {
   if (end <= cache_dropped_to_) return;
   const bool whole_segment = end == (size_ & ~uint64_t{4095});
   if (end - cache_dropped_to_ < kStep && !whole_segment) return;
-  // Advisory: if the kernel keeps some pages, they are only cached longer.
-  (void)::posix_fadvise(log_fd_, static_cast<off_t>(cache_dropped_to_),
-                        static_cast<off_t>(end - cache_dropped_to_), POSIX_FADV_DONTNEED);
+  // Advisory: if the kernel keeps some pages (or the dup fails), they are only cached
+  // longer.
+  const int fd = ::fcntl(log_fd_, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return;
+  io_.DropCacheInBackground(fd, cache_dropped_to_, end - cache_dropped_to_);
   cache_dropped_to_ = end;
 }
 

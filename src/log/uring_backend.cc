@@ -21,10 +21,10 @@ absl::StatusOr<std::unique_ptr<UringBackend>> UringBackend::Create(unsigned entr
   io_uring_probe* probe = io_uring_get_probe_ring(&b->ring_);
   const bool supported = probe != nullptr && io_uring_opcode_supported(probe, IORING_OP_WRITE) &&
                          io_uring_opcode_supported(probe, IORING_OP_FSYNC) &&
-                         io_uring_opcode_supported(probe, IORING_OP_UNLINKAT);
+                         io_uring_opcode_supported(probe, IORING_OP_UNLINKAT) &&
+                         io_uring_opcode_supported(probe, IORING_OP_FADVISE);
   if (probe != nullptr) io_uring_free_probe(probe);
-  if (!supported)
-    return absl::UnavailableError("io_uring lacks IORING_OP_WRITE, IORING_OP_FSYNC or IORING_OP_UNLINKAT");
+  if (!supported) return absl::UnavailableError("io_uring lacks IORING_OP_WRITE, FSYNC, UNLINKAT or FADVISE");
   b->event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (b->event_fd_ < 0) return IoError(errno, "eventfd");
   if (int r = io_uring_register_eventfd(&b->ring_, b->event_fd_); r < 0) {
@@ -109,6 +109,21 @@ void UringBackend::SyncInBackground(int fd, Done done) {
   op->done = std::move(done);
   io_uring_sqe* sqe = NextSqe();
   io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+  io_uring_sqe_set_data(sqe, op);
+  io_uring_submit(&ring_);
+  ++pending_;
+}
+
+void UringBackend::DropCacheInBackground(int fd, uint64_t offset, uint64_t n) {
+  Op* op = new Op();
+  op->background = true;
+  op->fd_to_close = fd;
+  op->what = "fadvise";
+  io_uring_sqe* sqe = NextSqe();
+  io_uring_prep_fadvise(sqe, fd, offset, static_cast<off_t>(n), POSIX_FADV_DONTNEED);
+  // IORING_OP_FADVISE runs inline in the submitting thread when it can; DONTNEED may
+  // wait, so it goes to an io-wq worker.
+  sqe->flags |= IOSQE_ASYNC;
   io_uring_sqe_set_data(sqe, op);
   io_uring_submit(&ring_);
   ++pending_;

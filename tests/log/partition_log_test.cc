@@ -489,17 +489,27 @@ TEST_F(PartitionLogTest, FlushedPagesBehindTheWindowLeaveThePageCache) {
       ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
     }
   };
+  auto background_done = [] {
+    IoBackend& io = ThreadDefaultIoBackend();
+    for (int i = 0; i < 500 && io.pending() > 0; ++i) {
+      io.RunCompletions();
+      ::usleep(2000);
+    }
+    return io.pending() == 0;
+  };
   append_mib(20);
   const fs::path first = dir_ / "00000000000000000000.log";
   const uint64_t size = fs::file_size(first);
   EXPECT_GT(ResidentPages(first, 0, 4 << 20), 1000u);  // appended, not flushed: all cached
   ASSERT_TRUE((*log)->Flush().ok());
+  ASSERT_TRUE(background_done());
   EXPECT_LT(ResidentPages(first, 0, size - (3 << 20)), 16u);
   EXPECT_GT(ResidentPages(first, size - (2 << 20), size), 400u);  // the window stays
   // A roll: the rolled segment's sync lets the rest of it go once enough follows it.
   append_mib(8);
   ASSERT_EQ((*log)->segment_count(), 2u);
   ASSERT_TRUE((*log)->Flush().ok());
+  ASSERT_TRUE(background_done());
   EXPECT_LT(ResidentPages(first, 0, fs::file_size(first)), 16u);
 }
 
