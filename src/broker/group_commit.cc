@@ -39,6 +39,7 @@ void GroupCommitter::StartFlush(const TopicPartition& tp, State& state) {
   }
   state.in_flight = true;
   ++flushes_;
+  peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
   // The active segment, and any rolled one whose own background sync has not reported:
   // the flush is done when all of them are.
   struct Joint {
@@ -51,7 +52,9 @@ void GroupCommitter::StartFlush(const TopicPartition& tp, State& state) {
     shard_.io().SyncInBackground(
         fd, [this, tp, incarnation = state.incarnation, covered_end, joint](absl::Status status) {
           if (joint->status.ok()) joint->status = std::move(status);
-          if (--joint->left == 0) Finish(tp, incarnation, covered_end, joint->status);
+          if (--joint->left != 0) return;
+          --in_flight_;
+          Finish(tp, incarnation, covered_end, joint->status);
         });
   }
 }

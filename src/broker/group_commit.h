@@ -36,6 +36,9 @@ class GroupCommitter {
   // Flushes started and waiters completed (to show the grouping in tests and metrics).
   uint64_t flushes() const { return flushes_; }
   uint64_t completed_waits() const { return completed_; }
+  // The most flushes this shard has had running at once (one request over many
+  // partitions starts all of its partitions' flushes together).
+  uint64_t peak_flushes_in_flight() const { return peak_in_flight_; }
 
  private:
   struct Waiter {
@@ -55,6 +58,8 @@ class GroupCommitter {
   std::map<TopicPartition, State> logs_;
   uint64_t flushes_ = 0;
   uint64_t completed_ = 0;
+  uint64_t in_flight_ = 0;
+  uint64_t peak_in_flight_ = 0;
   uint64_t next_incarnation_ = 1;
 };
 

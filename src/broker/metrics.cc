@@ -1,5 +1,7 @@
 #include "broker/metrics.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "protocol/api_table.h"
@@ -74,13 +76,14 @@ std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
                     return s.connections_closed_bad_input.load(std::memory_order_relaxed);
                   }),
                   "\n");
-  uint64_t partitions = 0, bytes = 0, flushes = 0, acks = 0, offline = 0;
+  uint64_t partitions = 0, bytes = 0, flushes = 0, acks = 0, offline = 0, peak_flushes = 0;
   for (const ShardGauges& g : gauges) {
     offline += g.offline_partitions;
     partitions += g.partitions;
     bytes += g.log_bytes;
     flushes += g.group_commit_flushes;
     acks += g.group_commit_acks;
+    peak_flushes = std::max(peak_flushes, g.group_commit_peak_in_flight);
   }
   absl::StrAppend(&out, "# HELP fjord_offline_partitions Partition logs offline after a disk error.\n",
                   "# TYPE fjord_offline_partitions gauge\nfjord_offline_partitions ", offline, "\n");
@@ -90,6 +93,12 @@ std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
   absl::StrAppend(
       &out, "# HELP fjord_group_commit_acks_total Partition acknowledgements released by those rounds.\n",
       "# TYPE fjord_group_commit_acks_total counter\nfjord_group_commit_acks_total ", acks, "\n");
+  absl::StrAppend(&out,
+                  "# HELP fjord_group_commit_flushes_in_flight_peak Most fdatasync rounds one shard has "
+                  "run at once.\n",
+                  "# TYPE fjord_group_commit_flushes_in_flight_peak gauge\n"
+                  "fjord_group_commit_flushes_in_flight_peak ",
+                  peak_flushes, "\n");
   absl::StrAppend(&out,
                   "# HELP fjord_topics Topics in the metadata.\n# TYPE fjord_topics gauge\nfjord_topics ",
                   topics, "\n");

@@ -36,9 +36,10 @@ struct ShardCounters {
 struct ShardGauges {
   uint64_t partitions = 0;
   uint64_t log_bytes = 0;
-  uint64_t offline_partitions = 0;    // logs taken offline by a disk error
-  uint64_t group_commit_flushes = 0;  // fdatasync rounds for acks=all (log.flush.on.ack)
-  uint64_t group_commit_acks = 0;     // partition acknowledgements they released
+  uint64_t offline_partitions = 0;           // logs taken offline by a disk error
+  uint64_t group_commit_flushes = 0;         // fdatasync rounds for acks=all (log.flush.on.ack)
+  uint64_t group_commit_acks = 0;            // partition acknowledgements they released
+  uint64_t group_commit_peak_in_flight = 0;  // most of those rounds running at once
 };
 
 std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,

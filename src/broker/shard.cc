@@ -123,6 +123,7 @@ ShardGauges Shard::Gauges() const {
   for (const auto& [tp, log] : logs_) g.log_bytes += log->size_bytes();
   g.group_commit_flushes = committer_->flushes();
   g.group_commit_acks = committer_->completed_waits();
+  g.group_commit_peak_in_flight = committer_->peak_flushes_in_flight();
   return g;
 }
 

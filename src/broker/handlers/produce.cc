@@ -1,4 +1,7 @@
+#include <functional>
 #include <limits>
+#include <memory>
+#include <utility>
 
 #include "broker/group_commit.h"
 #include "broker/handlers/handlers.h"
@@ -156,34 +159,71 @@ struct DurableWait {
   size_t partition_index;
 };
 
-// Waits on the owning shard's group committer; resumes on the caller's executor.
-auto WaitDurable(Shard& shard, const TopicPartition& tp, int64_t end_offset) {
-  auto initiate = [&shard, &tp, end_offset](auto handler) {
-    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    boost::asio::post(shard.context(), [&shard, tp, end_offset, shared] {
-      shard.committer().WaitDurable(tp, end_offset, [shared](absl::Status s) {
-        auto ex = boost::asio::get_associated_executor(*shared);
-        boost::asio::post(ex, [shared, s]() mutable { std::move (*shared)(std::move(s)); });
+// The flushes one durable Produce waits for, started as soon as its records are
+// appended. They must not wait for the writer to reach this response: a client that
+// pipelines requests (librdkafka sends one partition per request) would otherwise get
+// one fdatasync after another, a round trip per request, instead of flushes that run
+// side by side and groups that cover every request appended meanwhile.
+// Connection executor only: completions are counted there.
+class StartedDurableWaits {
+ public:
+  static std::shared_ptr<StartedDurableWaits> Start(std::vector<DurableWait> waits,
+                                                    boost::asio::any_io_executor home) {
+    auto self = std::make_shared<StartedDurableWaits>();
+    self->waits_ = std::move(waits);
+    self->statuses_.resize(self->waits_.size());
+    self->left_ = self->waits_.size();
+    for (size_t i = 0; i < self->waits_.size(); ++i) {
+      const DurableWait& w = self->waits_[i];
+      boost::asio::post(w.shard->context(), [w, i, self, home] {
+        w.shard->committer().WaitDurable(w.tp, w.end_offset, [i, self, home](absl::Status s) {
+          boost::asio::post(home, [i, self, s = std::move(s)]() mutable { self->Report(i, std::move(s)); });
+        });
       });
-    });
-  };
-  return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(absl::Status)>(
-      initiate, boost::asio::use_awaitable);
-}
+    }
+    return self;
+  }
+
+  // Resumes once every flush has reported.
+  boost::asio::awaitable<void> AllReported() {
+    if (left_ == 0) co_return;
+    co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void()>(
+        [this](auto handler) {
+          auto held = std::make_shared<decltype(handler)>(std::move(handler));
+          resume_ = [held] { std::move (*held)(); };
+        },
+        boost::asio::use_awaitable);
+  }
+
+  const std::vector<DurableWait>& waits() const { return waits_; }
+  const std::vector<absl::Status>& statuses() const { return statuses_; }
+
+ private:
+  void Report(size_t i, absl::Status s) {
+    statuses_[i] = std::move(s);
+    if (--left_ == 0 && resume_) std::exchange(resume_, nullptr)();
+  }
+
+  std::vector<DurableWait> waits_;
+  std::vector<absl::Status> statuses_;
+  size_t left_ = 0;
+  std::function<void()> resume_;  // the writer, once it waits
+};
 
 // The deferred half of a durable Produce: wait for the flushes, then answer.
 boost::asio::awaitable<absl::Status> AnswerWhenDurable(std::shared_ptr<protocol::ProduceResponse> resp,
-                                                       std::shared_ptr<std::vector<DurableWait>> waits,
+                                                       std::shared_ptr<StartedDurableWaits> started,
                                                        int16_t version, int32_t correlation_id,
                                                        std::vector<uint8_t>* out) {
-  for (const DurableWait& w : *waits) {
-    absl::Status s = co_await WaitDurable(*w.shard, w.tp, w.end_offset);
-    if (!s.ok()) {
-      auto& rp = resp->responses[w.topic_index].partition_responses[w.partition_index];
-      rp.error_code = kKafkaStorageError;
-      rp.base_offset = -1;
-      rp.error_message = std::string(s.message());
-    }
+  co_await started->AllReported();
+  for (size_t i = 0; i < started->waits().size(); ++i) {
+    const absl::Status& s = started->statuses()[i];
+    if (s.ok()) continue;
+    const DurableWait& w = started->waits()[i];
+    auto& rp = resp->responses[w.topic_index].partition_responses[w.partition_index];
+    rp.error_code = kKafkaStorageError;
+    rp.base_offset = -1;
+    rp.error_message = std::string(s.message());
   }
   co_return protocol::AppendResponseFrame(*resp, version, correlation_id, out);
 }
@@ -198,7 +238,7 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
   const std::shared_ptr<const BrokerConfig> config = c.broker.effective_config();
   auto resp_ptr = std::make_shared<protocol::ProduceResponse>();
   protocol::ProduceResponse& resp = *resp_ptr;
-  auto waits = std::make_shared<std::vector<DurableWait>>();
+  std::vector<DurableWait> waits;
   const bool durable_ack = req.acks == -1 && config->log_flush_on_ack;
   bool appended = false;
   for (const auto& t : req.topic_data) {
@@ -250,8 +290,8 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
       }
       appended |= result->first.sequence == log::SequenceCheck::kAppend;
       if (durable_ack) {  // a duplicate waits too: its first write may not be flushed yet
-        waits->push_back({&c.broker.OwnerOf(tp), tp, result->first.last_offset + 1, resp.responses.size() - 1,
-                          rt.partition_responses.size() - 1});
+        waits.push_back({&c.broker.OwnerOf(tp), tp, result->first.last_offset + 1, resp.responses.size() - 1,
+                         rt.partition_responses.size() - 1});
       }
       rp.base_offset = result->first.base_offset;
       rp.log_append_time_ms = result->first.log_append_time;
@@ -260,10 +300,12 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
   }
   if (appended) c.broker.NotifyAppend();
   if (!c.send_response) co_return absl::OkStatus();
-  if (!waits->empty()) {
-    c.deferred = [resp_ptr, waits, version = c.version,
+  if (!waits.empty()) {
+    boost::asio::any_io_executor home = co_await boost::asio::this_coro::executor;
+    auto started = StartedDurableWaits::Start(std::move(waits), home);
+    c.deferred = [resp_ptr, started, version = c.version,
                   correlation_id = c.header.correlation_id](std::vector<uint8_t>* out) {
-      return AnswerWhenDurable(resp_ptr, waits, version, correlation_id, out);
+      return AnswerWhenDurable(resp_ptr, started, version, correlation_id, out);
     };
     co_return absl::OkStatus();
   }
