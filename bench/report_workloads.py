@@ -105,7 +105,7 @@ def section_a(res):
               "it, and the profile below shows the page-cache node's produce time going mostly to",
               "that kernel copy. The mock keeps about 5 MB per partition in memory and recycles it,",
               "so it never pays it. The fsync-before-ack node drops what it has flushed from the",
-              "page cache beyond `log.page.cache.window.bytes` (16 MiB per partition), so its",
+              "page cache beyond `log.page.cache.window.bytes` (4 MiB per partition), so its",
               "appends reuse warm pages. Durable produce cannot pass the device's ceiling (every byte",
               "is on the device before the answer), and on one partition the mock runs at about",
               "that ceiling: the 'mock / device ceiling' column says how much room the disk leaves."]

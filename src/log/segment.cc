@@ -184,7 +184,7 @@ absl::Status Segment::Append(protocol::ByteView batches, int64_t first_offset, i
 }
 
 void Segment::DropCachedPages(uint64_t end) {
-  constexpr uint64_t kStep = 4 << 20;
+  constexpr uint64_t kStep = 1 << 20;
   end &= ~uint64_t{4095};  // whole pages: a partial last page may still be appended to
   if (end <= cache_dropped_to_) return;
   const bool whole_segment = end == (size_ & ~uint64_t{4095});

@@ -75,7 +75,7 @@ class Segment {
   // write (each file opened, written and closed: no descriptor is kept).
   absl::Status WriteIndexFiles();
   // Drops [0, end) of .log from the page cache (those bytes must be flushed: dirty
-  // pages would only be queued for writeback). Works in steps of at least 4 MiB, and
+  // pages would only be queued for writeback). Works in steps of at least 1 MiB, and
   // never drops the same range twice.
   void DropCachedPages(uint64_t end);
   // A duplicate of the .log descriptor (the caller closes it), so that another thread
