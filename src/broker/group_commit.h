@@ -36,8 +36,8 @@ class GroupCommitter {
   // Flushes started and waiters completed (to show the grouping in tests and metrics).
   uint64_t flushes() const { return flushes_; }
   uint64_t completed_waits() const { return completed_; }
-  // The most flushes this shard has had running at once (one request over many
-  // partitions starts all of its partitions' flushes together).
+  // The most flushes this shard has had running at once: a durable Produce asks for
+  // its flushes when it has appended, so pipelined requests' partitions overlap.
   uint64_t peak_flushes_in_flight() const { return peak_in_flight_; }
 
  private:
