@@ -13,9 +13,11 @@
 //     -X KEY=VALUE                 any librdkafka property, for every client (repeatable)
 //     --label NAME                 "target" in the summary (default fjord, or mock)
 //     --delete-topic               afterwards (keeps long benchmarks' disk use bounded)
+//     --broker-pid PID             the broker's process, for its CPU time (cpu_meter.h)
 //
 // Prints a progress line each second on stderr and one JSON summary on stdout: records,
-// bytes, seconds, MB/s, and latency histograms with p50/p99/p99.9/max in ms: produce to
+// bytes, seconds, MB/s, CPU seconds of client and broker and the machine's idle share
+// over the timed part, and latency histograms with p50/p99/p99.9/max in ms: produce to
 // acknowledgement (produce, e2e) and produce to consume (e2e).
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -30,11 +32,14 @@
 #include <utility>
 #include <vector>
 
+#include "cpu_meter.h"
 #include "latency_recorder.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using fjord::bench::CpuMeter;
+using fjord::bench::CpuUse;
 using fjord::bench::LatencyRecorder;
 
 struct Options {
@@ -54,6 +59,7 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> extra;  // -X key=value
   std::string label;
   bool delete_topic = false;
+  pid_t broker_pid = 0;  // 0: the mock's threads are the broker, or unknown
 };
 
 void PrintHelp(FILE* to) {
@@ -61,7 +67,8 @@ void PrintHelp(FILE* to) {
       "usage: fjord-bench --brokers HOST:PORT | --mock N  [--mode produce|consume|e2e] [--topic T]\n"
       "         [--partitions P] [--record-size BYTES] [--keys N] [--acks 0|1|all]\n"
       "         [--compression CODEC] [--idempotence] [--rate RECORDS_PER_S] [--count N]\n"
-      "         [--duration S] [-X KEY=VALUE]... [--label NAME] [--delete-topic]\n",
+      "         [--duration S] [-X KEY=VALUE]... [--label NAME] [--delete-topic]\n"
+      "         [--broker-pid PID]\n",
       to);
 }
 
@@ -113,6 +120,8 @@ Options Parse(int argc, char** argv) {
       const size_t eq = kv.find('=');
       if (eq == std::string::npos) Usage("-X wants KEY=VALUE, got " + kv);
       o.extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    } else if (a == "--broker-pid") {
+      o.broker_pid = static_cast<pid_t>(std::atoi(next().c_str()));
     } else if (a == "--delete-topic") {
       o.delete_topic = true;
     } else if (a == "--label") {
@@ -254,6 +263,7 @@ struct Outcome {
   long records = 0;
   double bytes = 0;
   double seconds = 0;  // from the first timed record to the last acknowledgement
+  CpuUse cpu;          // over the same interval
 };
 
 Outcome RunProduce(const Options& o, const std::string& bootstrap, ProduceState& st, EndToEnd* e2e,
@@ -302,6 +312,8 @@ Outcome RunProduce(const Options& o, const std::string& bootstrap, ProduceState&
   st.ack.Clear();
 
   long records = 0;
+  const CpuMeter meter(o.broker_pid);
+  const auto cpu_start = meter.Sample();
   const auto start = Clock::now();
   if (e2e) e2e->timed_from_ns = start.time_since_epoch().count();
   const auto deadline = start + Seconds(o.duration);
@@ -330,18 +342,21 @@ Outcome RunProduce(const Options& o, const std::string& bootstrap, ProduceState&
   }
   rd_kafka_flush(rk, 60000);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const CpuUse cpu = CpuMeter::Between(cpu_start, meter.Sample());
   if (e2e) {  // wait (bounded) for the consumer to see every acknowledged record
     const auto give_up = Clock::now() + std::chrono::seconds(10);
     while (e2e->received.load() < st.delivered.load() && Clock::now() < give_up)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   rd_kafka_destroy(rk);
-  return {st.delivered.load(), static_cast<double>(st.delivered.load()) * o.record_size, seconds};
+  return {st.delivered.load(), static_cast<double>(st.delivered.load()) * o.record_size, seconds, cpu};
 }
 
 // Reads from the beginning until the end offsets seen at the start (or --count or
 // --duration), so the time is that of reading what was there.
 Outcome RunConsume(const Options& o, const std::string& bootstrap) {
+  const CpuMeter meter(o.broker_pid);
+  const auto cpu_start = meter.Sample();
   const auto start = Clock::now();
   const auto deadline = start + Seconds(o.duration);
   auto last_progress = start;
@@ -370,6 +385,7 @@ Outcome RunConsume(const Options& o, const std::string& bootstrap) {
     }
   }
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  out.cpu = CpuMeter::Between(cpu_start, meter.Sample());
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
   return out;
@@ -428,6 +444,8 @@ int main(int argc, char** argv) {
       o.partitions, o.record_size, o.keys, o.acks.c_str(), o.compression.c_str(),
       o.idempotence ? "true" : "false", o.rate, outcome.records, st.failed, outcome.seconds,
       static_cast<double>(outcome.records) / outcome.seconds, outcome.bytes / 1e6 / outcome.seconds);
+  std::printf(",\"client_cpu_s\":%.2f,\"machine_idle\":%.3f", outcome.cpu.client_s, outcome.cpu.machine_idle);
+  if (mock || o.broker_pid > 0) std::printf(",\"broker_cpu_s\":%.2f", outcome.cpu.broker_s);
   if (o.mode != "consume") std::printf("%s", st.ack.JsonFields("").c_str());
   if (o.mode == "e2e")
     std::printf(",\"consumed\":%ld%s", e2e.received.load(), e2e.latency.JsonFields("e2e_").c_str());

@@ -112,7 +112,68 @@ def section_a(res):
               "is on the device before the answer): the 'mock / device ceiling' column says how much",
               "room the disk leaves" + (f" (in this run the mock ran at {fmt_ratio(mock_of_device[1])} of it on one partition)."
                                         if 1 in mock_of_device else ".")]
-    return lines, goal_ratios, durable_ratios
+    return lines + ["", *cpu_table(rounds)], goal_ratios, durable_ratios
+
+
+def cpu_per_gb(run, side):
+    gb = run["records"] * run["record_size"] / 1e9
+    cpu = run.get(f"{side}_cpu_s")
+    return cpu / gb if cpu is not None and gb > 0 else None
+
+
+def cpu_table(rounds):
+    """What each side of the (a) runs spent: the 2 cores are shared, so MB/s alone cannot
+    tell a broker that is slow from one that got less CPU."""
+    targets = (("mock", "mock"), ("fjord", "Fjord"), ("fjord-durable", "fsync before ack"))
+    rows, durable_vs_mock, idles = [], [], []
+    for parts in (1, 16, 64):
+        kw = dict(mode="produce", partitions=parts, rate=0, record_size=1024)
+        cells = {}
+        for target, _ in targets:
+            runs = [r for r in (pick(rs, target, **kw) for rs in rounds) if r and "client_cpu_s" in r]
+            broker = [x for x in (cpu_per_gb(r, "broker") for r in runs) if x is not None]
+            client = [x for x in (cpu_per_gb(r, "client") for r in runs) if x is not None]
+            idle = [r["machine_idle"] for r in runs]
+            cells[target] = (median(broker), median(client), median(idle))
+            idles += idle
+        if cells["mock"][0] == cells["mock"][0] and cells["fjord-durable"][0] == cells["fjord-durable"][0]:
+            durable_vs_mock.append(cells["fjord-durable"][0] / cells["mock"][0])
+        rows.append(f"| {parts} | " + " | ".join(
+            f"{fmt_cpu(cells[t][0])} | {fmt_cpu(cells[t][1])} | {fmt_pct(cells[t][2])}" for t, _ in targets) + " |")
+    if not any("n/a" not in r for r in rows):
+        return []
+    head = " | ".join(f"{name}: broker | client | idle" for _, name in targets)
+    lines = [
+        "CPU seconds per GB produced in the same runs (medians over rounds), for the broker (the",
+        "mock's threads inside the load tool, or the whole Fjord process with its io_uring",
+        "workers; the kernel's writeback threads are not counted) and for the load tool itself,",
+        "and the share of the machine left idle (`bench/cpu_meter.h`):",
+        "",
+        f"| partitions | {head} |",
+        "|---:|" + "---:|" * (3 * len(targets)),
+        *rows,
+    ]
+    if durable_vs_mock:
+        busy = max(idles) <= 0.10
+        lines += [
+            "",
+            f"Reading: the machine was at most {fmt_pct(max(idles))} idle in any of these runs, "
+            + ("so the MB/s a broker gets is what the client's CPU per GB leaves it."
+               if busy else "so CPU was not the only limit."),
+            "The fsync-before-ack node spends "
+            f"{', '.join(f'{x:.1f}' for x in durable_vs_mock)}× the mock's CPU per GB (1, 16, 64 partitions):",
+            "the mock copies each request into memory once, Fjord also verifies the CRC, copies",
+            "the batch into the page cache and has the kernel write it back and sync it.",
+        ]
+    return lines
+
+
+def fmt_cpu(x):
+    return "n/a" if x != x else f"{x:.2f}"
+
+
+def fmt_pct(x):
+    return "n/a" if x != x else f"{100 * x:.0f} %"
 
 
 def section_b(res):

@@ -17,9 +17,11 @@ gone() {
   done
 }
 fb() { timeout 180 ./build/bin/fjord-bench "$@" 2>/dev/null || true; }
-disk=(--brokers 127.0.0.1:$port_disk)
-durable=(--brokers 127.0.0.1:$port_durable --label fjord-durable)
-tmpfs=(--brokers 127.0.0.1:$port_tmpfs --label fjord-tmpfs)
+# --broker-pid: each run also reports the CPU seconds the client and the node spent and
+# how idle the machine was (bench/cpu_meter.h).
+disk=(--brokers 127.0.0.1:$port_disk --broker-pid $pid_disk)
+durable=(--brokers 127.0.0.1:$port_durable --label fjord-durable --broker-pid $pid_durable)
+tmpfs=(--brokers 127.0.0.1:$port_tmpfs --label fjord-tmpfs --broker-pid $pid_tmpfs)
 
 # profile PID NAME: samples the node's CPU for 3 s (starting 1 s from now) in the
 # background; `profile_report NAME` turns it into the top symbols.
