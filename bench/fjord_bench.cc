@@ -122,6 +122,7 @@ Options Parse(int argc, char** argv) {
       o.extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     } else if (a == "--broker-pid") {
       o.broker_pid = static_cast<pid_t>(std::atoi(next().c_str()));
+      if (o.broker_pid <= 0) Usage("--broker-pid wants a process id");
     } else if (a == "--delete-topic") {
       o.delete_topic = true;
     } else if (a == "--label") {
