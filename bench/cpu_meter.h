@@ -45,12 +45,11 @@ class CpuMeter {
     std::error_code ec;
     for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
       std::string comm;
-      const double cpu = ThreadCpuTicks(task.path() / "stat", &comm);
+      const double cpu = CpuTicks(task.path() / "stat", &comm);
       if (comm.rfind("rdk:mock", 0) == 0) mock += cpu;
     }
-    s.client_s = (ProcessCpuTicks("/proc/self/stat") - mock) / tick;
-    s.broker_s =
-        (broker_pid_ > 0 ? ProcessCpuTicks("/proc/" + std::to_string(broker_pid_) + "/stat") : mock) / tick;
+    s.client_s = (CpuTicks("/proc/self/stat") - mock) / tick;
+    s.broker_s = (broker_pid_ > 0 ? CpuTicks("/proc/" + std::to_string(broker_pid_) + "/stat") : mock) / tick;
     std::ifstream stat("/proc/stat");
     std::string cpu;
     uint64_t v[8] = {};
@@ -70,8 +69,9 @@ class CpuMeter {
   }
 
  private:
-  // utime + stime of a /proc/.../stat line; the name in parentheses may hold spaces.
-  static double ThreadCpuTicks(const std::filesystem::path& stat_path, std::string* comm) {
+  // utime + stime of a process's or thread's /proc/.../stat line (a process's counts all
+  // its threads); the name in parentheses may hold spaces.
+  static double CpuTicks(const std::filesystem::path& stat_path, std::string* comm = nullptr) {
     std::ifstream in(stat_path);
     std::string line;
     if (!std::getline(in, line)) return 0;
@@ -90,7 +90,6 @@ class CpuMeter {
     }
     return utime + stime;
   }
-  static double ProcessCpuTicks(const std::string& stat_path) { return ThreadCpuTicks(stat_path, nullptr); }
 
   pid_t broker_pid_;
 };
