@@ -142,7 +142,7 @@ def cpu_table(rounds):
             durable_vs_mock.append(durable[0] / mock[0])
             client_vs_mock.append(durable[1] / mock[1])
         rows.append(f"| {parts} | " + " | ".join(
-            f"{fmt_cpu(cells[t][0])} | {fmt_cpu(cells[t][1])} | {fmt_pct(cells[t][2])}" for t, _ in targets) + " |")
+            f"{fmt_ratio(cells[t][0])} | {fmt_ratio(cells[t][1])} | {fmt_pct(cells[t][2])}" for t, _ in targets) + " |")
     if not durable_vs_mock:
         return []
     head = " | ".join(f"{name}: broker | client | idle" for _, name in targets)
@@ -164,10 +164,6 @@ def cpu_table(rounds):
         "each request into memory once; Fjord also verifies the CRC, copies the batch into the",
         "page cache and has the kernel write it back and sync it.",
     ]
-
-
-def fmt_cpu(x):
-    return "n/a" if x != x else f"{x:.2f}"
 
 
 def fmt_pct(x):
