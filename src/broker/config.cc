@@ -150,6 +150,7 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
   if (key == "log.flush.interval.messages")
     return ParseInt<int64_t>(key, value, 1, &c.log_flush_interval_messages);
   if (key == "log.flush.on.ack") return ParseBool(key, value, &c.log_flush_on_ack);
+  if (key == "log.preallocate") return ParseBool(key, value, &c.log_preallocate);
   if (key == "log.page.cache.window.bytes")
     return ParseInt<int64_t>(key, value, 0, &c.log_page_cache_window_bytes);
   if (key == "log.io.backend") {

@@ -39,6 +39,7 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
       {"min.cleanable.dirty.ratio", ConfigType::kDouble, "log.cleaner.min.cleanable.ratio", true, {}},
       {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", false, {}},
       {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", false, {}},
+      {"preallocate", ConfigType::kBoolean, "log.preallocate", true, {}},
       {"remote.storage.enable", ConfigType::kBoolean, "", false, {}},
       {"retention.bytes", ConfigType::kLong, "log.retention.bytes", true, {}},
       {"retention.ms", ConfigType::kLong, "log.retention.ms", true, {}},
@@ -74,6 +75,7 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "retention.ms") return std::to_string(b.log_retention_ms);
   if (n == "segment.bytes") return std::to_string(b.log_segment_bytes);
   if (n == "segment.index.bytes") return std::to_string(b.log_index_size_max_bytes);
+  if (n == "preallocate") return b.log_preallocate ? "true" : "false";
   // Kafka's defaults for what the broker does not configure yet.
   if (n == "cleanup.policy") return b.log_cleanup_policy;
   if (n == "compression.type") return "producer";
@@ -172,6 +174,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   // shard's group commit instead (group_commit.h).
   lc.flush_on_every_append = false;
   lc.page_cache_window_bytes = b.log_page_cache_window_bytes;
+  lc.preallocate = b.log_preallocate;
   lc.log_append_time = b.log_message_timestamp_type == "LogAppendTime";
   lc.retention_ms = b.log_retention_ms;
   lc.retention_bytes = b.log_retention_bytes;
@@ -195,6 +198,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   if (auto* s = get("retention.ms"); s && absl::SimpleAtoi(*s, &v)) lc.retention_ms = v;
   if (auto* s = get("retention.bytes"); s && absl::SimpleAtoi(*s, &v)) lc.retention_bytes = v;
   if (auto* s = get("segment.ms"); s && absl::SimpleAtoi(*s, &v)) lc.segment_ms = v;
+  if (auto* s = get("preallocate")) lc.preallocate = *s == "true";
   if (auto* s = get("cleanup.policy")) {
     lc.delete_retention = s->find("delete") != std::string::npos;
     lc.compact = s->find("compact") != std::string::npos;
@@ -258,6 +262,7 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
        {std::to_string(c.log_message_timestamp_after_max_ms), ConfigType::kLong}},
       {"log.message.timestamp.before.max.ms",
        {std::to_string(c.log_message_timestamp_before_max_ms), ConfigType::kLong}},
+      {"log.preallocate", {c.log_preallocate ? "true" : "false", ConfigType::kBoolean}},
       {"log.retention.bytes", {std::to_string(c.log_retention_bytes), ConfigType::kLong}},
       {"log.retention.check.interval.ms",
        {std::to_string(c.log_retention_check_interval_ms), ConfigType::kLong}},

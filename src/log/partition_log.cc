@@ -206,6 +206,7 @@ absl::Status PartitionLog::Roll(int64_t next_offset) {
     // pages stalled every partition on the shard for hundreds of milliseconds. The
     // recovery point (and its checkpoint) moves past the segment when the sync is done.
     Segment& closing = active();
+    if (absl::Status s = closing.ReleaseReserve(); !s.ok()) return s;
     if (absl::Status s = closing.WriteIndexFiles(); !s.ok()) return s;
     absl::StatusOr<int> fd = closing.DuplicateLogFd();
     if (!fd.ok()) return fd.status();
@@ -296,6 +297,7 @@ absl::StatusOr<AppendResult> PartitionLog::AppendOnline(uint8_t* data, size_t si
     if (absl::Status s = Roll(result.base_offset); !s.ok()) return s;
   }
   if (active().empty()) active_first_timestamp_ = max_ts >= 0 ? max_ts : now_ms;
+  if (config_.preallocate) active().Reserve(size, static_cast<uint64_t>(config_.segment_bytes));
   if (absl::Status s =
           active().Append(protocol::ByteView(data, size), result.base_offset, result.last_offset, max_ts);
       !s.ok()) {
@@ -592,6 +594,7 @@ absl::Status PartitionLog::Close() {
   closed_ = true;
   if (offline()) return offline_reason_;  // no clean-shutdown marker: recover at the next open
   if (absl::Status s = Flush(); !s.ok()) return s;
+  if (absl::Status s = active().ReleaseReserve(); !s.ok()) return s;
   if (absl::Status s = active().WriteIndexFiles(); !s.ok()) return s;
   if (absl::Status s = WriteEpochsIfChanged(); !s.ok()) return s;
   if (absl::Status s = WriteProducerSnapshot(dir_, log_end_offset(), producers_); !s.ok()) return s;

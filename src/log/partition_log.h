@@ -50,6 +50,8 @@ struct LogConfig {
   // the log end are dropped from the page cache (0: leave it all to the kernel, as
   // Kafka does). See DropFlushedPages.
   int64_t page_cache_window_bytes = 0;
+  // preallocate / log.preallocate: reserve disk blocks ahead of appends (Segment::Reserve).
+  bool preallocate = false;
   bool operator==(const LogConfig&) const = default;
 };
 

@@ -40,6 +40,13 @@ absl::StatusOr<std::unique_ptr<Segment>> Segment::Open(const std::filesystem::pa
   struct stat st {};
   if (::fstat(s->log_fd_, &st) != 0) return Errno("fstat");
   s->size_ = static_cast<uint64_t>(st.st_size);
+  s->reserved_to_ = s->size_;
+  // A reserve left by a crash (Reserve's blocks past the end; a clean close gives them
+  // back): far more blocks than the size needs. The slack allows for extent-tree blocks.
+  constexpr uint64_t kSlack = 64 << 10;
+  if (static_cast<uint64_t>(st.st_blocks) * 512 > s->size_ + kSlack) {
+    if (absl::Status r = s->ReleaseReserve(); !r.ok()) return r;
+  }
   s->next_offset_ = base_offset;
   if (absl::Status st2 = s->LoadIndex(); !st2.ok()) return st2;
   return s;
@@ -98,6 +105,7 @@ absl::Status Segment::RebuildFromScan(bool truncate, uint64_t* cut, int64_t veri
   if (*cut != 0 && truncate) {
     if (::ftruncate(log_fd_, static_cast<off_t>(pos)) != 0) return Errno("truncate torn tail");
     size_ = pos;
+    reserved_to_ = pos;
   } else if (*cut != 0) {
     size_ = pos;  // bytes past the last whole batch are ignored until Recover() cuts them
   }
@@ -207,6 +215,22 @@ absl::Status Segment::Flush() {
   return io_.Sync(log_fd_);
 }
 
+void Segment::Reserve(uint64_t n, uint64_t limit) {
+  const uint64_t end = size_ + n;
+  if (end <= reserved_to_) return;
+  constexpr uint64_t kMinStep = 64 << 10, kMaxStep = 16 << 20;
+  const uint64_t to = std::max(end, std::min(end + std::clamp(size_, kMinStep, kMaxStep), limit));
+  const uint64_t from = std::max(reserved_to_, size_);
+  (void)::fallocate(log_fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from), static_cast<off_t>(to - from));
+  reserved_to_ = to;
+}
+
+absl::Status Segment::ReleaseReserve() {
+  if (::ftruncate(log_fd_, static_cast<off_t>(size_)) != 0) return Errno("release reserved blocks");
+  reserved_to_ = size_;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint64_t> Segment::FindPosition(int64_t offset) {
   if (offset >= next_offset_) return size_;
   // Last index entry at or before the offset, then walk batch headers.
@@ -287,6 +311,7 @@ absl::Status Segment::TruncateTo(int64_t offset) {
   // cut falls at that batch's start.
   if (::ftruncate(log_fd_, static_cast<off_t>(*pos)) != 0) return Errno("truncate");
   size_ = *pos;
+  reserved_to_ = size_;
   uint64_t cut = 0;
   return RebuildFromScan(false, &cut);
 }

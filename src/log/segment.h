@@ -71,6 +71,17 @@ class Segment {
   absl::Status Append(protocol::ByteView batches, int64_t first_offset, int64_t last_offset,
                       int64_t max_timestamp);
   absl::Status Flush();  // fdatasync of .log (the index is rebuilt if lost)
+  // Allocates disk blocks for appends ahead of them: fallocate with KEEP_SIZE, so the
+  // file's size stays the end of its data and recovery sees nothing new. Once `n` more
+  // bytes would pass the reserve, it grows to cover them and min(16 MiB, max(64 KiB,
+  // size())) beyond, never past `limit` (segment.bytes). Why: ext4 appending into
+  // allocated blocks skips delayed allocation per page and block allocation at
+  // writeback (fio, 1 MiB appends each followed by fdatasync: 1.0-1.6 CPU s per GB
+  // instead of 2.0-2.2). Advisory: where fallocate fails (a full disk, a file system
+  // without it) the append goes on unreserved and the next try is a step later.
+  void Reserve(uint64_t n, uint64_t limit);
+  // Gives back the blocks reserved past the end (ftruncate to the size frees them).
+  absl::Status ReleaseReserve();
   // Writes .index and .timeindex from memory if appends changed them since the last
   // write (each file opened, written and closed: no descriptor is kept).
   absl::Status WriteIndexFiles();
@@ -128,6 +139,7 @@ class Segment {
   uint64_t bytes_since_index_ = 0;
   uint64_t recovery_checked_bytes_ = 0;
   uint64_t cache_dropped_to_ = 0;  // DropCachedPages: [0, this) was dropped
+  uint64_t reserved_to_ = 0;       // Reserve: blocks are allocated (or tried) below this
   bool index_files_stale_ = true;  // memory holds entries the files do not
   std::vector<TimeIndexEntry> time_index_;
   uint64_t bytes_since_time_index_ = 0;

@@ -1,5 +1,7 @@
 """Topic configs: validated at creation, persisted, described with Kafka's sources and
-synonyms, and applied (max.message.bytes, message.timestamp.type)."""
+synonyms, and applied (max.message.bytes, message.timestamp.type, preallocate)."""
+import os
+
 from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, NewTopic
 
@@ -90,3 +92,37 @@ def test_timestamp_bounds_kip_937(broker):
     assert cfg["message.timestamp.after.max.ms"].value == "60000"
     b = describe(admin, ConfigResource.Type.BROKER, "1")
     assert b["log.message.timestamp.after.max.ms"].value == "9223372036854775807"
+
+
+def test_preallocate_reserves_disk_blocks_ahead(broker):
+    """preallocate (broker default log.preallocate=true): the active segment holds disk
+    blocks past its size; a topic with preallocate=false does not; the file's size is
+    always the data's, and a clean stop gives the blocks back."""
+    import os
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    fs = admin.create_topics([NewTopic("pre-on", 1, 1), NewTopic("pre-off", 1, 1, config={"preallocate": "false"})])
+    for f in fs.values():
+        f.result()
+    assert describe(admin, ConfigResource.Type.TOPIC, "pre-on")["preallocate"].value == "true"
+    off = describe(admin, ConfigResource.Type.TOPIC, "pre-off")["preallocate"]
+    assert off.value == "false" and off.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5})
+    for i in range(300):
+        for t in ("pre-on", "pre-off"):
+            p.produce(t, value=os.urandom(1000))
+    assert p.flush(20) == 0
+
+    def segment(topic):
+        path = f"{broker.data_dir}/data/{topic}-0/{0:020d}.log"
+        st = os.stat(path)
+        return st.st_size, st.st_blocks * 512 - (st.st_size + 4095) // 4096 * 4096
+
+    on_size, on_reserved = segment("pre-on")
+    off_size, off_reserved = segment("pre-off")
+    assert on_size > 300_000 and off_size > 300_000
+    assert on_reserved >= 64 << 10, on_reserved
+    assert off_reserved < 64 << 10, off_reserved
+    broker.stop()
+    size, reserved = segment("pre-on")
+    assert size == on_size and reserved < 64 << 10, reserved
+    broker.start()
