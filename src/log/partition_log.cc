@@ -206,7 +206,7 @@ absl::Status PartitionLog::Roll(int64_t next_offset) {
     // pages stalled every partition on the shard for hundreds of milliseconds. The
     // recovery point (and its checkpoint) moves past the segment when the sync is done.
     Segment& closing = active();
-    if (absl::Status s = closing.ReleaseReserve(); !s.ok()) return s;
+    closing.ReleaseReserve();
     if (absl::Status s = closing.WriteIndexFiles(); !s.ok()) return s;
     absl::StatusOr<int> fd = closing.DuplicateLogFd();
     if (!fd.ok()) return fd.status();
@@ -594,7 +594,7 @@ absl::Status PartitionLog::Close() {
   closed_ = true;
   if (offline()) return offline_reason_;  // no clean-shutdown marker: recover at the next open
   if (absl::Status s = Flush(); !s.ok()) return s;
-  if (absl::Status s = active().ReleaseReserve(); !s.ok()) return s;
+  active().ReleaseReserve();
   if (absl::Status s = active().WriteIndexFiles(); !s.ok()) return s;
   if (absl::Status s = WriteEpochsIfChanged(); !s.ok()) return s;
   if (absl::Status s = WriteProducerSnapshot(dir_, log_end_offset(), producers_); !s.ok()) return s;

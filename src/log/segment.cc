@@ -44,9 +44,7 @@ absl::StatusOr<std::unique_ptr<Segment>> Segment::Open(const std::filesystem::pa
   // A reserve left by a crash (Reserve's blocks past the end; a clean close gives them
   // back): far more blocks than the size needs. The slack allows for extent-tree blocks.
   constexpr uint64_t kSlack = 64 << 10;
-  if (static_cast<uint64_t>(st.st_blocks) * 512 > s->size_ + kSlack) {
-    if (absl::Status r = s->ReleaseReserve(); !r.ok()) return r;
-  }
+  if (static_cast<uint64_t>(st.st_blocks) * 512 > s->size_ + kSlack) s->ReleaseReserve();
   s->next_offset_ = base_offset;
   if (absl::Status st2 = s->LoadIndex(); !st2.ok()) return st2;
   return s;
@@ -225,10 +223,9 @@ void Segment::Reserve(uint64_t n, uint64_t limit) {
   reserved_to_ = to;
 }
 
-absl::Status Segment::ReleaseReserve() {
-  if (::ftruncate(log_fd_, static_cast<off_t>(size_)) != 0) return Errno("release reserved blocks");
+void Segment::ReleaseReserve() {
+  (void)::ftruncate(log_fd_, static_cast<off_t>(size_));
   reserved_to_ = size_;
-  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> Segment::FindPosition(int64_t offset) {

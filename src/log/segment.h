@@ -81,7 +81,8 @@ class Segment {
   // without it) the append goes on unreserved and the next try is a step later.
   void Reserve(uint64_t n, uint64_t limit);
   // Gives back the blocks reserved past the end (ftruncate to the size frees them).
-  absl::Status ReleaseReserve();
+  // Advisory like Reserve: blocks it could not give back wait for the next open.
+  void ReleaseReserve();
   // Writes .index and .timeindex from memory if appends changed them since the last
   // write (each file opened, written and closed: no descriptor is kept).
   absl::Status WriteIndexFiles();
