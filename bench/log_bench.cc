@@ -18,25 +18,19 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/cpu_meter.h"
 #include "log/partition_log.h"
 #include "protocol/record_batch.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double ProcessCpuSeconds() {
-  timespec t{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
 
 }  // namespace
 
@@ -83,7 +77,8 @@ int main(int argc, char** argv) {
   const std::vector<uint8_t> batch = fjord::bench::UniformBatch(static_cast<size_t>(batch_kib), 1000);
   const long batches = std::max<long>(1, mib * 1024 / batch_kib);
   std::vector<uint8_t> buffer = batch;
-  const double cpu_start = ProcessCpuSeconds();
+  const fjord::bench::CpuMeter meter(0);  // this process: its io_uring workers included
+  const fjord::bench::CpuSample cpu_start = meter.Sample();
   const auto start = Clock::now();
   for (long i = 0; i < batches; ++i) {
     auto& log = logs[static_cast<size_t>(i % partitions)];
@@ -91,7 +86,7 @@ int main(int argc, char** argv) {
     if (fsync && !log->Flush().ok()) return 1;
   }
   const double write_s = std::chrono::duration<double>(Clock::now() - start).count();
-  const double write_cpu_s = ProcessCpuSeconds() - cpu_start;
+  const double write_cpu_s = fjord::bench::CpuMeter::Between(cpu_start, meter.Sample()).client_s;
   const double bytes = static_cast<double>(batches) * static_cast<double>(batch.size());
   double read_mb_s = 0;
   if (read) {

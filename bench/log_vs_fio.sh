@@ -3,7 +3,9 @@
 #   bench/log_vs_fio.sh OUT_DIR
 # Appends of 1 KiB records in 1 MiB or 16 KiB batches, round-robin over 1 or 100
 # files, with and without an fdatasync after every batch; then sequential reads from
-# disk. Writes OUT_DIR/log.jsonl (log-bench's lines) and OUT_DIR/fio.jsonl.
+# disk. Writes OUT_DIR/log.jsonl (log-bench's lines) and OUT_DIR/fio.jsonl; then the
+# log's synced appends with and without preallocation (log.preallocate), into
+# OUT_DIR/prealloc.jsonl.
 #
 # What makes the two comparable on this VM, each found the hard way:
 # - fio writes exactly the log's batch size (log-bench prints it): a Kafka batch of 16
@@ -74,6 +76,23 @@ for kib in 1024 16; do
           fi
         done
       done
+    done
+  done
+done
+
+# Preallocation: synced 1 MiB appends over 1 and 16 partitions, with --preallocate (the
+# broker's default) and without, ABBA after a discarded warm-up. The figure that
+# matters is the CPU the appends took (log-bench's write_cpu_s: with --fsync the
+# writeback runs in the calling thread).
+for parts in 1 16; do
+  log_append 1024 $parts 1 1024 >/dev/null
+  for order in off-on on-off off-on on-off; do
+    for who in ${order/-/ }; do
+      flag=""
+      [ $who = on ] && flag="--preallocate"
+      sync
+      ./build/bin/log-bench --dir "$scratch/log" --batch-kib 1024 --partitions $parts --mib 1024 --fsync $flag \
+        >> "$out/prealloc.jsonl"
     done
   done
 done
