@@ -177,15 +177,18 @@ def prealloc_section(results):
         "| partitions | MB/s without | MB/s with | CPU s per GB without | with | with / without |",
         "|---:|---:|---:|---:|---:|---:|",
     ]
+    def mb_s(r):
+        return r["write_mb_s"]
+
+    def cpu_per_gb(r):
+        return r["write_cpu_s"] / (r["mib"] * 1048576 / 1e9)
+
     for parts in sorted({r["partitions"] for r in runs}):
-        def pick(pre, key):
-            return [r[key] for r in runs if r["partitions"] == parts and r["preallocate"] == pre]
-        def cpu(pre):
-            return median([r["write_cpu_s"] / (r["mib"] * 1048576 / 1e9) for r in runs
-                           if r["partitions"] == parts and r["preallocate"] == pre])
-        off, on = cpu(False), cpu(True)
-        lines.append(f"| {parts} | {median(pick(False, 'write_mb_s')):.0f} | {median(pick(True, 'write_mb_s')):.0f} | "
-                     f"{off:.2f} | {on:.2f} | {on / off:.2f} |")
+        def med(pre, value):
+            return median([value(r) for r in runs if r["partitions"] == parts and r["preallocate"] == pre])
+        off, on = med(False, cpu_per_gb), med(True, cpu_per_gb)
+        lines.append(f"| {parts} | {med(False, mb_s):.0f} | {med(True, mb_s):.0f} | {off:.2f} | {on:.2f} | "
+                     f"{on / off:.2f} |")
     lines.append("")
     return lines
 
