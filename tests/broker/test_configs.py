@@ -98,7 +98,6 @@ def test_preallocate_reserves_disk_blocks_ahead(broker):
     """preallocate (broker default log.preallocate=true): the active segment holds disk
     blocks past its size; a topic with preallocate=false does not; the file's size is
     always the data's, and a clean stop gives the blocks back."""
-    import os
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     fs = admin.create_topics([NewTopic("pre-on", 1, 1), NewTopic("pre-off", 1, 1, config={"preallocate": "false"})])
     for f in fs.values():

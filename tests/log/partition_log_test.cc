@@ -123,7 +123,6 @@ TEST_F(PartitionLogTest, PreallocateReservesBlocksAheadAndGivesThemBack) {
   // Disk bytes the file holds past its size, rounded up to whole blocks: a reserve is at
   // least 64 KiB; without one, a few extent-tree blocks at most.
   constexpr int64_t kStep = 64 << 10;
-  // Disk bytes the file holds past its size, rounded up to whole blocks.
   auto reserved = [](const fs::path& p) {
     struct stat st {};
     EXPECT_EQ(::stat(p.c_str(), &st), 0);
