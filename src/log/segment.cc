@@ -21,6 +21,10 @@ absl::Status Errno(const std::string& what) {
   return IoError(errno, what);
 }
 
+// Segment::Reserve's steps. A file holding fewer spare blocks than the smallest step
+// has no reserve, only extent-tree blocks.
+constexpr uint64_t kMinReserveStep = 64 << 10, kMaxReserveStep = 16 << 20;
+
 }  // namespace
 
 std::string Segment::FileName(int64_t base_offset, const char* suffix) {
@@ -40,11 +44,10 @@ absl::StatusOr<std::unique_ptr<Segment>> Segment::Open(const std::filesystem::pa
   struct stat st {};
   if (::fstat(s->log_fd_, &st) != 0) return Errno("fstat");
   s->size_ = static_cast<uint64_t>(st.st_size);
-  s->reserved_to_ = s->size_;
-  // A reserve left by a crash (Reserve's blocks past the end; a clean close gives them
-  // back): far more blocks than the size needs. The slack allows for extent-tree blocks.
-  constexpr uint64_t kSlack = 64 << 10;
-  if (static_cast<uint64_t>(st.st_blocks) * 512 > s->size_ + kSlack) s->ReleaseReserve();
+  // Blocks past the end are a reserve a crash left behind (a clean close gives it back).
+  const uint64_t allocated = static_cast<uint64_t>(st.st_blocks) * 512;
+  s->reserved_to_ = allocated > s->size_ + kMinReserveStep ? allocated : s->size_;
+  s->ReleaseReserve();
   s->next_offset_ = base_offset;
   if (absl::Status st2 = s->LoadIndex(); !st2.ok()) return st2;
   return s;
@@ -216,14 +219,15 @@ absl::Status Segment::Flush() {
 void Segment::Reserve(uint64_t n, uint64_t limit) {
   const uint64_t end = size_ + n;
   if (end <= reserved_to_) return;
-  constexpr uint64_t kMinStep = 64 << 10, kMaxStep = 16 << 20;
-  const uint64_t to = std::max(end, std::min(end + std::clamp(size_, kMinStep, kMaxStep), limit));
+  const uint64_t to =
+      std::max(end, std::min(end + std::clamp(size_, kMinReserveStep, kMaxReserveStep), limit));
   const uint64_t from = std::max(reserved_to_, size_);
   (void)::fallocate(log_fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from), static_cast<off_t>(to - from));
   reserved_to_ = to;
 }
 
 void Segment::ReleaseReserve() {
+  if (reserved_to_ <= size_) return;  // nothing reserved: no truncate, no metadata write
   (void)::ftruncate(log_fd_, static_cast<off_t>(size_));
   reserved_to_ = size_;
 }

@@ -80,7 +80,8 @@ class Segment {
   // instead of 2.0-2.2). Advisory: where fallocate fails (a full disk, a file system
   // without it) the append goes on unreserved and the next try is a step later.
   void Reserve(uint64_t n, uint64_t limit);
-  // Gives back the blocks reserved past the end (ftruncate to the size frees them).
+  // Gives back the blocks reserved past the end (ftruncate to the size frees them); does
+  // nothing when none were.
   // Advisory like Reserve: blocks it could not give back wait for the next open.
   void ReleaseReserve();
   // Writes .index and .timeindex from memory if appends changed them since the last
