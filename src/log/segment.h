@@ -76,9 +76,11 @@ class Segment {
   // bytes would pass the reserve, it grows to cover them and min(16 MiB, max(64 KiB,
   // size())) beyond, never past `limit` (segment.bytes). Why: ext4 appending into
   // allocated blocks skips delayed allocation per page and block allocation at
-  // writeback (fio, 1 MiB appends each followed by fdatasync: 1.0-1.6 CPU s per GB
-  // instead of 2.0-2.2). Advisory: where fallocate fails (a full disk, a file system
-  // without it) the append goes on unreserved and the next try is a step later.
+  // writeback: log-bench's 1 MiB appends each followed by fdatasync took 0.32-0.35 CPU
+  // s per GB with a reserve and 0.42-0.44 without (docs/performance.md,
+  // "Preallocation", measured again by each `make bench`).
+  // Advisory: where fallocate fails (a full disk, a file system without it) the append
+  // goes on unreserved and the next try is a step later.
   void Reserve(uint64_t n, uint64_t limit);
   // Gives back the blocks reserved past the end (ftruncate to the size frees them); does
   // nothing when none were.
