@@ -173,6 +173,7 @@ TEST_F(PartitionLogTest, PreallocateReservesBlocksAheadAndGivesThemBack) {
   }
   config.preallocate = false;
   auto log = PartitionLog::Open(dir_, config);
+  ASSERT_TRUE(log.ok());
   auto b = MakeBatch(100, "off", 6000);
   ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
   EXPECT_LT(reserved(active), kStep) << "preallocate=false reserves nothing";
