@@ -13,6 +13,7 @@
 
 #include "log/partition_log.h"
 #include "protocol/record_batch.h"
+#include "support/background_io.h"
 
 namespace fjord::log {
 namespace {
@@ -142,6 +143,7 @@ TEST_P(CrashHarness, AcknowledgedBatchesSurviveSigkill) {
     (void)(*log).release();  // leave without a clean close: the next open recovers again
   }
   EXPECT_GT(acked_through, kRounds);
+  fjord::testing::WaitForBackgroundIo();
   fs::remove_all(dir);
 }
 

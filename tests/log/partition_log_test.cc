@@ -15,6 +15,7 @@
 #include <string>
 
 #include "protocol/record_batch.h"
+#include "support/background_io.h"
 
 namespace fjord::log {
 namespace {
@@ -32,13 +33,7 @@ class PartitionLogTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
   void TearDown() override {
-    // Recovery and retention unlink removed segments on the backend's thread; a
-    // remove_all racing it finds a file gone under it and throws.
-    IoBackend& io = ThreadDefaultIoBackend();
-    for (int i = 0; i < 1000 && io.pending() > 0; ++i) {
-      io.RunCompletions();
-      ::usleep(2000);
-    }
+    fjord::testing::WaitForBackgroundIo();
     fs::remove_all(dir_);
   }
 
@@ -571,27 +566,19 @@ TEST_F(PartitionLogTest, FlushedPagesBehindTheWindowLeaveThePageCache) {
       ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
     }
   };
-  auto background_done = [] {
-    IoBackend& io = ThreadDefaultIoBackend();
-    for (int i = 0; i < 500 && io.pending() > 0; ++i) {
-      io.RunCompletions();
-      ::usleep(2000);
-    }
-    return io.pending() == 0;
-  };
   append_mib(20);
   const fs::path first = dir_ / "00000000000000000000.log";
   const uint64_t size = fs::file_size(first);
   EXPECT_GT(ResidentPages(first, 0, 4 << 20), 1000u);  // appended, not flushed: all cached
   ASSERT_TRUE((*log)->Flush().ok());
-  ASSERT_TRUE(background_done());
+  ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
   EXPECT_LT(ResidentPages(first, 0, size - (3 << 20)), 16u);
   EXPECT_GT(ResidentPages(first, size - (2 << 20), size), 400u);  // the window stays
   // A roll: the rolled segment's sync lets the rest of it go once enough follows it.
   append_mib(8);
   ASSERT_EQ((*log)->segment_count(), 2u);
   ASSERT_TRUE((*log)->Flush().ok());
-  ASSERT_TRUE(background_done());
+  ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
   EXPECT_LT(ResidentPages(first, 0, fs::file_size(first)), 16u);
 }
 
