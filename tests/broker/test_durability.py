@@ -86,8 +86,10 @@ def test_group_commit_shares_fsyncs_between_requests(backend):
         delivered = []
 
         def produce(n):
+            # Small batches, so there are hundreds of requests to share rounds even when
+            # a slow machine lets each producer queue up thousands of records at a time.
             p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "linger.ms": 0,
-                          "max.in.flight.requests.per.connection": 5})
+                          "batch.num.messages": 50, "max.in.flight.requests.per.connection": 5})
             for i in range(n):
                 while True:
                     try:
