@@ -9,8 +9,9 @@ namespace fjord::testing {
 
 // Runs the default backend's completions until no background work is left (true) or
 // about two seconds have passed (false). Recovery and retention unlink removed segments
-// on the backend's own thread, so a test removes its directory only after this; a
-// remove_all racing that unlink finds a file gone under it and throws.
+// in the background (an io_uring unlinkat, or the pwrite backend's thread), so a test
+// removes its directory only after this: a remove_all racing that unlink finds a file
+// gone under it and throws.
 inline bool WaitForBackgroundIo() {
   log::IoBackend& io = log::ThreadDefaultIoBackend();
   for (int i = 0; i < 1000 && io.pending() > 0; ++i) {
