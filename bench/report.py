@@ -11,7 +11,7 @@ import platform
 import sys
 import time
 
-from report_workloads import workloads_section
+from report_workloads import synced_append_cpu_per_gb, workloads_section
 
 
 def load_medians(path):
@@ -180,13 +180,10 @@ def prealloc_section(results):
     def mb_s(r):
         return r["write_mb_s"]
 
-    def cpu_per_gb(r):
-        return r["write_cpu_s"] / (r["mib"] * 1048576 / 1e9)
-
     for parts in sorted({r["partitions"] for r in runs}):
         def med(pre, value):
             return median([value(r) for r in runs if r["partitions"] == parts and r["preallocate"] == pre])
-        off, on = med(False, cpu_per_gb), med(True, cpu_per_gb)
+        off, on = med(False, synced_append_cpu_per_gb), med(True, synced_append_cpu_per_gb)
         lines.append(f"| {parts} | {med(False, mb_s):.0f} | {med(True, mb_s):.0f} | {off:.2f} | {on:.2f} | "
                      f"{on / off:.2f} |")
     lines.append("")
