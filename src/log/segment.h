@@ -77,7 +77,7 @@ class Segment {
   // size())) beyond, never past `limit` (segment.bytes). Why: ext4 appending into
   // allocated blocks skips delayed allocation per page and block allocation at
   // writeback: log-bench's 1 MiB appends each followed by fdatasync took 0.32-0.35 CPU
-  // s per GB with a reserve and 0.42-0.44 without (docs/performance.md,
+  // s per GB with a reserve and 0.42-0.45 without (docs/performance.md,
   // "Preallocation", measured again by each `make bench`).
   // Advisory: where fallocate fails (a full disk, a file system without it) the append
   // goes on unreserved and the next try is a step later.
