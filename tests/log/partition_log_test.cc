@@ -96,12 +96,7 @@ TEST_F(PartitionLogTest, EachSegmentHoldsOneDescriptor) {
   ASSERT_GE(segments, 3u);
   // Rolled segments are fdatasynced in the background (on a duplicated descriptor);
   // once that is done the recovery point has moved past them.
-  IoBackend& io = ThreadDefaultIoBackend();
-  for (int i = 0; i < 500 && io.pending() > 0; ++i) {
-    io.RunCompletions();
-    usleep(10000);
-  }
-  io.RunCompletions();
+  fjord::testing::WaitForBackgroundIo();
   EXPECT_EQ(open_fds() - before, static_cast<long>(segments));
   EXPECT_GT((*log)->recovery_point(), 0);
   size_t with_index = 0;
@@ -678,10 +673,7 @@ TEST_F(PartitionLogTest, DeletedSegmentsAreRenamedThenUnlinkedInTheBackground) {
   ASSERT_GT(*(*log)->ApplyRetention(0), 0);
   EXPECT_FALSE(fs::exists(dir_ / "00000000000000000000.log"));
   EXPECT_GT(io.pending(), 0u);
-  for (int i = 0; i < 500 && io.pending() > 0; ++i) {
-    usleep(2000);
-    io.RunCompletions();
-  }
+  fjord::testing::WaitForBackgroundIo();
   EXPECT_EQ(io.pending(), 0u);
   for (const auto& e : fs::directory_iterator(dir_)) EXPECT_NE(e.path().extension(), ".deleted") << e.path();
   ASSERT_TRUE((*log)->Close().ok());

@@ -8,13 +8,13 @@
 namespace fjord::testing {
 
 // Runs the default backend's completions until no background work is left (true) or
-// about two seconds have passed (false). Recovery and retention unlink removed segments
-// in the background (an io_uring unlinkat, or the pwrite backend's thread), so a test
-// removes its directory only after this: a remove_all racing that unlink finds a file
-// gone under it and throws.
+// about five seconds have passed (false; background fdatasyncs on a loaded machine).
+// Recovery and retention unlink removed segments in the background (an io_uring
+// unlinkat, or the pwrite backend's thread), so a test removes its directory only
+// after this: a remove_all racing that unlink finds a file gone under it and throws.
 inline bool WaitForBackgroundIo() {
   log::IoBackend& io = log::ThreadDefaultIoBackend();
-  for (int i = 0; i < 1000 && io.pending() > 0; ++i) {
+  for (int i = 0; i < 2500 && io.pending() > 0; ++i) {
     io.RunCompletions();
     ::usleep(2000);
   }
