@@ -1,11 +1,11 @@
 // How a log's bytes reach its files: one interface, two implementations.
 //
 // - io_uring (uring_backend.h): one ring per shard. Writes are submitted to the ring;
-//   fdatasyncs and unlinks run in the background and their completions are announced on
-//   an eventfd that the shard's event loop watches.
-// - pwrite (pwrite_backend.h): pwrite(2) and fdatasync(2); background fdatasyncs and
-//   removals run on a flusher thread that announces completions on an eventfd the same
-//   way.
+//   fdatasyncs, write-backs and unlinks run in the background and their completions are
+//   announced on an eventfd that the shard's event loop watches.
+// - pwrite (pwrite_backend.h): pwrite(2) and fdatasync(2); background fdatasyncs,
+//   write-backs and removals run on a flusher thread that announces completions on an
+//   eventfd the same way.
 //
 // Meaning of the calls, the same for both:
 // - Write returns once all n bytes are in the file's page cache ("appended"): a read
@@ -16,6 +16,8 @@
 // A backend belongs to one thread (a shard): every call, and RunCompletions, comes
 // from it. `done` callbacks run only inside RunCompletions, never inside another call.
 #pragma once
+
+#include <fcntl.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -40,10 +42,13 @@ class IoBackend {
   virtual absl::Status Sync(int fd) = 0;
   // Takes ownership of `fd` (closed once the sync is done).
   virtual void SyncInBackground(int fd, Done done) = 0;
-  // posix_fadvise(POSIX_FADV_DONTNEED) of [offset, offset + n) off this thread: the
-  // kernel may wait in it (it drains every CPU's page lists when pages resist), and a
-  // shard must not. Advisory, so there is no callback. Takes ownership of `fd`.
-  virtual void DropCacheInBackground(int fd, uint64_t offset, uint64_t n) = 0;
+  // Off this thread, writes the dirty pages of [offset, offset + n) to the device and
+  // waits for them (sync_file_range), then drops the range from the page cache
+  // (posix_fadvise(POSIX_FADV_DONTNEED), which keeps pages that are dirty or under
+  // writeback). Not a flush: neither the file's metadata nor the device's cache is
+  // synced. Both calls may wait, and a shard must not. Advisory, so there is no
+  // callback. Takes ownership of `fd`.
+  virtual void WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) = 0;
   // Deletes a file, or a directory and the files in it, off this thread: what a
   // retention pass or a topic deletion renamed out of the log's way first.
   // `done` may be empty.
@@ -75,5 +80,10 @@ IoBackend& ThreadDefaultIoBackend();
 // Disk errors that take a log offline (ENOSPC, EIO, EROFS, EDQUOT) are Unavailable;
 // anything else is Internal.
 absl::Status IoError(int err, std::string_view what);
+
+// sync_file_range(2) flags for WriteBackAndDropInBackground: start writing the range's
+// dirty pages and wait until none is dirty or under writeback.
+inline constexpr unsigned kWriteBackAndWait =
+    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
 
 }  // namespace fjord::log

@@ -306,6 +306,7 @@ absl::StatusOr<AppendResult> PartitionLog::AppendOnline(uint8_t* data, size_t si
   for (const auto& [h, base] : written) producers_.Update(h, base);
   if (NoteEpoch(leader_epoch_, result.base_offset)) epochs_unwritten_ = true;  // once per leader epoch
   unflushed_messages_ += static_cast<int64_t>(records);
+  KeepWindowCached();
   if (config_.flush_on_every_append || unflushed_messages_ >= config_.flush_messages) {
     if (absl::Status s = Flush(); !s.ok()) return s;
   }
@@ -476,40 +477,28 @@ absl::StatusOr<std::pair<std::vector<int>, int64_t>> PartitionLog::SegmentsForFl
     for (int fd : fds) ::close(fd);
     return status;
   }
-  flush_target_ = {log_end_offset(), active().base_offset(), active().size()};
   return std::make_pair(std::move(fds), log_end_offset());
 }
 
 void PartitionLog::NoteFlushed(int64_t end_offset) {
-  while (!roll_flushes_.empty() && roll_flushes_.front().end <= end_offset) {
-    const int64_t rolled = roll_flushes_.front().start;
-    roll_flushes_.pop_front();
-    DropRolledSegmentPages(rolled);
-  }
+  while (!roll_flushes_.empty() && roll_flushes_.front().end <= end_offset) roll_flushes_.pop_front();
   AdvanceRecoveryPoint(end_offset);
-  if (flush_target_.end_offset == end_offset && flush_target_.segment_base == active().base_offset()) {
-    DropFlushedPages(flush_target_.segment_bytes);
-  }
 }
 
-void PartitionLog::DropFlushedPages(uint64_t flushed_bytes) {
+void PartitionLog::KeepWindowCached() {
   const auto window = static_cast<uint64_t>(config_.page_cache_window_bytes);
-  if (window == 0 || flushed_bytes <= window) return;
-  active().DropCachedPages(flushed_bytes - window);
-}
-
-void PartitionLog::DropRolledSegmentPages(int64_t segment_base) {
-  const auto window = static_cast<uint64_t>(config_.page_cache_window_bytes);
-  auto it = segments_.find(segment_base);
-  if (window == 0 || it == segments_.end() || it->second.get() == &active()) return;
-  // The bytes after this segment (up to the log end) count towards the window.
-  uint64_t after = 0;
-  for (auto later = std::next(it); later != segments_.end() && after < window; ++later)
-    after += later->second->size();
-  if (after >= window) {
-    it->second->DropCachedPages(it->second->size());
-  } else if (it->second->size() > window - after) {
-    it->second->DropCachedPages(it->second->size() - (window - after));
+  if (window == 0) return;
+  uint64_t after = 0;  // bytes from the segment's end to the log end
+  for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
+    Segment& seg = *it->second;
+    if (after >= window) {
+      // The newest segment wholly behind the window: the older ones were dropped when
+      // they were in its place (since this log was opened).
+      seg.DropCachedPages(seg.size());
+      return;
+    }
+    if (seg.size() > window - after) seg.DropCachedPages(seg.size() - (window - after));
+    after += seg.size();
   }
 }
 
@@ -519,9 +508,7 @@ absl::Status PartitionLog::SyncPendingRolls() {
     if (it == segments_.end()) continue;  // deleted meanwhile
     if (absl::Status s = it->second->Flush(); !s.ok()) return s;
   }
-  std::deque<RollFlush> synced;
-  synced.swap(roll_flushes_);
-  for (const RollFlush& f : synced) DropRolledSegmentPages(f.start);
+  roll_flushes_.clear();
   return absl::OkStatus();
 }
 
@@ -544,13 +531,11 @@ absl::Status PartitionLog::Flush() {
     if (s.code() == absl::StatusCode::kUnavailable) GoOffline(s);
     return s;
   }
-  const uint64_t flushed_bytes = active().size();
   if (absl::Status s = active().Flush(); !s.ok()) {
     if (s.code() == absl::StatusCode::kUnavailable) GoOffline(s);
     return s;
   }
   AdvanceRecoveryPoint(end);
-  DropFlushedPages(flushed_bytes);
   return absl::OkStatus();
 }
 

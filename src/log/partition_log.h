@@ -46,9 +46,9 @@ struct LogConfig {
   bool compact = false;                         // cleanup.policy has "compact"
   double min_cleanable_dirty_ratio = 0.5;       // min.cleanable.dirty.ratio
   int64_t delete_retention_ms = 86400000;       // delete.retention.ms (tombstones)
-  // log.page.cache.window.bytes (ours): once flushed, bytes more than this far behind
-  // the log end are dropped from the page cache (0: leave it all to the kernel, as
-  // Kafka does). See DropFlushedPages.
+  // log.page.cache.window.bytes (ours): bytes more than this far behind the log end
+  // are written back and dropped from the page cache (0: leave it all to the kernel, as
+  // Kafka does). See KeepWindowCached.
   int64_t page_cache_window_bytes = 0;
   // preallocate / log.preallocate: reserve disk blocks ahead of appends (Segment::Reserve).
   bool preallocate = false;
@@ -226,27 +226,18 @@ class PartitionLog {
   // headers after the newest snapshot, and each carries its leader epoch.
   bool epochs_unwritten_ = false;
   absl::Status WriteEpochsIfChanged();
-  // The active segment's size when SegmentsForFlush handed it out, so that NoteFlushed
-  // knows which of its bytes are clean.
-  struct FlushTarget {
-    int64_t end_offset = -1, segment_base = -1;
-    uint64_t segment_bytes = 0;
-  };
-  FlushTarget flush_target_;
-  // Drops from the page cache what a flush (Flush, or the group commit's NoteFlushed)
-  // made durable and is more than page_cache_window_bytes behind the end:
-  // `flushed_bytes` of the active segment, or a rolled segment that flush covered. Not
-  // after a roll's own background sync: with page-cache durability (Kafka's default)
-  // the page cache keeps everything, as it does for Kafka. The drop itself runs off
-  // the shard (IoBackend::DropCacheInBackground). Why: appending takes a new page-cache
-  // page for every 4 KiB, and on a VM a page the host has not backed recently costs
-  // several times the copy into it; pages dropped once clean return to the free list
-  // and are reused by the next appends while still warm. Measured with 1 MiB appends
-  // and an fdatasync every 4 MiB: 330-530 MB/s keeping everything, 1,080 MB/s
-  // dropping all but the last 64 MiB. Consumers near the end (the usual case) still
-  // read from the page cache; those further back read from the disk.
-  void DropFlushedPages(uint64_t flushed_bytes);
-  void DropRolledSegmentPages(int64_t segment_base);
+  // After each append: what lies more than page_cache_window_bytes behind the log end
+  // is written back and dropped from the page cache, flushed or not (in the active
+  // segment, and in the newest rolled segment wholly behind the window), off the shard
+  // (IoBackend::WriteBackAndDropInBackground, in steps of at least 1 MiB). Why:
+  // appending takes a new page-cache page for every 4 KiB, and on a VM a page the host
+  // has not backed recently costs several times the copy into it; pages dropped once
+  // clean return to the free list and are reused by the next appends while still warm.
+  // Measured with 1 MiB appends and an fdatasync every 4 MiB: 330-530 MB/s keeping
+  // everything, 1,080 MB/s dropping all but the last 64 MiB. It also writes a log's
+  // bytes as they come rather than in the kernel's bursts. Consumers near the end (the
+  // usual case) still read from the page cache; those further back read from the disk.
+  void KeepWindowCached();
   bool closed_ = false;
 };
 

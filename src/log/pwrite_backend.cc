@@ -59,10 +59,14 @@ void PwriteBackend::SyncInBackground(int fd, Done done) {
       std::move(done));
 }
 
-void PwriteBackend::DropCacheInBackground(int fd, uint64_t offset, uint64_t n) {
+void PwriteBackend::WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) {
   Enqueue(
       [fd, offset, n] {
-        (void)::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(n), POSIX_FADV_DONTNEED);
+        const auto at = static_cast<off_t>(offset);
+        const auto len = static_cast<off_t>(n);
+        if (::sync_file_range(fd, at, len, kWriteBackAndWait) == 0) {
+          (void)::posix_fadvise(fd, at, len, POSIX_FADV_DONTNEED);
+        }
         ::close(fd);
         return absl::OkStatus();
       },

@@ -22,7 +22,7 @@ class PwriteBackend final : public IoBackend {
   absl::Status Write(int fd, const uint8_t* data, size_t n, uint64_t offset) override;
   absl::Status Sync(int fd) override;
   void SyncInBackground(int fd, Done done) override;
-  void DropCacheInBackground(int fd, uint64_t offset, uint64_t n) override;
+  void WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) override;
   void RemoveInBackground(std::filesystem::path path, Done done) override;
   int completion_fd() const override { return event_fd_; }
   void RunCompletions() override;

@@ -202,7 +202,11 @@ void Segment::DropCachedPages(uint64_t end) {
   // longer.
   const int fd = ::fcntl(log_fd_, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) return;
-  io_.DropCacheInBackground(fd, cache_dropped_to_, end - cache_dropped_to_);
+  // The kernel drops only folios wholly inside the range, and a large folio (ext4 has
+  // them since Linux 6.16) may straddle the previous drop's end: so each drop starts
+  // where the previous one started. Pages already dropped cost only a lookup.
+  io_.WriteBackAndDropInBackground(fd, last_drop_from_, end - last_drop_from_);
+  last_drop_from_ = cache_dropped_to_;
   cache_dropped_to_ = end;
 }
 

@@ -89,9 +89,9 @@ class Segment {
   // Writes .index and .timeindex from memory if appends changed them since the last
   // write (each file opened, written and closed: no descriptor is kept).
   absl::Status WriteIndexFiles();
-  // Drops [0, end) of .log from the page cache (those bytes must be flushed: dirty
-  // pages would only be queued for writeback). Works in steps of at least 1 MiB, and
-  // never drops the same range twice.
+  // Writes back [0, end) of .log and drops it from the page cache, in the background
+  // (IoBackend::WriteBackAndDropInBackground). Works in steps of at least 1 MiB; each
+  // range also covers the step before it.
   void DropCachedPages(uint64_t end);
   // A duplicate of the .log descriptor (the caller closes it), so that another thread
   // can fdatasync it while this segment keeps appending, or is closed.
@@ -143,6 +143,7 @@ class Segment {
   uint64_t bytes_since_index_ = 0;
   uint64_t recovery_checked_bytes_ = 0;
   uint64_t cache_dropped_to_ = 0;  // DropCachedPages: [0, this) was dropped
+  uint64_t last_drop_from_ = 0;    // where the last DropCachedPages range started
   uint64_t reserved_to_ = 0;       // Reserve: blocks are allocated (or tried) below this
   bool index_files_stale_ = true;  // memory holds entries the files do not
   std::vector<TimeIndexEntry> time_index_;

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -114,7 +117,30 @@ void UringBackend::SyncInBackground(int fd, Done done) {
   ++pending_;
 }
 
-void UringBackend::DropCacheInBackground(int fd, uint64_t offset, uint64_t n) {
+void UringBackend::WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) {
+  // Two steps rather than a linked pair: NextSqe may submit between two SQEs, which
+  // would cut the link. The fadvise goes in when the write-back's completion runs.
+  Op* op = new Op();
+  op->background = true;
+  op->what = "sync_file_range";
+  // The descriptor is closed with the callback if the ring goes away before it runs.
+  auto owned = std::shared_ptr<int>(new int(fd), [](int* p) {
+    if (*p >= 0) ::close(*p);
+    delete p;
+  });
+  op->done = [this, owned, offset, n](absl::Status s) {
+    if (s.ok()) DropCache(std::exchange(*owned, -1), offset, n);
+  };
+  io_uring_sqe* sqe = NextSqe();
+  // The ring's length is 32 bits; 0 means to the end of the file.
+  const unsigned len = n > UINT32_MAX ? 0 : static_cast<unsigned>(n);
+  io_uring_prep_sync_file_range(sqe, fd, len, offset, static_cast<int>(kWriteBackAndWait));
+  io_uring_sqe_set_data(sqe, op);
+  io_uring_submit(&ring_);
+  ++pending_;
+}
+
+void UringBackend::DropCache(int fd, uint64_t offset, uint64_t n) {
   Op* op = new Op();
   op->background = true;
   op->fd_to_close = fd;

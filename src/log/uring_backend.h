@@ -27,7 +27,7 @@ class UringBackend final : public IoBackend {
   absl::Status Write(int fd, const uint8_t* data, size_t n, uint64_t offset) override;
   absl::Status Sync(int fd) override;
   void SyncInBackground(int fd, Done done) override;
-  void DropCacheInBackground(int fd, uint64_t offset, uint64_t n) override;
+  void WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) override;
   // IORING_OP_UNLINKAT for each file, then for the directory once they are gone.
   void RemoveInBackground(std::filesystem::path path, Done done) override;
   int completion_fd() const override { return event_fd_; }
@@ -45,6 +45,7 @@ class UringBackend final : public IoBackend {
     Done done;
   };
   void SubmitUnlink(std::string path, int flags, Done done);
+  void DropCache(int fd, uint64_t offset, uint64_t n);  // fadvise DONTNEED; closes fd
   UringBackend() = default;
   io_uring_sqe* NextSqe();  // submits what is queued when the ring is full
   void Reap(io_uring_cqe* cqe);

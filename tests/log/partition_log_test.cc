@@ -541,40 +541,56 @@ size_t ResidentPages(const fs::path& file, uint64_t from, uint64_t to) {
   return n;
 }
 
-// log.page.cache.window.bytes: once flushed, what lies more than the window behind
-// the end leaves the page cache, in the active segment and in rolled ones; the window
-// itself stays cached for consumers near the end.
-TEST_F(PartitionLogTest, FlushedPagesBehindTheWindowLeaveThePageCache) {
-  LogConfig config;
-  config.segment_bytes = 24 << 20;
-  config.page_cache_window_bytes = 2 << 20;
-  auto log = PartitionLog::Open(dir_, config);
-  ASSERT_TRUE(log.ok());
+// log.page.cache.window.bytes: what lies more than the window behind the end is written
+// back and leaves the page cache, flushed or not, in the active segment and in rolled
+// ones; the window itself stays cached for consumers near the end, and what left is
+// read back from the disk. A window of 0 leaves it all to the kernel (Kafka's way).
+TEST_F(PartitionLogTest, PagesBehindTheWindowAreWrittenBackAndLeaveThePageCache) {
   const std::string value(64 << 10, 'x');
-  auto append_mib = [&](int mib) {
+  std::vector<uint8_t> first_batch;  // as appended (offsets assigned in place)
+  auto append_mib = [&](PartitionLog& log, int mib) {
     for (int i = 0; i < mib * 16; ++i) {
       std::vector<Record> recs(1);
       recs[0].value = ByteView(std::string_view(value));
       BatchHeader h;
       std::vector<uint8_t> b;
       ASSERT_TRUE(protocol::EncodeBatch(h, recs, &b).ok());
-      ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+      ASSERT_TRUE(log.Append(b.data(), b.size(), 0).ok());
+      if (first_batch.empty()) first_batch = b;
     }
   };
-  append_mib(20);
   const fs::path first = dir_ / "00000000000000000000.log";
-  const uint64_t size = fs::file_size(first);
-  EXPECT_GT(ResidentPages(first, 0, 4 << 20), 1000u);  // appended, not flushed: all cached
-  ASSERT_TRUE((*log)->Flush().ok());
+  {
+    LogConfig keep_all;
+    keep_all.page_cache_window_bytes = 0;
+    auto log = PartitionLog::Open(dir_, keep_all);
+    ASSERT_TRUE(log.ok());
+    append_mib(**log, 8);
+    ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
+    EXPECT_GT(ResidentPages(first, 0, 6 << 20), 1400u);
+    ASSERT_TRUE((*log)->Close().ok());
+  }
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  first_batch.clear();
+  LogConfig config;
+  config.segment_bytes = 24 << 20;
+  config.page_cache_window_bytes = 2 << 20;
+  auto log = PartitionLog::Open(dir_, config);
+  ASSERT_TRUE(log.ok());
+  append_mib(**log, 20);  // no flush
   ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
+  const uint64_t size = fs::file_size(first);
   EXPECT_LT(ResidentPages(first, 0, size - (3 << 20)), 16u);
   EXPECT_GT(ResidentPages(first, size - (2 << 20), size), 400u);  // the window stays
-  // A roll: the rolled segment's sync lets the rest of it go once enough follows it.
-  append_mib(8);
+  // A roll: the rolled segment goes once enough follows it.
+  append_mib(**log, 8);
   ASSERT_EQ((*log)->segment_count(), 2u);
-  ASSERT_TRUE((*log)->Flush().ok());
   ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
   EXPECT_LT(ResidentPages(first, 0, fs::file_size(first)), 16u);
+  auto read = (*log)->Read(0, first_batch.size());  // from the disk
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->bytes, first_batch);
 }
 
 TEST_F(PartitionLogTest, AppendAssignsOffsetsAndReadsBack) {
