@@ -67,8 +67,9 @@ for round in $(seq 1 "$W_ROUNDS"); do
   done
 done
 
-echo "bench: (b) consume from the page cache"
+echo "bench: (b) consume what (a) wrote"
 fio_ref b "reads of 1 MiB from the page cache" "$scratch/fio" --rw=read --bs=1M --size=1G
+fio_ref b "reads of 1 MiB from the disk (O_DIRECT)" "$scratch/fio" --rw=read --bs=1M --size=1G --direct=1
 iperf3_ref b
 for round in $(seq 1 "$W_ROUNDS"); do
   f="$out/b-r$round.jsonl"
