@@ -5,19 +5,17 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 
 import pytest
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from ports import free_port  # noqa: E402
+
 CLIENTS_DIR = str(pathlib.Path(__file__).resolve().parents[1] / "clients")
 BIN = os.environ.get("FJORD_BIN", str(pathlib.Path(__file__).resolve().parents[2] / "build/bin/fjord"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # The two log I/O backends; tests of the storage path run on each.

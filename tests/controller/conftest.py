@@ -4,22 +4,19 @@ import json
 import os
 import pathlib
 import signal
-import socket
 import subprocess
+import sys
 import time
 
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from ports import free_port  # noqa: E402
 
 BIN_DIR = pathlib.Path(os.environ.get("FJORD_BIN_DIR", pathlib.Path(__file__).resolve().parents[2] / "build/bin"))
 FJORD = str(BIN_DIR / "fjord")
 QUORUM_TOOL = str(BIN_DIR / "fjord-quorum")
 ELECTION_TIMEOUT_MS = 1000  # Kafka's default controller.quorum.election.timeout.ms
-
-
-def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout, what):
