@@ -1,7 +1,9 @@
 # Helpers shared by bench/run-all.sh and bench/workloads.sh (sourced, not run).
 # Every helper is bounded in time; all traffic stays on 127.0.0.1.
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Below the ephemeral range, so that a node restarted on its ports finds them free
+# (tests/support/ports.py says why). Run from the repository's top directory.
+free_port() { /usr/bin/python3 -c 'import sys; sys.path.insert(0, "tests/support"); import ports; print(ports.free_port())'; }
 
 # Writes back dirty data and drops the clean page cache (best effort, needs root), so
 # that one section's gigabytes do not slow the next one down.
