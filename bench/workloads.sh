@@ -96,6 +96,23 @@ for pct in 25 50 75; do
 done
 echo "{\"full_records_per_s\": $full}" >> "$out/c.jsonl"
 
+echo "bench: (g) produce latency while a consumer catches up from the disk"
+# One shard, so that both partitions share it; the backlog is 2 GB, all but the last
+# log.page.cache.window.bytes of it on the disk only.
+start_node catchup "$scratch/catchup" --smp 1
+catchup=(--brokers 127.0.0.1:$port_catchup --broker-pid $pid_catchup)
+fb "${catchup[@]}" --topic g-backlog --partitions 1 --acks 1 --count 2000000 --duration 20 > /dev/null
+live=(--topic g-live --partitions 1 --acks 1 --rate 50000 --count 250000 --duration 5)
+fb "${catchup[@]}" "${live[@]}" --label alone >> "$out/g.jsonl"
+fb "${catchup[@]}" --mode consume --topic g-backlog --count 2000000 --duration 10 --label catch-up \
+  >> "$out/g.jsonl" &
+consumer=$!
+sleep 0.5
+fb "${catchup[@]}" "${live[@]}" --label beside-catch-up >> "$out/g.jsonl"
+wait $consumer
+stop_node catchup
+rm -rf "$scratch/catchup"
+
 echo "bench: (d) 1,000 and 10,000 partitions"
 fio_ref d "appends of 4 KiB round robin over 1,000 files" "$scratch/fio" --rw=write --bs=4k --size=4G \
   --nrfiles=1000 --openfiles=1000 --file_service_type=roundrobin
