@@ -73,11 +73,12 @@ asio::awaitable<void> ReadFrameBody(asio::ip::tcp::socket& socket, std::vector<u
 }
 
 // Whether the page holding byte `at` of `fd` is in the page cache: a one-byte read that
-// fails with EAGAIN rather than wait for the disk.
+// fails with EAGAIN rather than wait for the disk. Where the file system cannot tell
+// (EOPNOTSUPP), the page counts as cached, and sendfile waits as it always did.
 bool PageCached(int fd, off_t at) {
   char byte;
   iovec iov{&byte, 1};
-  return ::preadv2(fd, &iov, 1, at, RWF_NOWAIT) >= 0;
+  return ::preadv2(fd, &iov, 1, at, RWF_NOWAIT) >= 0 || errno != EAGAIN;
 }
 
 // Sends a file range with sendfile(2): the bytes go from the page cache to the socket.
