@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "log/file_slice.h"
 
 namespace fjord::log {
 
@@ -123,13 +123,11 @@ void UringBackend::WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_
   Op* op = new Op();
   op->background = true;
   op->what = "sync_file_range";
-  // The descriptor is closed with the callback if the ring goes away before it runs.
-  auto owned = std::shared_ptr<int>(new int(fd), [](int* p) {
-    if (*p >= 0) ::close(*p);
-    delete p;
-  });
+  // The descriptor is closed with the callback if the ring goes away before it runs
+  // (shared: a Done must be copyable).
+  auto owned = std::make_shared<UniqueFd>(fd);
   op->done = [this, owned, offset, n](absl::Status s) {
-    if (s.ok()) DropCache(std::exchange(*owned, -1), offset, n);
+    if (s.ok()) DropCache(owned->release(), offset, n);
   };
   io_uring_sqe* sqe = NextSqe();
   // The ring's length is 32 bits; 0 means to the end of the file.
