@@ -66,14 +66,26 @@ def test_a_killed_leader_far_behind_catches_up_from_a_snapshot(quorum):
 
 def test_the_whole_quorum_killed_keeps_its_metadata(quorum):
     quorum.wait_leader()
+    cluster = {"cluster": {"cluster_id": quorum.cluster_id}}
+    # The first leader records the cluster id on its own, from a chore that runs every
+    # 100 ms: wait for it, so that every record checked below was committed before the kill.
+    wait_until(lambda: cluster in quorum.metadata()["state"]["records"], 10, "the cluster record")
     quorum.write_configs(5)
     for c in quorum.controllers.values():
         c.kill()
     for c in quorum.controllers.values():
         c.start()
     quorum.wait_leader()
-    records = quorum.metadata()["state"]["records"]
-    assert {"cluster": {"cluster_id": quorum.cluster_id}} in records
+
+    # A restarted controller applies its log again: the one answering may not have reached
+    # the last write yet. Records apply in order, so once it has, the rest are there too.
+    def replayed():
+        records = quorum.metadata()["state"]["records"]
+        return records if {"config": {"resource_type": 4, "resource_name": "", "name": "fjord.test.key",
+                                      "value": "4"}} in records else None
+
+    records = wait_until(replayed, 20, "the last committed write to be applied")
+    assert cluster in records
     assert [r["config"]["value"] for r in records if "config" in r] == ["4"]
 
 
@@ -165,6 +177,14 @@ def test_a_controller_cut_off_from_the_others_commits_nothing(workdir, netns_lin
         def node3():
             return q.describe(quorum=q.only(3), netns=ns).get(3, {})
 
+        # A follower learns of the last commit with the leader's next heartbeat: wait for
+        # that, so that `before` is all controller 3 may ever commit while cut off.
+        def knows_last_commit():
+            d = q.describe()
+            leaders = [v for v in d.values() if v.get("role") == "leader"]
+            return bool(leaders) and d.get(3, {}).get("commit_index") == leaders[0]["commit_index"]
+
+        wait_until(knows_last_commit, 10, "controller 3 to learn the last commit")
         before = int(node3()["commit_index"])
         subprocess.run(["ip", "link", "set", host_if, "down"], check=True)
         # Its own write cannot commit: no majority answers.
