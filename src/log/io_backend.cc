@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -54,6 +55,14 @@ IoBackend& ThreadDefaultIoBackend() {
     owner = ::getpid();
   }
   return *backend;
+}
+
+std::vector<uint64_t> PageInProbes(uint64_t offset, uint64_t n) {
+  std::vector<uint64_t> probes;
+  for (uint64_t done = 0; done < n; done += kPageInStep)
+    probes.push_back(offset + std::min(n, done + kPageInStep) - 1);
+  if (probes.empty()) probes.push_back(offset);
+  return probes;
 }
 
 absl::Status IoError(int err, std::string_view what) {

@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -49,6 +50,16 @@ class IoBackend {
   // synced. Both calls may wait, and a shard must not. Advisory, so there is no
   // callback. Takes ownership of `fd`.
   virtual void WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) = 0;
+  // Off this thread, asks for [offset, offset + n) from the device
+  // (POSIX_FADV_WILLNEED), which allocates its pages and may wait for the block layer.
+  // Advisory, so there is no callback. Takes ownership of `fd`.
+  virtual void ReadAheadInBackground(int fd, uint64_t offset, uint64_t n) = 0;
+  // Off this thread, waits until [offset, offset + n) is in the page cache, reading it
+  // from the device if need be, then runs done(OK), or done(error) if a read fails. It
+  // reads one byte at the end of every kPageInStep of the range (PageInProbes): the
+  // file system's read-ahead, or an earlier POSIX_FADV_WILLNEED, brings the pages
+  // around them, and nothing else is copied. Takes ownership of `fd`.
+  virtual void PageInInBackground(int fd, uint64_t offset, uint64_t n, Done done) = 0;
   // Deletes a file, or a directory and the files in it, off this thread: what a
   // retention pass or a topic deletion renamed out of the log's way first.
   // `done` may be empty.
@@ -80,6 +91,11 @@ IoBackend& ThreadDefaultIoBackend();
 // Disk errors that take a log offline (ENOSPC, EIO, EROFS, EDQUOT) are Unavailable;
 // anything else is Internal.
 absl::Status IoError(int err, std::string_view what);
+
+// PageInInBackground's probes: the last byte of each kPageInStep of [offset, offset + n),
+// and of the range itself (at least one probe, at `offset`, for an empty range).
+inline constexpr uint64_t kPageInStep = 128 << 10;
+std::vector<uint64_t> PageInProbes(uint64_t offset, uint64_t n);
 
 // sync_file_range(2) flags for WriteBackAndDropInBackground: start writing the range's
 // dirty pages and wait until none is dirty or under writeback.

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "log/file_slice.h"
 
 namespace fjord::log {
 
@@ -71,6 +72,31 @@ void PwriteBackend::WriteBackAndDropInBackground(int fd, uint64_t offset, uint64
         return absl::OkStatus();
       },
       nullptr);
+}
+
+void PwriteBackend::ReadAheadInBackground(int fd, uint64_t offset, uint64_t n) {
+  Enqueue(
+      [fd, offset, n] {
+        (void)::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(n), POSIX_FADV_WILLNEED);
+        ::close(fd);
+        return absl::OkStatus();
+      },
+      nullptr);
+}
+
+void PwriteBackend::PageInInBackground(int fd, uint64_t offset, uint64_t n, Done done) {
+  Enqueue(
+      [fd, offset, n] {
+        const UniqueFd owned(fd);
+        char byte;
+        for (uint64_t at : PageInProbes(offset, n)) {
+          while (::pread(fd, &byte, 1, static_cast<off_t>(at)) < 0) {
+            if (errno != EINTR) return IoError(errno, "read");
+          }
+        }
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 void PwriteBackend::RemoveInBackground(std::filesystem::path path, Done done) {

@@ -23,6 +23,10 @@ class PwriteBackend final : public IoBackend {
   absl::Status Sync(int fd) override;
   void SyncInBackground(int fd, Done done) override;
   void WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) override;
+  void ReadAheadInBackground(int fd, uint64_t offset, uint64_t n) override;
+  // Blocking one-byte reads on a flusher thread, so a page-in and an fdatasync can
+  // wait for each other there.
+  void PageInInBackground(int fd, uint64_t offset, uint64_t n, Done done) override;
   void RemoveInBackground(std::filesystem::path path, Done done) override;
   int completion_fd() const override { return event_fd_; }
   void RunCompletions() override;

@@ -25,9 +25,11 @@ absl::StatusOr<std::unique_ptr<UringBackend>> UringBackend::Create(unsigned entr
   const bool supported = probe != nullptr && io_uring_opcode_supported(probe, IORING_OP_WRITE) &&
                          io_uring_opcode_supported(probe, IORING_OP_FSYNC) &&
                          io_uring_opcode_supported(probe, IORING_OP_UNLINKAT) &&
-                         io_uring_opcode_supported(probe, IORING_OP_FADVISE);
+                         io_uring_opcode_supported(probe, IORING_OP_FADVISE) &&
+                         io_uring_opcode_supported(probe, IORING_OP_READ);
   if (probe != nullptr) io_uring_free_probe(probe);
-  if (!supported) return absl::UnavailableError("io_uring lacks IORING_OP_WRITE, FSYNC, UNLINKAT or FADVISE");
+  if (!supported)
+    return absl::UnavailableError("io_uring lacks IORING_OP_WRITE, FSYNC, UNLINKAT, FADVISE or READ");
   b->event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (b->event_fd_ < 0) return IoError(errno, "eventfd");
   if (int r = io_uring_register_eventfd(&b->ring_, b->event_fd_); r < 0) {
@@ -127,7 +129,7 @@ void UringBackend::WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_
   // (shared: a Done must be copyable).
   auto owned = std::make_shared<UniqueFd>(fd);
   op->done = [this, owned, offset, n](absl::Status s) {
-    if (s.ok()) DropCache(owned->release(), offset, n);
+    if (s.ok()) Fadvise(owned->release(), offset, n, POSIX_FADV_DONTNEED);
   };
   io_uring_sqe* sqe = NextSqe();
   // The ring's length is 32 bits; 0 means to the end of the file.
@@ -138,15 +140,48 @@ void UringBackend::WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_
   ++pending_;
 }
 
-void UringBackend::DropCache(int fd, uint64_t offset, uint64_t n) {
+void UringBackend::PageInInBackground(int fd, uint64_t offset, uint64_t n, Done done) {
+  const std::vector<uint64_t> probes = PageInProbes(offset, n);
+  // The reads share the descriptor, closed with the last one's callback (or with the
+  // ops, if the ring goes away first).
+  struct Joint {
+    size_t left;
+    UniqueFd fd;
+    Done done;
+    absl::Status status;
+  };
+  auto joint = std::make_shared<Joint>(Joint{probes.size(), UniqueFd(fd), std::move(done), {}});
+  for (uint64_t at : probes) {
+    Op* op = new Op();
+    op->background = true;
+    op->what = "read";
+    op->done = [joint](absl::Status s) {
+      if (joint->status.ok()) joint->status = std::move(s);
+      if (--joint->left != 0) return;
+      joint->fd.reset();
+      if (joint->done) joint->done(joint->status);
+    };
+    io_uring_sqe* sqe = NextSqe();
+    io_uring_prep_read(sqe, fd, &op->byte, 1, at);
+    io_uring_sqe_set_data(sqe, op);
+    ++pending_;
+  }
+  io_uring_submit(&ring_);
+}
+
+void UringBackend::ReadAheadInBackground(int fd, uint64_t offset, uint64_t n) {
+  Fadvise(fd, offset, n, POSIX_FADV_WILLNEED);
+}
+
+void UringBackend::Fadvise(int fd, uint64_t offset, uint64_t n, int advice) {
   Op* op = new Op();
   op->background = true;
   op->fd_to_close = fd;
   op->what = "fadvise";
   io_uring_sqe* sqe = NextSqe();
-  io_uring_prep_fadvise(sqe, fd, offset, static_cast<off_t>(n), POSIX_FADV_DONTNEED);
-  // IORING_OP_FADVISE runs inline in the submitting thread when it can; DONTNEED may
-  // wait, so it goes to an io-wq worker.
+  io_uring_prep_fadvise(sqe, fd, offset, static_cast<off_t>(n), advice);
+  // IORING_OP_FADVISE runs inline in the submitting thread when it can; DONTNEED and
+  // WILLNEED may wait, so they go to an io-wq worker.
   sqe->flags |= IOSQE_ASYNC;
   io_uring_sqe_set_data(sqe, op);
   io_uring_submit(&ring_);

@@ -3,9 +3,10 @@
 // Write (pwrite into the page cache) and Sync (fdatasync) run inline: the caller waits
 // for them anyway, and the ring would only add a hand-off to an io-wq thread
 // (uring_backend.cc has the figures). The ring carries what the shard must not wait
-// for: SyncInBackground submits IORING_OP_FSYNC (DATASYNC) and RemoveInBackground
-// IORING_OP_UNLINKAT, and their completions wake the shard's loop through the ring's
-// registered eventfd; callbacks run only in RunCompletions.
+// for: SyncInBackground submits IORING_OP_FSYNC (DATASYNC), RemoveInBackground
+// IORING_OP_UNLINKAT and PageInInBackground IORING_OP_READ, and their completions wake
+// the shard's loop through the ring's registered eventfd; callbacks run only in
+// RunCompletions.
 #pragma once
 
 #include <liburing.h>
@@ -28,6 +29,10 @@ class UringBackend final : public IoBackend {
   absl::Status Sync(int fd) override;
   void SyncInBackground(int fd, Done done) override;
   void WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) override;
+  void ReadAheadInBackground(int fd, uint64_t offset, uint64_t n) override;
+  // One IORING_OP_READ of one byte per probe; the kernel waits for a page being read
+  // without an io-wq thread (async buffered reads).
+  void PageInInBackground(int fd, uint64_t offset, uint64_t n, Done done) override;
   // IORING_OP_UNLINKAT for each file, then for the directory once they are gone.
   void RemoveInBackground(std::filesystem::path path, Done done) override;
   int completion_fd() const override { return event_fd_; }
@@ -42,10 +47,11 @@ class UringBackend final : public IoBackend {
     int fd_to_close = -1;
     const char* what = "";
     std::string path;  // an unlink's path, alive until the kernel is done with it
+    char byte = 0;     // where a page-in's one-byte read lands
     Done done;
   };
   void SubmitUnlink(std::string path, int flags, Done done);
-  void DropCache(int fd, uint64_t offset, uint64_t n);  // fadvise DONTNEED; closes fd
+  void Fadvise(int fd, uint64_t offset, uint64_t n, int advice);  // on io-wq; closes fd
   UringBackend() = default;
   io_uring_sqe* NextSqe();  // submits what is queued when the ring is full
   void Reap(io_uring_cqe* cqe);

@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 
 #include "protocol/record_batch.h"
 #include "support/background_io.h"
+#include "support/resident_pages.h"
 
 namespace fjord::log {
 namespace {
@@ -524,28 +524,12 @@ TEST_F(PartitionLogTest, LeaderEpochsSurviveACrashWithoutAFlush) {
   EXPECT_NE(file_text().find("\n9 60\n"), std::string::npos);
 }
 
-// Pages of [from, to) of `file` in the page cache.
-size_t ResidentPages(const fs::path& file, uint64_t from, uint64_t to) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  const size_t size = fs::file_size(file);
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) return 0;
-  std::vector<unsigned char> pages((size + 4095) / 4096);
-  ::mincore(map, size, pages.data());
-  ::munmap(map, size);
-  size_t n = 0;
-  for (uint64_t p = from / 4096; p < std::min<uint64_t>(pages.size(), (to + 4095) / 4096); ++p)
-    n += pages[p] & 1;
-  return n;
-}
-
 // log.page.cache.window.bytes: what lies more than the window behind the end is written
 // back and leaves the page cache, flushed or not, in the active segment and in rolled
 // ones; the window itself stays cached for consumers near the end, and what left is
 // read back from the disk. A window of 0 leaves it all to the kernel (Kafka's way).
 TEST_F(PartitionLogTest, PagesBehindTheWindowAreWrittenBackAndLeaveThePageCache) {
+  using fjord::testing::ResidentPages;
   const std::string value(64 << 10, 'x');
   std::vector<uint8_t> first_batch;  // as appended (offsets assigned in place)
   auto append_mib = [&](PartitionLog& log, int mib) {
