@@ -1,5 +1,6 @@
 #include "broker/connection.h"
 
+#include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -8,6 +9,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -15,6 +17,7 @@
 
 #include <chrono>
 #include <deque>
+#include <memory>
 
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
@@ -81,34 +84,52 @@ bool PageCached(int fd, off_t at) {
   return ::preadv2(fd, &iov, 1, at, RWF_NOWAIT) >= 0 || errno != EAGAIN;
 }
 
+// Resumes once [at, at + n) of `fd` is in the page cache, or reading it failed (the
+// sendfile that follows then reports that). The wait runs on the shard's I/O backend,
+// so the shard serves its other connections meanwhile.
+asio::awaitable<void> PageIn(log::IoBackend& io, int fd, off_t at, uint64_t n) {
+  const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);  // the backend closes it
+  if (own < 0) co_return;                           // sendfile waits for the disk instead
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+      [&io, own, at, n](auto handler) {
+        auto held = std::make_shared<decltype(handler)>(std::move(handler));
+        io.PageInInBackground(own, static_cast<uint64_t>(at), n, [held](absl::Status) {
+          const auto executor = asio::get_associated_executor(*held);
+          asio::post(executor, [held] { std::move (*held)(); });
+        });
+      },
+      asio::use_awaitable);
+}
+
 // Sends a file range with sendfile(2): the bytes go from the page cache to the socket.
 // A file that shrank under us (truncated) cannot honour the frame's size: the
 // connection closes.
 //
-// A range further back than log.page.cache.window.bytes is on the disk only, and
-// sendfile would wait for the disk with every connection of the shard stopped behind
-// it. So such a range is asked for whole at once (POSIX_FADV_WILLNEED: it comes at the
-// disk's full depth), and each 1 MiB is sent once its last page is in (the reads
-// complete in order), the shard serving others meanwhile; after 200 ms for one piece,
-// sendfile waits for what is still missing. A cached range costs a one-byte read.
-asio::awaitable<void> SendFileSlice(asio::ip::tcp::socket& socket, const log::FileSlice& slice) {
+// A range further back than log.page.cache.window.bytes is on the disk, and sendfile
+// would wait for the disk with every connection of the shard stopped behind it. So the
+// range goes in pieces of 1 MiB, and a piece whose last page is not cached (the
+// kernel's read-ahead fills pages in order) is waited for on the I/O backend
+// (PageIn) while the shard serves others; the first such piece also asks for the rest
+// of the range at once (POSIX_FADV_WILLNEED, off the shard too), so that it comes at
+// the disk's full depth. A cached piece costs a one-byte read.
+asio::awaitable<void> SendFileSlice(asio::ip::tcp::socket& socket, const log::FileSlice& slice,
+                                    log::IoBackend& io) {
   constexpr uint64_t kPiece = 1 << 20;
   if (!socket.native_non_blocking()) socket.native_non_blocking(true);
   const int fd = slice.fd.get();
   off_t offset = static_cast<off_t>(slice.position);
   uint64_t left = slice.length;
-  const bool on_disk = left > 0 && !PageCached(fd, offset);
-  if (on_disk) (void)::posix_fadvise(fd, offset, static_cast<off_t>(left), POSIX_FADV_WILLNEED);
+  bool asked = false;
   while (left > 0) {
-    uint64_t piece = left;
-    if (on_disk) {
-      piece = std::min(left, kPiece);
-      const off_t last = offset + static_cast<off_t>(piece) - 1;
-      asio::steady_timer timer(socket.get_executor());
-      for (int i = 0; i < 800 && !PageCached(fd, last); ++i) {
-        timer.expires_after(std::chrono::microseconds(250));
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    const uint64_t piece = std::min(left, kPiece);
+    if (!PageCached(fd, offset + static_cast<off_t>(piece) - 1)) {
+      if (!asked) {
+        asked = true;
+        if (const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0); own >= 0) {
+          io.ReadAheadInBackground(own, static_cast<uint64_t>(offset), left);
+        }
       }
+      co_await PageIn(io, fd, offset, piece);
     }
     const ssize_t n = ::sendfile(socket.native_handle(), fd, &offset, piece);
     if (n > 0) {
@@ -157,7 +178,7 @@ asio::awaitable<void> WriteResponses(Shard& shard, asio::ip::tcp::socket& socket
                                        asio::use_awaitable);
           }
           done = s.at;
-          co_await SendFileSlice(socket, s.file);
+          co_await SendFileSlice(socket, s.file, shard.io());
           sent += s.file.length;
         }
         if (done < out.response.size()) {
