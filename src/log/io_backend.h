@@ -1,11 +1,13 @@
 // How a log's bytes reach its files: one interface, two implementations.
 //
-// - io_uring (uring_backend.h): one ring per shard. Writes are submitted to the ring;
-//   fdatasyncs, write-backs and unlinks run in the background and their completions are
-//   announced on an eventfd that the shard's event loop watches.
-// - pwrite (pwrite_backend.h): pwrite(2) and fdatasync(2); background fdatasyncs,
-//   write-backs and removals run on a flusher thread that announces completions on an
-//   eventfd the same way.
+// - io_uring (uring_backend.h): one ring per shard. Writes are a pwrite into the page
+//   cache (uring_backend.cc says why); fdatasyncs, write-backs, unlinks, read-aheads and
+//   page-ins run in the background on the ring, and their completions are announced on
+//   an eventfd that the shard's event loop watches.
+// - pwrite (pwrite_backend.h): pwrite(2) and fdatasync(2); background work runs on
+//   threads of the backend's own (one lane for fdatasyncs, write-backs and removals,
+//   one for read-aheads and page-ins) that announce completions on an eventfd the same
+//   way.
 //
 // Meaning of the calls, the same for both:
 // - Write returns once all n bytes are in the file's page cache ("appended"): a read

@@ -17,16 +17,20 @@ absl::StatusOr<std::unique_ptr<PwriteBackend>> PwriteBackend::Create(int flusher
   return std::unique_ptr<PwriteBackend>(new PwriteBackend(efd, std::max(1, flusher_threads)));
 }
 
-PwriteBackend::PwriteBackend(int event_fd, int flusher_threads)
-    : event_fd_(event_fd), flusher_threads_(flusher_threads) {}
+PwriteBackend::PwriteBackend(int event_fd, int flusher_threads) : event_fd_(event_fd) {
+  lanes_[kFlushLane].max_threads = static_cast<size_t>(flusher_threads);
+  lanes_[kReadLane].max_threads = 1;
+}
 
 PwriteBackend::~PwriteBackend() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  work_.notify_all();
-  for (std::thread& t : flushers_) t.join();  // queued work still runs; its callbacks do not
+  for (LaneState& lane : lanes_) {
+    lane.work.notify_all();
+    for (std::thread& t : lane.threads) t.join();  // queued work still runs; its callbacks do not
+  }
   ::close(event_fd_);
 }
 
@@ -51,6 +55,7 @@ absl::Status PwriteBackend::Sync(int fd) {
 
 void PwriteBackend::SyncInBackground(int fd, Done done) {
   Enqueue(
+      kFlushLane,
       [fd] {
         absl::Status status;
         if (::fdatasync(fd) != 0) status = IoError(errno, "fdatasync");
@@ -62,6 +67,7 @@ void PwriteBackend::SyncInBackground(int fd, Done done) {
 
 void PwriteBackend::WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) {
   Enqueue(
+      kFlushLane,
       [fd, offset, n] {
         const auto at = static_cast<off_t>(offset);
         const auto len = static_cast<off_t>(n);
@@ -76,6 +82,7 @@ void PwriteBackend::WriteBackAndDropInBackground(int fd, uint64_t offset, uint64
 
 void PwriteBackend::ReadAheadInBackground(int fd, uint64_t offset, uint64_t n) {
   Enqueue(
+      kReadLane,
       [fd, offset, n] {
         (void)::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(n), POSIX_FADV_WILLNEED);
         ::close(fd);
@@ -86,6 +93,7 @@ void PwriteBackend::ReadAheadInBackground(int fd, uint64_t offset, uint64_t n) {
 
 void PwriteBackend::PageInInBackground(int fd, uint64_t offset, uint64_t n, Done done) {
   Enqueue(
+      kReadLane,
       [fd, offset, n] {
         const UniqueFd owned(fd);
         char byte;
@@ -101,6 +109,7 @@ void PwriteBackend::PageInInBackground(int fd, uint64_t offset, uint64_t n, Done
 
 void PwriteBackend::RemoveInBackground(std::filesystem::path path, Done done) {
   Enqueue(
+      kFlushLane,
       [path = std::move(path)] {
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
@@ -110,25 +119,25 @@ void PwriteBackend::RemoveInBackground(std::filesystem::path path, Done done) {
       std::move(done));
 }
 
-void PwriteBackend::Enqueue(std::function<absl::Status()> work, Done done) {
+void PwriteBackend::Enqueue(Lane which, std::function<absl::Status()> work, Done done) {
   ++pending_;
+  LaneState& lane = lanes_[which];
   {
     std::lock_guard lock(mu_);
-    queued_.push_back({std::move(work), std::move(done), absl::OkStatus()});
-    if (flushers_.size() < static_cast<size_t>(flusher_threads_)) {
-      flushers_.emplace_back([this] { FlusherLoop(); });
-    }
+    lane.queued.push_back({std::move(work), std::move(done), absl::OkStatus()});
+    if (lane.threads.size() < lane.max_threads)
+      lane.threads.emplace_back([this, &lane] { WorkerLoop(lane); });
   }
-  work_.notify_one();
+  lane.work.notify_one();
 }
 
-void PwriteBackend::FlusherLoop() {
+void PwriteBackend::WorkerLoop(LaneState& lane) {
   std::unique_lock lock(mu_);
   while (true) {
-    work_.wait(lock, [this] { return stopping_ || !queued_.empty(); });
-    if (queued_.empty()) return;  // stopping, nothing left
-    Job job = std::move(queued_.front());
-    queued_.pop_front();
+    lane.work.wait(lock, [this, &lane] { return stopping_ || !lane.queued.empty(); });
+    if (lane.queued.empty()) return;  // stopping, nothing left
+    Job job = std::move(lane.queued.front());
+    lane.queued.pop_front();
     lock.unlock();
     job.status = job.work();
     lock.lock();

@@ -1,5 +1,8 @@
 // The fallback backend: pwrite(2) and fdatasync(2) on the calling thread; background
-// syncs and removals on flusher threads, their completions announced on an eventfd (io_backend.h).
+// work on threads of its own, its completions announced on an eventfd (io_backend.h).
+// That work goes in two lanes with their own threads: fdatasyncs, write-backs and
+// removals in one, a Fetch's read-ahead and page-ins in the other, so that a consumer
+// reading from the disk does not hold up an fdatasync that producers wait for.
 #pragma once
 
 #include <condition_variable>
@@ -24,8 +27,7 @@ class PwriteBackend final : public IoBackend {
   void SyncInBackground(int fd, Done done) override;
   void WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) override;
   void ReadAheadInBackground(int fd, uint64_t offset, uint64_t n) override;
-  // Blocking one-byte reads on a flusher thread, so a page-in and an fdatasync can
-  // wait for each other there.
+  // Blocking one-byte reads on the read lane's thread.
   void PageInInBackground(int fd, uint64_t offset, uint64_t n, Done done) override;
   void RemoveInBackground(std::filesystem::path path, Done done) override;
   int completion_fd() const override { return event_fd_; }
@@ -34,21 +36,25 @@ class PwriteBackend final : public IoBackend {
 
  private:
   struct Job {
-    std::function<absl::Status()> work;  // runs on a flusher thread
+    std::function<absl::Status()> work;  // runs on one of its lane's threads
     Done done;
     absl::Status status;
   };
-  void Enqueue(std::function<absl::Status()> work, Done done);
+  enum Lane { kFlushLane = 0, kReadLane = 1 };
+  struct LaneState {
+    size_t max_threads = 1;
+    std::vector<std::thread> threads;  // started on first use
+    std::condition_variable work;
+    std::deque<Job> queued;  // guarded by mu_
+  };
+  void Enqueue(Lane lane, std::function<absl::Status()> work, Done done);
   PwriteBackend(int event_fd, int flusher_threads);
-  void FlusherLoop();
+  void WorkerLoop(LaneState& lane);
 
   const int event_fd_;
-  const int flusher_threads_;
-  size_t pending_ = 0;                 // owner thread only
-  std::vector<std::thread> flushers_;  // started on first use
+  size_t pending_ = 0;  // owner thread only
   std::mutex mu_;
-  std::condition_variable work_;
-  std::deque<Job> queued_;     // guarded by mu_
+  LaneState lanes_[2];
   std::vector<Job> finished_;  // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
 };
