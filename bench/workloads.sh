@@ -3,10 +3,10 @@
 # order: fio (the disk pattern the log uses), iperf3 on loopback, librdkafka's mock
 # cluster, then Fjord. Every run is bounded by a record count and a duration.
 DUR=${DUR:-4}              # seconds per throughput run
-W_ROUNDS=${W_ROUNDS:-3}    # rounds of (a), (b) and (e): the report takes medians
+W_ROUNDS=${W_ROUNDS:-3}    # rounds of (a), (b), (e) and (g): the report takes medians
 scratch=$(mktemp -d /tmp/fjord-workloads-XXXXXX)
 : > "$out/refs.jsonl"
-rm -f "$out"/[abe]-r*.jsonl "$out"/[cdf].jsonl "$out"/d-memory.jsonl "$out"/perf-*.txt
+rm -f "$out"/[abeg]-r*.jsonl "$out"/[cdfg].jsonl "$out"/d-memory.jsonl "$out"/perf-*.txt
 
 # gone PID: waits (10 s at most) until the process has exited, child of this shell or not.
 gone() {
@@ -103,13 +103,16 @@ start_node catchup "$scratch/catchup" --smp 1
 catchup=(--brokers 127.0.0.1:$port_catchup --broker-pid $pid_catchup)
 fb "${catchup[@]}" --topic g-backlog --partitions 1 --acks 1 --count 2000000 --duration 20 > /dev/null
 live=(--topic g-live --partitions 1 --acks 1 --rate 50000 --count 250000 --duration 5)
-fb "${catchup[@]}" "${live[@]}" --label alone >> "$out/g.jsonl"
-fb "${catchup[@]}" --mode consume --topic g-backlog --count 2000000 --duration 10 --label catch-up \
-  >> "$out/g.jsonl" &
-consumer=$!
-sleep 0.5
-fb "${catchup[@]}" "${live[@]}" --label beside-catch-up >> "$out/g.jsonl"
-wait $consumer
+for round in $(seq 1 "$W_ROUNDS"); do
+  settle  # the backlog read by the last round leaves the page cache: each round reads the disk
+  fb "${catchup[@]}" "${live[@]}" --label alone >> "$out/g-r$round.jsonl"
+  fb "${catchup[@]}" --mode consume --topic g-backlog --count 2000000 --duration 10 --label catch-up \
+    >> "$out/g-r$round.jsonl" &
+  consumer=$!
+  sleep 0.5
+  fb "${catchup[@]}" "${live[@]}" --label beside-catch-up >> "$out/g-r$round.jsonl"
+  wait $consumer
+done
 stop_node catchup
 rm -rf "$scratch/catchup"
 
