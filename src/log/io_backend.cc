@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "log/pwrite_backend.h"
@@ -63,6 +64,21 @@ std::vector<uint64_t> PageInProbes(uint64_t offset, uint64_t n) {
     probes.push_back(offset + std::min(n, done + kPageInStep) - 1);
   if (probes.empty()) probes.push_back(offset);
   return probes;
+}
+
+IoBackend::Done JoinDone(size_t n, IoBackend::Done done) {
+  struct Joint {
+    size_t left;
+    IoBackend::Done done;
+    absl::Status first_error;
+  };
+  auto joint = std::make_shared<Joint>(Joint{n, std::move(done), absl::OkStatus()});
+  return [joint](absl::Status s) {
+    if (!s.ok() && joint->first_error.ok()) joint->first_error = std::move(s);
+    if (--joint->left != 0) return;
+    IoBackend::Done last = std::move(joint->done);
+    if (last) last(joint->first_error);
+  };
 }
 
 absl::Status IoError(int err, std::string_view what) {

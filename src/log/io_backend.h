@@ -45,6 +45,12 @@ class IoBackend {
   virtual absl::Status Sync(int fd) = 0;
   // Takes ownership of `fd` (closed once the sync is done).
   virtual void SyncInBackground(int fd, Done done) = 0;
+  // fsync(2) of a directory off this thread, so that the names created or renamed in it
+  // before the call survive a crash (fdatasync need not cover a new entry). Takes
+  // ownership of `fd`.
+  virtual void SyncDirectoryInBackground(int fd, Done done) = 0;
+  // rename(2) off this thread: it may wait for the file system's journal.
+  virtual void RenameInBackground(std::string from, std::string to, Done done) = 0;
   // Off this thread, writes the dirty pages of [offset, offset + n) to the device and
   // waits for them (sync_file_range), then drops the range from the page cache
   // (posix_fadvise(POSIX_FADV_DONTNEED), which keeps pages that are dirty or under
@@ -89,6 +95,12 @@ absl::StatusOr<std::unique_ptr<IoBackend>> MakeIoBackend(IoBackendKind kind,
 // kind named by the FJORD_IO_BACKEND environment variable, auto when unset, so that a
 // whole test binary runs once per backend.
 IoBackend& ThreadDefaultIoBackend();
+
+// Several background operations that finish as one: returns a callback to pass to each
+// of the `n` operations (n > 0). Once all n have run it, `done` runs once, with the
+// first error any of them reported (OK if none), and is then destroyed with what it
+// holds.
+IoBackend::Done JoinDone(size_t n, IoBackend::Done done);
 
 // Disk errors that take a log offline (ENOSPC, EIO, EROFS, EDQUOT) are Unavailable;
 // anything else is Internal.

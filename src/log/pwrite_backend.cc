@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "log/file_slice.h"
@@ -61,6 +62,28 @@ void PwriteBackend::SyncInBackground(int fd, Done done) {
         if (::fdatasync(fd) != 0) status = IoError(errno, "fdatasync");
         ::close(fd);
         return status;
+      },
+      std::move(done));
+}
+
+void PwriteBackend::SyncDirectoryInBackground(int fd, Done done) {
+  Enqueue(
+      kFlushLane,
+      [fd] {
+        absl::Status status;
+        if (::fsync(fd) != 0) status = IoError(errno, "fsync");
+        ::close(fd);
+        return status;
+      },
+      std::move(done));
+}
+
+void PwriteBackend::RenameInBackground(std::string from, std::string to, Done done) {
+  Enqueue(
+      kFlushLane,
+      [from = std::move(from), to = std::move(to)] {
+        if (::rename(from.c_str(), to.c_str()) != 0) return IoError(errno, absl::StrCat("rename ", from));
+        return absl::OkStatus();
       },
       std::move(done));
 }

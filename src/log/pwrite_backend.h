@@ -25,6 +25,8 @@ class PwriteBackend final : public IoBackend {
   absl::Status Write(int fd, const uint8_t* data, size_t n, uint64_t offset) override;
   absl::Status Sync(int fd) override;
   void SyncInBackground(int fd, Done done) override;
+  void SyncDirectoryInBackground(int fd, Done done) override;
+  void RenameInBackground(std::string from, std::string to, Done done) override;
   void WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) override;
   void ReadAheadInBackground(int fd, uint64_t offset, uint64_t n) override;
   // Blocking one-byte reads on the read lane's thread.

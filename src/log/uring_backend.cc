@@ -26,10 +26,12 @@ absl::StatusOr<std::unique_ptr<UringBackend>> UringBackend::Create(unsigned entr
                          io_uring_opcode_supported(probe, IORING_OP_FSYNC) &&
                          io_uring_opcode_supported(probe, IORING_OP_UNLINKAT) &&
                          io_uring_opcode_supported(probe, IORING_OP_FADVISE) &&
-                         io_uring_opcode_supported(probe, IORING_OP_READ);
+                         io_uring_opcode_supported(probe, IORING_OP_READ) &&
+                         io_uring_opcode_supported(probe, IORING_OP_RENAMEAT);
   if (probe != nullptr) io_uring_free_probe(probe);
   if (!supported)
-    return absl::UnavailableError("io_uring lacks IORING_OP_WRITE, FSYNC, UNLINKAT, FADVISE or READ");
+    return absl::UnavailableError(
+        "io_uring lacks IORING_OP_WRITE, FSYNC, UNLINKAT, FADVISE, READ or RENAMEAT");
   b->event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (b->event_fd_ < 0) return IoError(errno, "eventfd");
   if (int r = io_uring_register_eventfd(&b->ring_, b->event_fd_); r < 0) {
@@ -107,13 +109,35 @@ absl::Status UringBackend::Sync(int fd) {
 }
 
 void UringBackend::SyncInBackground(int fd, Done done) {
+  SubmitFsync(fd, IORING_FSYNC_DATASYNC, std::move(done));
+}
+
+void UringBackend::SyncDirectoryInBackground(int fd, Done done) {
+  SubmitFsync(fd, 0, std::move(done));
+}
+
+void UringBackend::SubmitFsync(int fd, unsigned flags, Done done) {
   Op* op = new Op();
   op->background = true;
   op->fd_to_close = fd;
-  op->what = "fdatasync";
+  op->what = flags == IORING_FSYNC_DATASYNC ? "fdatasync" : "fsync";
   op->done = std::move(done);
   io_uring_sqe* sqe = NextSqe();
-  io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+  io_uring_prep_fsync(sqe, fd, flags);
+  io_uring_sqe_set_data(sqe, op);
+  io_uring_submit(&ring_);
+  ++pending_;
+}
+
+void UringBackend::RenameInBackground(std::string from, std::string to, Done done) {
+  Op* op = new Op();
+  op->background = true;
+  op->what = "rename";
+  op->path = std::move(from);
+  op->to_path = std::move(to);
+  op->done = std::move(done);
+  io_uring_sqe* sqe = NextSqe();
+  io_uring_prep_renameat(sqe, AT_FDCWD, op->path.c_str(), AT_FDCWD, op->to_path.c_str(), 0);
   io_uring_sqe_set_data(sqe, op);
   io_uring_submit(&ring_);
   ++pending_;
@@ -144,23 +168,16 @@ void UringBackend::PageInInBackground(int fd, uint64_t offset, uint64_t n, Done 
   const std::vector<uint64_t> probes = PageInProbes(offset, n);
   // The reads share the descriptor, closed with the last one's callback (or with the
   // ops, if the ring goes away first).
-  struct Joint {
-    size_t left;
-    UniqueFd fd;
-    Done done;
-    absl::Status status;
-  };
-  auto joint = std::make_shared<Joint>(Joint{probes.size(), UniqueFd(fd), std::move(done), {}});
+  auto owned_fd = std::make_shared<UniqueFd>(fd);
+  Done each = JoinDone(probes.size(), [owned_fd, done = std::move(done)](absl::Status s) {
+    owned_fd->reset();
+    if (done) done(std::move(s));
+  });
   for (uint64_t at : probes) {
     Op* op = new Op();
     op->background = true;
     op->what = "read";
-    op->done = [joint](absl::Status s) {
-      if (joint->status.ok()) joint->status = std::move(s);
-      if (--joint->left != 0) return;
-      joint->fd.reset();
-      if (joint->done) joint->done(joint->status);
-    };
+    op->done = each;
     io_uring_sqe* sqe = NextSqe();
     io_uring_prep_read(sqe, fd, &op->byte, 1, at);
     io_uring_sqe_set_data(sqe, op);
@@ -209,28 +226,18 @@ void UringBackend::RemoveInBackground(std::filesystem::path path, Done done) {
   }
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::directory_iterator(path, ec)) files.push_back(e.path().string());
-  struct DirRemoval {
-    size_t remaining;
-    std::string dir;
-    Done done;
-    absl::Status first_error;
-  };
-  auto removal = std::make_shared<DirRemoval>(DirRemoval{files.size(), path.string(), std::move(done), {}});
-  auto remove_dir = [this, removal] {
-    SubmitUnlink(removal->dir, AT_REMOVEDIR, [removal](absl::Status s) {
-      if (removal->done) removal->done(removal->first_error.ok() ? s : removal->first_error);
+  // The directory goes once its files have; `done` gets the first error of either.
+  auto remove_dir = [this, dir = path.string(), done = std::move(done)](absl::Status files_status) {
+    SubmitUnlink(dir, AT_REMOVEDIR, [files_status, done](absl::Status s) {
+      if (done) done(files_status.ok() ? std::move(s) : files_status);
     });
   };
   if (files.empty()) {
-    remove_dir();
+    remove_dir(absl::OkStatus());
     return;
   }
-  for (std::string& f : files) {
-    SubmitUnlink(std::move(f), 0, [removal, remove_dir](absl::Status s) {
-      if (!s.ok() && removal->first_error.ok()) removal->first_error = s;
-      if (--removal->remaining == 0) remove_dir();
-    });
-  }
+  Done each = JoinDone(files.size(), std::move(remove_dir));
+  for (std::string& f : files) SubmitUnlink(std::move(f), 0, each);
 }
 
 void UringBackend::RunCompletions() {

@@ -28,6 +28,8 @@ class UringBackend final : public IoBackend {
   absl::Status Write(int fd, const uint8_t* data, size_t n, uint64_t offset) override;
   absl::Status Sync(int fd) override;
   void SyncInBackground(int fd, Done done) override;
+  void SyncDirectoryInBackground(int fd, Done done) override;
+  void RenameInBackground(std::string from, std::string to, Done done) override;
   void WriteBackAndDropInBackground(int fd, uint64_t offset, uint64_t n) override;
   void ReadAheadInBackground(int fd, uint64_t offset, uint64_t n) override;
   // One IORING_OP_READ of one byte per probe; the kernel waits for a page being read
@@ -46,11 +48,13 @@ class UringBackend final : public IoBackend {
     int result = 0;
     int fd_to_close = -1;
     const char* what = "";
-    std::string path;  // an unlink's path, alive until the kernel is done with it
-    char byte = 0;     // where a page-in's one-byte read lands
+    std::string path;     // an unlink's or rename's path, alive until the kernel is done with it
+    std::string to_path;  // a rename's new path
+    char byte = 0;        // where a page-in's one-byte read lands
     Done done;
   };
   void SubmitUnlink(std::string path, int flags, Done done);
+  void SubmitFsync(int fd, unsigned flags, Done done);            // on io-wq; closes fd
   void Fadvise(int fd, uint64_t offset, uint64_t n, int advice);  // on io-wq; closes fd
   UringBackend() = default;
   io_uring_sqe* NextSqe();  // submits what is queued when the ring is full

@@ -113,5 +113,50 @@ TEST_F(IoBackendTest, ReadAheadAsksForARangeOffTheCallingThread) {
   EXPECT_EQ(ResidentPages(file_, 0, 1 << 20), 0u);
 }
 
+// FileReplacer's steps: a rename and a directory fsync, each reported from RunCompletions.
+TEST_F(IoBackendTest, RenameAndDirectorySyncRunOffTheCallingThread) {
+  IoBackend& io = ThreadDefaultIoBackend();
+  std::optional<absl::Status> renamed;
+  io.RenameInBackground(file_.string(), (dir_ / "renamed").string(),
+                        [&renamed](absl::Status s) { renamed = std::move(s); });
+  EXPECT_FALSE(renamed.has_value());  // callbacks run only inside RunCompletions
+  RunUntilSet(renamed);
+  ASSERT_TRUE(renamed.has_value());
+  EXPECT_TRUE(renamed->ok()) << *renamed;
+  EXPECT_FALSE(fs::exists(file_));
+  EXPECT_EQ(fs::file_size(dir_ / "renamed"), kFileBytes);
+
+  std::optional<absl::Status> synced;
+  const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  io.SyncDirectoryInBackground(dir_fd, [&synced](absl::Status s) { synced = std::move(s); });
+  RunUntilSet(synced);
+  ASSERT_TRUE(synced.has_value());
+  EXPECT_TRUE(synced->ok()) << *synced;
+
+  std::optional<absl::Status> missing;
+  io.RenameInBackground((dir_ / "no-such-file").string(), (dir_ / "x").string(),
+                        [&missing](absl::Status s) { missing = std::move(s); });
+  RunUntilSet(missing);
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_FALSE(missing->ok());
+  EXPECT_NE(missing->message().find("rename"), std::string::npos) << *missing;
+}
+
+TEST(JoinDoneTest, RunsOnceAfterTheLastWithTheFirstError) {
+  int runs = 0;
+  absl::Status seen;
+  IoBackend::Done each = JoinDone(3, [&](absl::Status s) {
+    ++runs;
+    seen = std::move(s);
+  });
+  each(absl::OkStatus());
+  each(absl::UnavailableError("first"));
+  EXPECT_EQ(runs, 0);
+  each(absl::InternalError("second"));
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(seen, absl::UnavailableError("first"));
+}
+
 }  // namespace
 }  // namespace fjord::log
