@@ -31,7 +31,7 @@ void GroupCommitter::Forget(const TopicPartition& tp) {
 void GroupCommitter::StartFlush(const TopicPartition& tp, State& state) {
   log::PartitionLog* log = shard_.FindOpenLog(tp);
   auto target = log != nullptr ? log->SegmentsForFlush()
-                               : absl::StatusOr<std::pair<std::vector<int>, int64_t>>(absl::UnavailableError(
+                               : absl::StatusOr<log::PartitionLog::FlushTarget>(absl::UnavailableError(
                                      absl::StrCat(tp.topic, "-", tp.partition, " is not open")));
   if (!target.ok()) {
     Finish(tp, state.incarnation, 0, target.status());
@@ -40,23 +40,18 @@ void GroupCommitter::StartFlush(const TopicPartition& tp, State& state) {
   state.in_flight = true;
   ++flushes_;
   peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
-  // The active segment, and any rolled one whose own background sync has not reported:
-  // the flush is done when all of them are.
-  struct Joint {
-    size_t left;
-    absl::Status status;
-  };
-  auto joint = std::make_shared<Joint>(Joint{target->first.size(), absl::OkStatus()});
-  const int64_t covered_end = target->second;
-  for (int fd : target->first) {
-    shard_.io().SyncInBackground(
-        fd, [this, tp, incarnation = state.incarnation, covered_end, joint](absl::Status status) {
-          if (joint->status.ok()) joint->status = std::move(status);
-          if (--joint->left != 0) return;
-          --in_flight_;
-          Finish(tp, incarnation, covered_end, joint->status);
-        });
-  }
+  // The active segment, any rolled one whose own background sync has not reported, and
+  // the directory while a roll's new segment may not be durable in it: the flush is
+  // done when all of them are.
+  const bool with_dir = target->directory_fd >= 0;
+  log::IoBackend::Done each = log::JoinDone(
+      target->segment_fds.size() + (with_dir ? 1 : 0),
+      [this, tp, incarnation = state.incarnation, covered_end = target->end](absl::Status status) {
+        --in_flight_;
+        Finish(tp, incarnation, covered_end, std::move(status));
+      });
+  for (int fd : target->segment_fds) shard_.io().SyncInBackground(fd, each);
+  if (with_dir) shard_.io().SyncDirectoryInBackground(target->directory_fd, each);
 }
 
 void GroupCommitter::Finish(const TopicPartition& tp, uint64_t incarnation, int64_t covered_end,

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <limits>
 
@@ -64,6 +65,10 @@ absl::Status PartitionLog::Load() {
       std::filesystem::remove(e.path(), ec);
       continue;
     }
+    if (name.ends_with(".tmp")) {  // a replacement cut short: the file it was for is intact
+      std::filesystem::remove(e.path(), ec);
+      continue;
+    }
     if (name.size() == 24 && name.ends_with(".log")) {
       try {
         bases.push_back(std::stoll(name.substr(0, 20)));
@@ -115,7 +120,7 @@ absl::Status PartitionLog::Load() {
       if (next != segments_.end() && next->first <= recovery_point) continue;  // flushed before
       if (absl::Status s = segment->Flush(); !s.ok()) return s;
     }
-    if (absl::Status s = CheckpointRecoveryPoint(); !s.ok()) return s;
+    if (absl::Status s = CheckpointRecoveryPointNow(); !s.ok()) return s;
   }
   if (!active().empty()) active_first_timestamp_ = active().max_timestamp();
   return LoadState();
@@ -217,13 +222,25 @@ absl::Status PartitionLog::Roll(int64_t next_offset) {
     });
   }
   segments_[next_offset] = std::move(*seg);
-  if (absl::Status s = SyncDir(); !s.ok()) return s;
-  if (first) return absl::OkStatus();
+  if (first) return SyncDir();
+  // The new segment's directory entry, the epochs and the producer snapshot become
+  // durable off the shard: the first fsync after a roll waits for the file system's
+  // journal (FileReplacer). Until then a flush fsyncs the directory itself.
+  dir_sync_pending_ = true;
+  const uint64_t roll = ++rolls_;
+  std::vector<FileReplacer::File> files;
   // Opening the log later replays only the batches after the newest snapshot, so the
-  // epochs that started before it must be in their file first.
-  if (absl::Status s = WriteEpochsIfChanged(); !s.ok()) return s;
-  if (absl::Status s = WriteProducerSnapshot(dir_, next_offset, producers_); !s.ok()) return s;
-  PruneProducerSnapshots(dir_, kSnapshotsKept, next_offset);
+  // epochs that started before it must be in their file first (the replacer renames in
+  // order).
+  if (epochs_unwritten_) {
+    files.push_back({kLeaderEpochCheckpoint, EncodeLeaderEpochCheckpoint(epoch_starts_)});
+    epochs_unwritten_ = false;
+  }
+  files.push_back({ProducerSnapshotName(next_offset), EncodeProducerSnapshot(producers_)});
+  replacer_.Replace(std::move(files), [this, roll] {
+    if (roll == rolls_) dir_sync_pending_ = false;
+    PruneProducerSnapshots(dir_, kSnapshotsKept, log_end_offset());
+  });
   return absl::OkStatus();
 }
 
@@ -459,7 +476,7 @@ uint64_t PartitionLog::size_bytes() const {
   return n;
 }
 
-absl::StatusOr<std::pair<std::vector<int>, int64_t>> PartitionLog::SegmentsForFlush() {
+absl::StatusOr<PartitionLog::FlushTarget> PartitionLog::SegmentsForFlush() {
   std::vector<int> fds;
   auto add = [&fds](const Segment& seg) -> absl::Status {
     auto fd = seg.DuplicateLogFd();
@@ -473,11 +490,16 @@ absl::StatusOr<std::pair<std::vector<int>, int64_t>> PartitionLog::SegmentsForFl
     if (it != segments_.end() && status.ok()) status = add(*it->second);
   }
   if (status.ok()) status = add(*segments_.rbegin()->second);
+  int dir_fd = -1;
+  if (status.ok() && dir_sync_pending_) {
+    dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) status = IoError(errno, absl::StrCat("open ", dir_.string()));
+  }
   if (!status.ok()) {
     for (int fd : fds) ::close(fd);
     return status;
   }
-  return std::make_pair(std::move(fds), log_end_offset());
+  return FlushTarget{std::move(fds), dir_fd, log_end_offset()};
 }
 
 void PartitionLog::NoteFlushed(int64_t end_offset) {
@@ -535,6 +557,13 @@ absl::Status PartitionLog::Flush() {
     if (s.code() == absl::StatusCode::kUnavailable) GoOffline(s);
     return s;
   }
+  if (dir_sync_pending_) {
+    if (absl::Status s = SyncDir(); !s.ok()) {
+      GoOffline(s);
+      return s;
+    }
+    dir_sync_pending_ = false;
+  }
   AdvanceRecoveryPoint(end);
   return absl::OkStatus();
 }
@@ -569,6 +598,17 @@ void PartitionLog::OnRollFlushed(int64_t end, const absl::Status& s) {
 }
 
 absl::Status PartitionLog::CheckpointRecoveryPoint() {
+  if (offline()) return offline_reason_;
+  if (recovery_point_ == checkpointed_recovery_point_ || recovery_point_ == checkpoint_queued_)
+    return absl::OkStatus();
+  const int64_t value = recovery_point_;
+  checkpoint_queued_ = value;
+  replacer_.Replace({{kRecoveryPoint, absl::StrCat(value, "\n")}},
+                    [this, value] { checkpointed_recovery_point_ = value; });
+  return absl::OkStatus();
+}
+
+absl::Status PartitionLog::CheckpointRecoveryPointNow() {
   if (recovery_point_ == checkpointed_recovery_point_) return absl::OkStatus();
   if (absl::Status s = WriteOffsetCheckpoint(dir_ / kRecoveryPoint, recovery_point_); !s.ok()) return s;
   checkpointed_recovery_point_ = recovery_point_;
@@ -578,13 +618,18 @@ absl::Status PartitionLog::CheckpointRecoveryPoint() {
 absl::Status PartitionLog::Close() {
   closed_ = true;
   if (offline()) return offline_reason_;  // no clean-shutdown marker: recover at the next open
+  // What rolls queued is written first, so that what follows here is the newest.
+  if (absl::Status s = replacer_.Finish(); !s.ok()) {
+    GoOffline(s);
+    return s;
+  }
   if (absl::Status s = Flush(); !s.ok()) return s;
   active().ReleaseReserve();
   if (absl::Status s = active().WriteIndexFiles(); !s.ok()) return s;
   if (absl::Status s = WriteEpochsIfChanged(); !s.ok()) return s;
   if (absl::Status s = WriteProducerSnapshot(dir_, log_end_offset(), producers_); !s.ok()) return s;
   PruneProducerSnapshots(dir_, kSnapshotsKept, log_end_offset());
-  if (absl::Status s = CheckpointRecoveryPoint(); !s.ok()) return s;
+  if (absl::Status s = CheckpointRecoveryPointNow(); !s.ok()) return s;
   const auto marker = dir_ / kCleanShutdown;
   int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::UnavailableError("cannot write the clean-shutdown marker");

@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "log/file_replacer.h"
 #include "log/file_slice.h"
 #include "log/io_backend.h"
 #include "log/producer_state.h"
@@ -161,14 +162,23 @@ class PartitionLog {
   void NoteFlushed(int64_t end_offset);
   // Writes `recovery-point-offset-checkpoint`: after a crash, batches below it are not
   // CRC-checked again (they were flushed), so recovery is bounded by the unflushed tail.
+  // The file is replaced in the background (FileReplacer); an error there takes the log
+  // offline. A checkpoint that lags only makes a recovery check more.
   absl::Status CheckpointRecoveryPoint();
   int64_t recovery_point() const { return recovery_point_; }
   // Bytes the last open checked by CRC (0 after a clean shutdown).
   uint64_t recovery_checked_bytes() const { return recovery_checked_bytes_; }
   // For flushing off the shard (group commit): duplicate descriptors of the active
-  // segment and of rolled segments whose background sync has not reported, and the log
-  // end offset that syncing all of them covers (report it with NoteFlushed).
-  absl::StatusOr<std::pair<std::vector<int>, int64_t>> SegmentsForFlush();
+  // segment and of rolled segments whose background sync has not reported (to
+  // fdatasync), of the log's directory while a roll's new segment may not be durable
+  // in it yet (to fsync), and the log end offset that syncing all of them covers
+  // (report it with NoteFlushed).
+  struct FlushTarget {
+    std::vector<int> segment_fds;
+    int directory_fd = -1;
+    int64_t end = 0;
+  };
+  absl::StatusOr<FlushTarget> SegmentsForFlush();
   // Flushes and marks the log cleanly closed.
   absl::Status Close();
 
@@ -185,8 +195,9 @@ class PartitionLog {
   absl::Status ReplayBatchHeaders(int64_t from);
   bool NoteEpoch(int32_t epoch, int64_t start_offset);  // true if it starts a new epoch
   absl::Status Roll(int64_t next_offset);
-  absl::Status SyncDir() const;  // makes a new segment's directory entry durable
-  int64_t CleanedUpTo() const;   // from cleaner-offset-checkpoint (0 if none)
+  absl::Status SyncDir() const;               // makes a new segment's directory entry durable
+  absl::Status CheckpointRecoveryPointNow();  // as CheckpointRecoveryPoint, blocking
+  int64_t CleanedUpTo() const;                // from cleaner-offset-checkpoint (0 if none)
   Segment& active() { return *segments_.rbegin()->second; }
 
   std::filesystem::path dir_;
@@ -239,6 +250,13 @@ class PartitionLog {
   // usual case) still read from the page cache; those further back read from the disk.
   void KeepWindowCached();
   bool closed_ = false;
+  // A roll's new segment file, epochs and producer snapshot reach the disk through
+  // replacer_, off the shard; until its batch is durable, flushes fsync the directory
+  // themselves (dir_sync_pending_, for the roll numbered rolls_).
+  bool dir_sync_pending_ = false;
+  uint64_t rolls_ = 0;
+  int64_t checkpoint_queued_ = -1;  // the recovery point last handed to replacer_
+  FileReplacer replacer_{dir_, io_, [this](absl::Status s) { GoOffline(s); }};
 };
 
 }  // namespace fjord::log

@@ -21,7 +21,6 @@ namespace {
 constexpr char kMagic[4] = {'F', 'J', 'P', 'S'};
 constexpr int16_t kVersion = 1;
 constexpr char kSuffix[] = ".snapshot";
-constexpr char kEpochCheckpoint[] = "leader-epoch-checkpoint";
 
 // Snapshot offsets in `dir`, ascending.
 std::vector<int64_t> SnapshotOffsets(const std::filesystem::path& dir) {
@@ -91,15 +90,25 @@ std::optional<ProducerStateTable> Decode(const std::vector<uint8_t>& bytes) {
 
 }  // namespace
 
-absl::Status WriteProducerSnapshot(const std::filesystem::path& dir, int64_t offset,
-                                   const ProducerStateTable& table) {
+std::string EncodeProducerSnapshot(const ProducerStateTable& table) {
   protocol::Writer counter;
   Encode(table, counter);
-  std::vector<uint8_t> bytes(counter.size() + 4);
-  protocol::Writer w(bytes.data(), bytes.size());
+  std::string bytes(counter.size() + 4, '\0');
+  auto* data = reinterpret_cast<uint8_t*>(bytes.data());
+  protocol::Writer w(data, bytes.size());
   Encode(table, w);
-  w.Uint32(protocol::Crc32c(bytes.data(), counter.size()));
-  return WriteFileAtomically(dir / Segment::FileName(offset, kSuffix), bytes.data(), bytes.size());
+  w.Uint32(protocol::Crc32c(data, counter.size()));
+  return bytes;
+}
+
+std::string ProducerSnapshotName(int64_t offset) {
+  return Segment::FileName(offset, kSuffix);
+}
+
+absl::Status WriteProducerSnapshot(const std::filesystem::path& dir, int64_t offset,
+                                   const ProducerStateTable& table) {
+  const std::string bytes = EncodeProducerSnapshot(table);
+  return WriteFileAtomically(dir / ProducerSnapshotName(offset), bytes.data(), bytes.size());
 }
 
 std::optional<LoadedSnapshot> LoadProducerSnapshot(const std::filesystem::path& dir, int64_t max_offset) {
@@ -126,16 +135,21 @@ void PruneProducerSnapshots(const std::filesystem::path& dir, size_t keep, int64
   }
 }
 
-absl::Status WriteLeaderEpochCheckpoint(const std::filesystem::path& dir,
-                                        const std::map<int32_t, int64_t>& epochs) {
+std::string EncodeLeaderEpochCheckpoint(const std::map<int32_t, int64_t>& epochs) {
   std::string text = absl::StrCat("0\n", epochs.size(), "\n");
   for (const auto& [epoch, start] : epochs) absl::StrAppend(&text, epoch, " ", start, "\n");
-  return WriteFileAtomically(dir / kEpochCheckpoint, text.data(), text.size());
+  return text;
+}
+
+absl::Status WriteLeaderEpochCheckpoint(const std::filesystem::path& dir,
+                                        const std::map<int32_t, int64_t>& epochs) {
+  const std::string text = EncodeLeaderEpochCheckpoint(epochs);
+  return WriteFileAtomically(dir / kLeaderEpochCheckpoint, text.data(), text.size());
 }
 
 std::map<int32_t, int64_t> ReadLeaderEpochCheckpoint(const std::filesystem::path& dir) {
   std::map<int32_t, int64_t> out;
-  std::ifstream in(dir / kEpochCheckpoint);
+  std::ifstream in(dir / kLeaderEpochCheckpoint);
   int version = -1;
   size_t count = 0;
   if (!(in >> version >> count) || version != 0) return {};

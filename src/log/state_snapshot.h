@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,6 +35,9 @@ namespace fjord::log {
 
 absl::Status WriteProducerSnapshot(const std::filesystem::path& dir, int64_t offset,
                                    const ProducerStateTable& table);
+// What WriteProducerSnapshot writes, and the file's name, for writing it elsewhere.
+std::string EncodeProducerSnapshot(const ProducerStateTable& table);
+std::string ProducerSnapshotName(int64_t offset);
 
 struct LoadedSnapshot {
   int64_t offset;
@@ -48,6 +52,9 @@ void PruneProducerSnapshots(const std::filesystem::path& dir, size_t keep, int64
 
 absl::Status WriteLeaderEpochCheckpoint(const std::filesystem::path& dir,
                                         const std::map<int32_t, int64_t>& epochs);
+// What WriteLeaderEpochCheckpoint writes, under kLeaderEpochCheckpoint.
+std::string EncodeLeaderEpochCheckpoint(const std::map<int32_t, int64_t>& epochs);
+inline constexpr char kLeaderEpochCheckpoint[] = "leader-epoch-checkpoint";
 // Missing or unreadable: empty.
 std::map<int32_t, int64_t> ReadLeaderEpochCheckpoint(const std::filesystem::path& dir);
 

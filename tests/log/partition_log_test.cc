@@ -1,5 +1,7 @@
 #include "log/partition_log.h"
+#include "log/checkpoint_file.h"
 #include "log/io_backend.h"
+#include "log/state_snapshot.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -311,6 +313,10 @@ TEST_F(PartitionLogTest, RecoveryChecksOnlyPastTheRecoveryPoint) {
         ASSERT_TRUE((*log)->Flush().ok());
         ASSERT_TRUE((*log)->CheckpointRecoveryPoint().ok());
         EXPECT_EQ((*log)->recovery_point(), 60);
+        // The checkpoint is replaced in the background (FileReplacer).
+        ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
+        EXPECT_EQ(ReadOffsetCheckpoint(dir_ / "recovery-point-offset-checkpoint"),
+                  std::optional<int64_t>(60));
       }
     }
     (void)(*log).release();  // killed: no clean close
@@ -484,6 +490,44 @@ TEST_F(PartitionLogTest, ProducerStateSurvivesRestartsThroughSnapshots) {
   expect_state("with the newest snapshot damaged");
   for (const auto& p : snaps) fs::remove(p);
   expect_state("with no snapshot at all");
+}
+
+// A roll's snapshot and the new segment's directory entry become durable off the shard
+// (FileReplacer); until then a group-commit flush also fsyncs the directory. Temporary
+// files a crash left behind are deleted at open.
+TEST_F(PartitionLogTest, ARollsFilesBecomeDurableInTheBackground) {
+  LogConfig config;
+  config.segment_bytes = 400;
+  {
+    auto log = PartitionLog::Open(dir_, config);
+    ASSERT_TRUE(log.ok());
+    auto target = (*log)->SegmentsForFlush();
+    ASSERT_TRUE(target.ok());
+    EXPECT_EQ(target->directory_fd, -1);  // no roll yet
+    for (int fd : target->segment_fds) ::close(fd);
+    while ((*log)->segment_count() < 2) {
+      auto b = MakeBatch(2, "r");
+      ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+    }
+    const int64_t roll_offset = (*log)->log_end_offset() - 2;
+    target = (*log)->SegmentsForFlush();
+    ASSERT_TRUE(target.ok());
+    EXPECT_GE(target->directory_fd, 0);
+    for (int fd : target->segment_fds) ::close(fd);
+    if (target->directory_fd >= 0) ::close(target->directory_fd);
+    ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
+    EXPECT_TRUE(fs::exists(dir_ / ProducerSnapshotName(roll_offset)));
+    EXPECT_TRUE(fs::exists(dir_ / "leader-epoch-checkpoint"));
+    target = (*log)->SegmentsForFlush();
+    ASSERT_TRUE(target.ok());
+    EXPECT_EQ(target->directory_fd, -1);
+    for (int fd : target->segment_fds) ::close(fd);
+    ASSERT_TRUE((*log)->Close().ok());
+  }
+  std::ofstream(dir_ / "recovery-point-offset-checkpoint.7.tmp") << "12";
+  auto log = PartitionLog::Open(dir_, config);
+  ASSERT_TRUE(log.ok());
+  EXPECT_FALSE(fs::exists(dir_ / "recovery-point-offset-checkpoint.7.tmp"));
 }
 
 // Leader epochs reach their checkpoint file before each producer snapshot (a roll or
