@@ -134,7 +134,7 @@ def durable_ceiling(results, mock_cpu):
     """By partitions: (the mock's and its client's CPU s per GB, the log's synced appends'
     CPU s per GB, the ratio to the mock that leaves a durable broker on these shared
     cores). cpu_table's paragraph says how it is reckoned and what it leaves out."""
-    runs = [r for r in jsonl(results / "prealloc.jsonl") if r["preallocate"]]
+    runs = [r for r in jsonl(results / "prealloc.jsonl") if not r["preallocate"]]  # the default
     log_cpu = {p: median([synced_append_cpu_per_gb(r) for r in runs if r["partitions"] == p])
                for p in {r["partitions"] for r in runs}}
     ceiling = {}

@@ -95,16 +95,17 @@ def test_timestamp_bounds_kip_937(broker):
 
 
 def test_preallocate_reserves_disk_blocks_ahead(broker):
-    """preallocate (broker default log.preallocate=true): the active segment holds disk
-    blocks past its size; a topic with preallocate=false does not; the file's size is
-    always the data's, and a clean stop gives the blocks back."""
+    """preallocate=true: the active segment holds disk blocks past its size; a topic with
+    the default (log.preallocate=false, as Kafka's) does not; the file's size is always
+    the data's, and a clean stop gives the blocks back."""
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
-    fs = admin.create_topics([NewTopic("pre-on", 1, 1), NewTopic("pre-off", 1, 1, config={"preallocate": "false"})])
+    fs = admin.create_topics([NewTopic("pre-on", 1, 1, config={"preallocate": "true"}), NewTopic("pre-off", 1, 1)])
     for f in fs.values():
         f.result()
-    assert describe(admin, ConfigResource.Type.TOPIC, "pre-on")["preallocate"].value == "true"
+    on = describe(admin, ConfigResource.Type.TOPIC, "pre-on")["preallocate"]
+    assert on.value == "true" and on.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
     off = describe(admin, ConfigResource.Type.TOPIC, "pre-off")["preallocate"]
-    assert off.value == "false" and off.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+    assert off.value == "false" and off.source == ConfigSource.DEFAULT_CONFIG.value
     p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5})
     for i in range(300):
         for t in ("pre-on", "pre-off"):
