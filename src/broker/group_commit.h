@@ -4,7 +4,9 @@
 // The shard appends and asks WaitDurable(end offset). If no flush of that log is
 // running, one starts in the background on the shard's I/O backend (an io_uring fsync,
 // or a flusher thread): it fdatasyncs a duplicate of the active segment's descriptor,
-// which covers everything appended before it started. Requests that arrive meanwhile
+// which covers everything appended before it started (and of rolled segments whose
+// own sync has not reported, and fsyncs the log's directory while a roll's new
+// segment may not be durable in it: PartitionLog::SegmentsForFlush). Requests that arrive meanwhile
 // wait for the next flush, which then covers all of them at once: one fdatasync per
 // round, however many producers and pipelined requests joined it.
 //
