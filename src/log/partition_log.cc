@@ -598,7 +598,8 @@ void PartitionLog::OnRollFlushed(int64_t end, const absl::Status& s) {
 }
 
 absl::Status PartitionLog::CheckpointRecoveryPoint() {
-  if (offline()) return offline_reason_;
+  // An offline log keeps the checkpoint it has: its next open recovers from there.
+  if (offline()) return absl::OkStatus();
   if (recovery_point_ == checkpointed_recovery_point_ || recovery_point_ == checkpoint_queued_)
     return absl::OkStatus();
   const int64_t value = recovery_point_;
