@@ -163,7 +163,8 @@ class PartitionLog {
   // Writes `recovery-point-offset-checkpoint`: after a crash, batches below it are not
   // CRC-checked again (they were flushed), so recovery is bounded by the unflushed tail.
   // The file is replaced in the background (FileReplacer); an error there takes the log
-  // offline. A checkpoint that lags only makes a recovery check more.
+  // offline. A checkpoint that lags only makes a recovery check more. An offline log
+  // keeps the one it has.
   absl::Status CheckpointRecoveryPoint();
   int64_t recovery_point() const { return recovery_point_; }
   // Bytes the last open checked by CRC (0 after a clean shutdown).

@@ -55,23 +55,20 @@ absl::Status PwriteBackend::Sync(int fd) {
 }
 
 void PwriteBackend::SyncInBackground(int fd, Done done) {
-  Enqueue(
-      kFlushLane,
-      [fd] {
-        absl::Status status;
-        if (::fdatasync(fd) != 0) status = IoError(errno, "fdatasync");
-        ::close(fd);
-        return status;
-      },
-      std::move(done));
+  EnqueueSync(fd, /*with_metadata=*/false, std::move(done));
 }
 
 void PwriteBackend::SyncDirectoryInBackground(int fd, Done done) {
+  EnqueueSync(fd, /*with_metadata=*/true, std::move(done));
+}
+
+void PwriteBackend::EnqueueSync(int fd, bool with_metadata, Done done) {
   Enqueue(
       kFlushLane,
-      [fd] {
+      [fd, with_metadata] {
         absl::Status status;
-        if (::fsync(fd) != 0) status = IoError(errno, "fsync");
+        if ((with_metadata ? ::fsync(fd) : ::fdatasync(fd)) != 0)
+          status = IoError(errno, with_metadata ? "fsync" : "fdatasync");
         ::close(fd);
         return status;
       },

@@ -50,6 +50,7 @@ class PwriteBackend final : public IoBackend {
     std::deque<Job> queued;  // guarded by mu_
   };
   void Enqueue(Lane lane, std::function<absl::Status()> work, Done done);
+  void EnqueueSync(int fd, bool with_metadata, Done done);  // fsync or fdatasync; closes fd
   PwriteBackend(int event_fd, int flusher_threads);
   void WorkerLoop(LaneState& lane);
 
