@@ -36,6 +36,16 @@ absl::Status WriteFileAtomically(const std::filesystem::path& path, const void* 
   return absl::OkStatus();
 }
 
+absl::Status SyncDirectory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", dir.string(), ": ", std::strerror(errno)));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return absl::UnavailableError(absl::StrCat("fsync ", dir.string(), ": ", std::strerror(err)));
+  return absl::OkStatus();
+}
+
 absl::Status WriteOffsetCheckpoint(const std::filesystem::path& path, int64_t offset) {
   const std::string text = absl::StrCat(offset, "\n");
   return WriteFileAtomically(path, text.data(), text.size());

@@ -18,6 +18,10 @@ absl::Status WriteFileSynced(const std::filesystem::path& path, const void* data
 // A crash leaves the old contents or the new, never a mix.
 absl::Status WriteFileAtomically(const std::filesystem::path& path, const void* data, size_t size);
 
+// fsync(2) of a directory, so that the names created or renamed in it survive a crash.
+// Any failure is Unavailable: the log's storage is in trouble.
+absl::Status SyncDirectory(const std::filesystem::path& dir);
+
 // An offset checkpoint: one decimal number and a newline, replaced atomically.
 absl::Status WriteOffsetCheckpoint(const std::filesystem::path& path, int64_t offset);
 // The checkpointed offset, or nullopt if the file is missing or does not parse.

@@ -23,16 +23,6 @@ absl::Status WriteAll(int fd, const std::string& bytes, const std::string& path)
   return absl::OkStatus();
 }
 
-absl::Status FsyncDirectory(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return IoError(errno, absl::StrCat("open ", dir.string()));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return IoError(err, absl::StrCat("fsync ", dir.string()));
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 FileReplacer::FileReplacer(std::filesystem::path dir, IoBackend& io,
@@ -151,7 +141,7 @@ absl::Status FileReplacer::Finish() {
       } else if (errno != ENOENT) {
         return IoError(errno, absl::StrCat("open ", tmp.string()));
       }
-      if (absl::Status s = FsyncDirectory(st.dir); !s.ok()) return s;
+      if (absl::Status s = SyncDirectory(st.dir); !s.ok()) return s;
     }
     if (batch.durable) batch.durable();
   }

@@ -535,12 +535,7 @@ absl::Status PartitionLog::SyncPendingRolls() {
 }
 
 absl::Status PartitionLog::SyncDir() const {
-  const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("open ", dir_.string()));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return absl::UnavailableError(absl::StrCat("fsync ", dir_.string()));
-  return absl::OkStatus();
+  return SyncDirectory(dir_);
 }
 
 absl::Status PartitionLog::Flush() {
