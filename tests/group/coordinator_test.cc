@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "group/records.h"
+#include "support/test_dir.h"
 
 namespace fjord::group {
 namespace {
@@ -19,9 +20,7 @@ namespace fs = std::filesystem;
 class CoordinatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fjord-group-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = fjord::testing::FreshTestDir("fjord-group-test");
     settings_.offsets_partitions = 4;
     settings_.initial_rebalance_delay_ms = 0;
   }

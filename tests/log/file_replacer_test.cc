@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/background_io.h"
+#include "support/test_dir.h"
 
 namespace fjord::log {
 namespace {
@@ -21,9 +22,7 @@ namespace fs = std::filesystem;
 class FileReplacerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fjord-file-replacer-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = fjord::testing::FreshTestDir("fjord-file-replacer-test");
     fs::create_directories(dir_);
   }
   void TearDown() override {

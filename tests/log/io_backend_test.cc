@@ -13,6 +13,7 @@
 
 #include "support/background_io.h"
 #include "support/resident_pages.h"
+#include "support/test_dir.h"
 
 namespace fjord::log {
 namespace {
@@ -25,9 +26,7 @@ constexpr uint64_t kFileBytes = 4 << 20;
 class IoBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fjord-io-backend-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = fjord::testing::FreshTestDir("fjord-io-backend-test");
     fs::create_directories(dir_);
     file_ = dir_ / "data";
     fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -18,6 +18,7 @@
 #include "protocol/record_batch.h"
 #include "support/background_io.h"
 #include "support/resident_pages.h"
+#include "support/test_dir.h"
 
 namespace fjord::log {
 namespace {
@@ -29,11 +30,7 @@ using protocol::Record;
 
 class PartitionLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fjord-log-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { dir_ = fjord::testing::FreshTestDir("fjord-log-test"); }
   void TearDown() override {
     fjord::testing::WaitForBackgroundIo();
     fs::remove_all(dir_);

@@ -12,6 +12,7 @@
 #include "proto/controller.grpc.pb.h"
 #include "raft/meta_properties.h"
 #include "raft/quorum_config.h"
+#include "support/test_dir.h"
 
 namespace fjord::controller {
 namespace {
@@ -19,10 +20,7 @@ namespace {
 class ControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("fjord-controller-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = fjord::testing::FreshTestDir("fjord-controller-test");
     cluster_ = RandomClusterId();
     Start();
   }
