@@ -46,8 +46,12 @@ absl::Status SyncDirectory(const std::filesystem::path& dir) {
   return absl::OkStatus();
 }
 
+std::string EncodeOffsetCheckpoint(int64_t offset) {
+  return absl::StrCat(offset, "\n");
+}
+
 absl::Status WriteOffsetCheckpoint(const std::filesystem::path& path, int64_t offset) {
-  const std::string text = absl::StrCat(offset, "\n");
+  const std::string text = EncodeOffsetCheckpoint(offset);
   return WriteFileAtomically(path, text.data(), text.size());
 }
 

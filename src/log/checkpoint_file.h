@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 
@@ -23,6 +24,7 @@ absl::Status WriteFileAtomically(const std::filesystem::path& path, const void* 
 absl::Status SyncDirectory(const std::filesystem::path& dir);
 
 // An offset checkpoint: one decimal number and a newline, replaced atomically.
+std::string EncodeOffsetCheckpoint(int64_t offset);
 absl::Status WriteOffsetCheckpoint(const std::filesystem::path& path, int64_t offset);
 // The checkpointed offset, or nullopt if the file is missing or does not parse.
 std::optional<int64_t> ReadOffsetCheckpoint(const std::filesystem::path& path);

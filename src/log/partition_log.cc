@@ -599,7 +599,7 @@ absl::Status PartitionLog::CheckpointRecoveryPoint() {
     return absl::OkStatus();
   const int64_t value = recovery_point_;
   checkpoint_queued_ = value;
-  replacer_.Replace({{kRecoveryPoint, absl::StrCat(value, "\n")}},
+  replacer_.Replace({{kRecoveryPoint, EncodeOffsetCheckpoint(value)}},
                     [this, value] { checkpointed_recovery_point_ = value; });
   return absl::OkStatus();
 }
