@@ -309,18 +309,6 @@ absl::Status Segment::ReadAt(uint64_t position, size_t n, std::vector<uint8_t>* 
   return absl::OkStatus();
 }
 
-absl::Status Segment::TruncateTo(int64_t offset) {
-  absl::StatusOr<uint64_t> pos = FindPosition(offset);
-  if (!pos.ok()) return pos.status();
-  // FindPosition returns the batch holding `offset`; batches are not split, so the
-  // cut falls at that batch's start.
-  if (::ftruncate(log_fd_, static_cast<off_t>(*pos)) != 0) return Errno("truncate");
-  size_ = *pos;
-  reserved_to_ = size_;
-  uint64_t cut = 0;
-  return RebuildFromScan(false, &cut);
-}
-
 absl::Status Segment::Remove() {
   // Renamed now, so the log no longer has them whatever happens next (a restart deletes
   // leftover .deleted files); unlinked in the background, where a large file's unlink

@@ -117,8 +117,6 @@ class Segment {
   absl::StatusOr<uint64_t> Recover(int64_t verified_below = INT64_MIN);
   // Bytes whose CRC the last Recover() checked.
   uint64_t recovery_checked_bytes() const { return recovery_checked_bytes_; }
-  // Cuts the segment so that it ends before `offset`.
-  absl::Status TruncateTo(int64_t offset);
   // Renames the segment's files to *.deleted and unlinks them in the background.
   absl::Status Remove();
 
