@@ -809,6 +809,31 @@ TEST_F(PartitionLogTest, OffsetForTimestamp) {
   EXPECT_EQ((*log)->OffsetForTimestamp(9999)->first, -1);
 }
 
+// ListOffsets' MAX_TIMESTAMP (KIP-734): the record with the newest timestamp, which need
+// not be the last one; among equal timestamps the earliest offset, as Kafka answers.
+TEST_F(PartitionLogTest, MaxTimestampOffsetIsTheNewestRecordsNotTheLast) {
+  LogConfig cfg;
+  cfg.segment_bytes = 300;  // each batch below rolls into a segment of its own
+  {
+    auto log = PartitionLog::Open(dir_, cfg);
+    ASSERT_TRUE(log.ok());
+    EXPECT_EQ(*(*log)->MaxTimestampOffset(), std::make_pair(int64_t{-1}, int64_t{-1}));
+    for (const auto& [tag, ts0] :
+         std::vector<std::pair<std::string, int64_t>>{{"a", 1000}, {"b", 9000}, {"c", 2000}}) {
+      auto b = MakeBatch(5, tag, ts0);  // offsets 0-4, 5-9, 10-14
+      ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+    }
+    auto tie = MakeBatch(1, "d", 9004);  // offset 15, as new as offset 9
+    ASSERT_TRUE((*log)->Append(tie.data(), tie.size(), 0).ok());
+    ASSERT_GT((*log)->segment_count(), 1u);
+    EXPECT_EQ(*(*log)->MaxTimestampOffset(), std::make_pair(int64_t{9}, int64_t{9004}));
+    ASSERT_TRUE((*log)->Close().ok());
+  }
+  auto reopened = PartitionLog::Open(dir_, cfg);  // the answer comes back from the files
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(*(*reopened)->MaxTimestampOffset(), std::make_pair(int64_t{9}, int64_t{9004}));
+}
+
 TEST_F(PartitionLogTest, LogAppendTimeIsStampedAndCrcStaysValid) {
   LogConfig cfg;
   cfg.log_append_time = true;
