@@ -213,7 +213,7 @@ def test_platformatic_admin_apis(broker):
     assert out["logDir"]["path"].startswith(broker.data_dir)
     assert out["logDir"]["total"] >= out["logDir"]["usable"] > 0
     sizes = dict(out["logDir"]["partitions"])
-    assert sizes[0] > 0 and sizes[1] == 0 and sizes[2] == 0
+    assert sizes[0] > 0 and sizes[1] > 0 and sizes[2] == 0  # 0 and 1 were written to
     assert len(out["producers"]) == 1 and out["producers"][0]["lastSequence"] == 3
     assert out["producers"][0]["id"] >= 0
     dtp = out["describeTopicPartitions"]
@@ -222,3 +222,12 @@ def test_platformatic_admin_apis(broker):
     assert str(out["unknownTopic"]) == "3"
     assert dtp["cursor"] == ["pf", 2]
     assert out["offsetForLeaderEpoch"] == [0, 0, 4]
+    # partition 1 holds offsets 0-4 stamped 1000, 5000, 3000 | 4000, 5000
+    assert out["listOffsets"] == [
+        [5, -1],  # latest
+        [0, -1],  # earliest
+        [1, 5000],  # max timestamp: the first record of the newest stamp, not the last record
+        [1, 5000],  # the first record stamped 2000 or later
+        [-1, -1],  # none stamped 9000 or later
+    ]
+    assert str(out["listOffsetsTwice"]) == "42"  # INVALID_REQUEST

@@ -29,7 +29,28 @@ try {
     idempotent: true, autocreateTopics: false
   })
   await producer.send({ messages: [0, 1, 2, 3].map((i) => ({ topic, partition: 0, key: 'k', value: `v${i}` })), acks: -1 })
+  // Partition 1 gets two batches whose newest record is neither batch's last.
+  for (const stamps of [[1000n, 5000n, 3000n], [4000n, 5000n]]) {
+    await producer.send({ messages: stamps.map((timestamp) => ({ topic, partition: 1, value: 't', timestamp })), acks: -1 })
+  }
   await producer.close()
+
+  // ListOffsets: latest (-1), earliest (-2), max timestamp (-3, KIP-734), by timestamp;
+  // one call each, as a partition asked for twice in one request is refused.
+  const listOffsets = (...timestamps) => admin.listOffsets({
+    topics: [{ name: topic, partitions: timestamps.map((timestamp) => ({ partitionIndex: 1, timestamp })) }]
+  })
+  out.listOffsets = []
+  for (const timestamp of [-1n, -2n, -3n, 2000n, 9000n]) {
+    const [p] = (await listOffsets(timestamp))[0].partitions
+    out.listOffsets.push([Number(p.offset), Number(p.timestamp)])
+  }
+  try {
+    await listOffsets(-1n, -3n)
+    out.listOffsetsTwice = 'accepted'
+  } catch (e) {
+    out.listOffsetsTwice = codeOf(e) ?? String(e)
+  }
 
   await admin.incrementalAlterConfigs({
     resources: [{

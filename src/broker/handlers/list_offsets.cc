@@ -1,3 +1,7 @@
+#include <map>
+#include <string_view>
+#include <utility>
+
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "broker/topic_configs.h"
@@ -18,6 +22,12 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
   protocol::ListOffsetsRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
   auto image = c.broker.metadata().Current();
+  // Kafka answers INVALID_REQUEST for every entry of a partition asked for twice (v1+):
+  // two answers for one partition could not be told apart.
+  std::map<std::pair<std::string_view, int32_t>, int> asked;
+  for (const auto& t : req.topics) {
+    for (const auto& p : t.partitions) ++asked[{t.name, p.partition_index}];
+  }
   protocol::ListOffsetsResponse resp;
   for (const auto& t : req.topics) {
     auto& rt = resp.topics.emplace_back();
@@ -26,6 +36,10 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
+      if (c.version >= 1 && asked[{t.name, p.partition_index}] > 1) {
+        rp.error_code = kInvalidRequest;
+        continue;
+      }
       if (!HasPartition(topic, p.partition_index)) {
         rp.error_code = kUnknownTopicOrPartition;
         continue;
