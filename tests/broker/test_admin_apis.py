@@ -231,3 +231,26 @@ def test_platformatic_admin_apis(broker):
         [-1, -1],  # none stamped 9000 or later
     ]
     assert str(out["listOffsetsTwice"]) == "42"  # INVALID_REQUEST
+
+
+def test_a_topic_named_twice_in_one_admin_request_is_refused(broker):
+    """Kafka's controller acts on no entry of a repeated topic name in CreateTopics,
+    CreatePartitions or DeleteTopics and answers the name once with INVALID_REQUEST (42);
+    the request's other topics are served."""
+    from kafka.protocol.admin import CreatePartitionsRequest_v0, CreateTopicsRequest_v1, DeleteTopicsRequest_v1
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    topics = lambda: admin.list_topics(timeout=10).topics  # noqa: E731
+
+    r = call(broker, CreateTopicsRequest_v1([("twice", 1, 1, [], []), ("once", 2, 1, [], []),
+                                             ("twice", 3, 1, [], [])], 10000, False))
+    assert sorted(r.topic_errors) == [("once", 0, ""), ("twice", 42, "Duplicate topic name.")]
+    assert "twice" not in topics() and len(topics()["once"].partitions) == 2
+
+    r = call(broker, CreatePartitionsRequest_v0([("once", (4, None)), ("once", (6, None))], 10000, False))
+    assert r.topic_errors == [("once", 42, "Duplicate topic name.")]
+    assert len(topics()["once"].partitions) == 2
+
+    r = call(broker, DeleteTopicsRequest_v1(["once", "once"], 10000))
+    assert r.topic_error_codes == [("once", 42)]
+    assert "once" in topics()

@@ -12,7 +12,11 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
   protocol::CreatePartitionsResponse resp;
   const int32_t node = c.broker.config().node_id;
+  std::vector<std::string_view> names;
+  for (const auto& t : req.topics) names.push_back(t.name);
+  const auto repeated = RepeatedNames(names);
   for (const auto& t : req.topics) {
+    if (repeated.contains(t.name)) continue;
     auto& out = resp.results.emplace_back();
     out.name = t.name;
     if (t.assignments && !AssignedOnlyTo(*t.assignments, node)) {
@@ -27,6 +31,12 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
                            : ToKafkaError(r.status());
       out.error_message = std::string(r.status().message());
     }
+  }
+  for (const std::string& name : repeated) {
+    auto& out = resp.results.emplace_back();
+    out.name = name;
+    out.error_code = kInvalidRequest;
+    out.error_message = std::string(kDuplicateTopicName);
   }
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }

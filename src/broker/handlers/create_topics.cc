@@ -32,7 +32,11 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
   protocol::CreateTopicsResponse resp;
   const int32_t node = c.broker.config().node_id;
+  std::vector<std::string_view> names;
+  for (const auto& t : req.topics) names.push_back(t.name);
+  const auto repeated = RepeatedNames(names);
   for (const auto& t : req.topics) {
+    if (repeated.contains(t.name)) continue;
     auto& out = resp.topics.emplace_back();
     out.name = t.name;
     CreateTopicRequest create;
@@ -80,6 +84,12 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
     out.topic_id = created->id;
     out.num_partitions = created->partitions;
     out.replication_factor = created->replication_factor;
+  }
+  for (const std::string& name : repeated) {
+    auto& out = resp.topics.emplace_back();
+    out.name = name;
+    out.error_code = kInvalidRequest;
+    out.error_message = std::string(kDuplicateTopicName);
   }
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }

@@ -16,8 +16,14 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
   std::vector<std::pair<std::optional<std::string>, protocol::Uuid>> wanted;
   for (const auto& n : req.topic_names) wanted.emplace_back(n, protocol::Uuid{});
   for (const auto& t : req.topics) wanted.emplace_back(t.name, t.topic_id);
+  std::vector<std::string_view> names;
+  for (const auto& [name, id] : wanted) {
+    if (name.has_value()) names.push_back(*name);
+  }
+  const auto repeated = RepeatedNames(names);
   protocol::DeleteTopicsResponse resp;
   for (const auto& [name, id] : wanted) {
+    if (name.has_value() && repeated.contains(*name)) continue;
     auto& out = resp.responses.emplace_back();
     out.name = name;
     out.topic_id = id;
@@ -52,6 +58,12 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
         out.error_message = std::string(s.message());
       }
     }
+  }
+  for (const std::string& name : repeated) {
+    auto& out = resp.responses.emplace_back();
+    out.name = name;
+    out.error_code = kInvalidRequest;
+    if (c.version >= 5) out.error_message = std::string(kDuplicateTopicName);
   }
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }

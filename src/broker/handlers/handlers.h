@@ -8,6 +8,9 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -143,5 +146,11 @@ bool AssignedOnlyTo(const Assignments& assignments, int32_t node) {
   }
   return true;
 }
+
+// Topic names that occur more than once among `names`. Kafka's controller acts on none
+// of a repeated topic's entries in CreateTopics, CreatePartitions and DeleteTopics, and
+// answers the name once, after the others, with INVALID_REQUEST and this message.
+std::set<std::string, std::less<>> RepeatedNames(const std::vector<std::string_view>& names);
+inline constexpr std::string_view kDuplicateTopicName = "Duplicate topic name.";
 
 }  // namespace fjord::broker
