@@ -51,6 +51,15 @@ std::string CurrentListValue(Broker& broker, int8_t resource_type, const std::st
 absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const std::string& resource_name,
                                   const std::vector<ConfigChange>& changes, bool replace_all,
                                   bool validate_only) {
+  // As Kafka, before the resource is looked at, and in Kafka's words.
+  std::vector<std::string> null_values;
+  for (const ConfigChange& ch : changes) {
+    if (ch.op != ConfigOp::kDelete && !ch.value) null_values.push_back(ch.name);
+  }
+  if (!null_values.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Null value not supported for : ", absl::StrJoin(null_values, ", ")));
+  }
   auto image = broker.metadata().Current();
   std::map<std::string, std::string> configs;
   if (resource_type == kTopicResourceType) {
@@ -71,14 +80,13 @@ absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const st
   }
   std::map<std::string, std::string> next = replace_all ? std::map<std::string, std::string>{} : configs;
   for (const ConfigChange& ch : changes) {
-    if (ch.op == ConfigOp::kDelete || (replace_all && !ch.value)) {
+    if (ch.op == ConfigOp::kDelete) {
       if (resource_type == kTopicResourceType && FindTopicConfig(ch.name) == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat("unknown topic config ", ch.name));
       }
       next.erase(ch.name);
       continue;
     }
-    if (!ch.value) return absl::InvalidArgumentError(absl::StrCat("null value for ", ch.name));
     std::string value = *ch.value;
     if (ch.op == ConfigOp::kAppend || ch.op == ConfigOp::kSubtract) {
       if (!IsList(resource_type, ch.name)) {

@@ -2,8 +2,11 @@
 // dynamic configs from the requested changes, validate it, and store it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -25,12 +28,27 @@ struct ConfigChange {
 // Applies `changes` to one resource. `replace_all` is the legacy AlterConfigs meaning:
 // the changes become the whole set of overrides. Errors: NotFound (no such topic),
 // InvalidArgument (unknown or invalid config: INVALID_CONFIG), FailedPrecondition
-// (not alterable, wrong broker, unsupported resource: INVALID_REQUEST).
+// (not alterable, wrong broker, unsupported resource, or a null value for any operation
+// but DELETE, as Kafka refuses it: INVALID_REQUEST).
 absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const std::string& resource_name,
                                   const std::vector<ConfigChange>& changes, bool replace_all,
                                   bool validate_only);
 
 // The Kafka error code for a status from AlterResourceConfigs.
 int16_t AlterConfigsError(const absl::Status& s);
+
+// Kafka refuses every entry of a resource (type and name) given more than once in one
+// AlterConfigs or IncrementalAlterConfigs request with INVALID_REQUEST and this message.
+inline constexpr char kRepeatedResource[] = "Each resource must appear at most once.";
+// For each of `resources` (each with resource_type and resource_name), whether another
+// entry names the same resource.
+template <typename Resources>
+std::vector<bool> RepeatedResources(const Resources& resources) {
+  std::map<std::pair<int8_t, std::string_view>, int> seen;
+  for (const auto& r : resources) ++seen[{r.resource_type, r.resource_name}];
+  std::vector<bool> repeated;
+  for (const auto& r : resources) repeated.push_back(seen[{r.resource_type, r.resource_name}] > 1);
+  return repeated;
+}
 
 }  // namespace fjord::broker

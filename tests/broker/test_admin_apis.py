@@ -1,6 +1,7 @@
 """AlterConfigs, IncrementalAlterConfigs (topics, brokers, cluster defaults),
-DescribeLogDirs, DescribeProducers, DescribeTopicPartitions and OffsetForLeaderEpoch,
-through confluent-kafka, kafka-python and @platformatic/kafka."""
+DescribeLogDirs, DescribeProducers, DescribeTopicPartitions, OffsetForLeaderEpoch and
+ListOffsets, through confluent-kafka, kafka-python and @platformatic/kafka; and Kafka's
+INVALID_REQUEST answers to a topic or resource named twice in one admin request."""
 import json
 import os
 
@@ -254,3 +255,30 @@ def test_a_topic_named_twice_in_one_admin_request_is_refused(broker):
     r = call(broker, DeleteTopicsRequest_v1(["once", "once"], 10000))
     assert r.topic_error_codes == [("once", 42)]
     assert "once" in topics()
+
+
+def test_alter_configs_shape_checks_come_first(broker):
+    """As Kafka's ConfigAdminManager.preprocess: a resource named twice in one request is
+    refused at both entries, and a null value (other than IncrementalAlterConfigs' DELETE)
+    refuses its resource, each with INVALID_REQUEST (42), and nothing is changed."""
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("shape", 1, 1)])["shape"].result()
+    retention = lambda: describe(admin, ConfigResource.Type.TOPIC, "shape")["retention.ms"]  # noqa: E731
+
+    twice = [(2, "shape", [("retention.ms", 0, "1000")]), (2, "shape", [("retention.ms", 0, "2000")])]
+    r = call(broker, IncrementalAlterConfigsRequest_v0(twice, False))
+    assert [(e, m) for e, m, _, _ in r.responses] == [(42, "Each resource must appear at most once.")] * 2
+    r = call(broker, AlterConfigsRequest_v0([(t, n, [(k, v) for k, _, v in c]) for t, n, c in twice], False))
+    assert [(e, m) for e, m, _, _ in r.resources] == [(42, "Each resource must appear at most once.")] * 2
+    assert retention().source == ConfigSource.DEFAULT_CONFIG.value
+
+    r = call(broker, IncrementalAlterConfigsRequest_v0(
+        [(2, "shape", [("retention.ms", 0, "3000"), ("segment.ms", 0, None)])], False))
+    assert r.responses[0][:2] == (42, "Null value not supported for : segment.ms")
+    r = call(broker, AlterConfigsRequest_v0([(2, "shape", [("retention.ms", "3000"), ("segment.ms", None)])], False))
+    assert r.resources[0][:2] == (42, "Null value not supported for : segment.ms")
+    assert retention().source == ConfigSource.DEFAULT_CONFIG.value
+    # DELETE needs no value; the same request with it is applied
+    r = call(broker, IncrementalAlterConfigsRequest_v0(
+        [(2, "shape", [("retention.ms", 0, "3000"), ("segment.ms", 1, None)])], False))
+    assert r.responses[0][0] == 0 and retention().value == "3000"
