@@ -6,6 +6,8 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -163,6 +165,9 @@ absl::StatusOr<TopicInfo> LocalMetadataStore::CreateTopic(const CreateTopicReque
   if (image_->topics.contains(t.name)) {
     return absl::AlreadyExistsError(absl::StrCat("topic '", t.name, "' already exists"));
   }
+  std::vector<std::string_view> names;
+  for (const auto& [name, topic] : image_->topics) names.push_back(name);
+  if (absl::Status s = metadata::ValidateNoCollision(t.name, names); !s.ok()) return s;
   t.id = RandomUuid();
   if (request.validate_only) return t;
   auto next = std::make_shared<MetadataImage>(*image_);

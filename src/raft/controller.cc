@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <random>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "proto/controller.grpc.pb.h"
@@ -254,6 +256,9 @@ class ControllerServices final : public rpc::Controller::Service {
     absl::Status built = driver_.WithState([&](const MetadataState& st) -> absl::Status {
       if (st.FindTopic(req->name()) != nullptr)
         return absl::AlreadyExistsError(absl::StrCat("topic '", req->name(), "' already exists"));
+      std::vector<std::string_view> names;
+      for (const auto& [id, topic] : st.topics()) names.push_back(topic.name);
+      if (auto s = metadata::ValidateNoCollision(req->name(), names); !s.ok()) return s;
       std::vector<std::vector<int32_t>> replicas;
       if (req->assignments_size() > 0) {
         for (const rpc::ReplicaAssignment& a : req->assignments()) {

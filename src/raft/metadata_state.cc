@@ -38,6 +38,26 @@ absl::Status ValidateTopicName(const std::string& name) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateNoCollision(const std::string& name, const std::vector<std::string_view>& existing) {
+  auto unified = [](std::string_view n) {
+    std::string u(n);
+    std::replace(u.begin(), u.end(), '.', '_');
+    return u;
+  };
+  if (name.find_first_of("._") == std::string::npos) return absl::OkStatus();
+  const std::string mine = unified(name);
+  std::optional<std::string_view> colliding;
+  for (std::string_view other : existing) {
+    if (other != name && other.size() == name.size() && unified(other) == mine &&
+        (!colliding || other < *colliding)) {
+      colliding = other;
+    }
+  }
+  if (!colliding) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("Topic '", name, "' collides with existing topic: ", std::string(*colliding)));
+}
+
 const TopicState* MetadataState::FindTopic(const std::string& name) const {
   auto it = topic_ids_by_name_.find(name);
   return it == topic_ids_by_name_.end() ? nullptr : FindTopicById(it->second);

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -97,6 +98,11 @@ class MetadataState {
 
 // Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
 absl::Status ValidateTopicName(const std::string& name);
+// Kafka's rule for a new topic: '.' and '_' are one character in metric names, so a
+// name holding either may not equal another existing topic's with every '.' read as
+// '_'. InvalidArgument (INVALID_TOPIC_EXCEPTION) names the colliding topic (the least,
+// where several do).
+absl::Status ValidateNoCollision(const std::string& name, const std::vector<std::string_view>& existing);
 
 // A readable name for a 16-byte topic id (Kafka's base64url form, as Kafka prints ids).
 std::string TopicIdString(const std::string& id);

@@ -257,6 +257,28 @@ def test_a_topic_named_twice_in_one_admin_request_is_refused(broker):
     assert "once" in topics()
 
 
+def test_topic_names_kafka_refuses(broker):
+    """'.' and '_' are one character in metric names: a topic may not differ from an
+    existing one only there (INVALID_TOPIC_EXCEPTION, 17); the metadata log's name is
+    Kafka's own (INVALID_REQUEST, 42)."""
+    from kafka.protocol.admin import CreateTopicsRequest_v1
+
+    def create(name):
+        (result,) = call(broker, CreateTopicsRequest_v1([(name, 1, 1, [], [])], 10000, False)).topic_errors
+        return result[1:]
+
+    assert create("clicks.per_day") == (0, "")
+    assert create("clicks_per.day") == (17, "Topic 'clicks_per.day' collides with existing topic: clicks.per_day")
+    assert create("clicks-per-day") == (0, "")
+    assert create("clicks.per_day")[0] == 36  # itself: TOPIC_ALREADY_EXISTS
+    assert create("__cluster_metadata") == (42, "Creation of internal topic __cluster_metadata is prohibited.")
+    # nor is such a name created by a Metadata request (auto.create.topics.enable)
+    from kafka.protocol.metadata import MetadataRequest
+
+    (topic,) = call(broker, MetadataRequest[4](["clicks_per.day"], True)).topics
+    assert topic[:2] == (17, "clicks_per.day")
+
+
 def test_alter_configs_shape_checks_come_first(broker):
     """As Kafka's ConfigAdminManager.preprocess: a resource named twice in one request is
     refused at both entries, and a null value (other than IncrementalAlterConfigs' DELETE)

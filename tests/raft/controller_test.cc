@@ -122,6 +122,11 @@ TEST_F(ControllerTest, TopicRequestsAreValidated) {
   req.set_replication_factor(1);
   EXPECT_EQ(Call(&rpc::Controller::Stub::CreateTopic, req, &resp).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
+  CreateTopic("metrics.in_out", 1, 1);
+  req.set_name("metrics_in.out");  // the same name in metric names
+  grpc::Status collided = Call(&rpc::Controller::Stub::CreateTopic, req, &resp);
+  EXPECT_EQ(collided.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(collided.error_message(), "Topic 'metrics_in.out' collides with existing topic: metrics.in_out");
   rpc::CreatePartitionsRequest more;
   more.set_name("good");
   more.set_count(2);

@@ -182,6 +182,19 @@ TEST(MetadataState, ASnapshotRebuildsTheSameState) {
   EXPECT_EQ(MetadataState::Restore(Batch({remove}), 1).status().code(), absl::StatusCode::kDataLoss);
 }
 
+TEST(TopicNames, DotAndUnderscoreCollideAsKafkaSays) {
+  const std::vector<std::string_view> existing{"a_b", "x.y.z", "x_y_z", "plain"};
+  EXPECT_TRUE(ValidateNoCollision("plain2", existing).ok());
+  EXPECT_TRUE(ValidateNoCollision("a_b", existing).ok());  // itself: that is "already exists"
+  EXPECT_TRUE(ValidateNoCollision("a-b", existing).ok());  // '-' is its own character
+  EXPECT_TRUE(ValidateNoCollision("a_bc", existing).ok());
+  absl::Status s = ValidateNoCollision("a.b", existing);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "Topic 'a.b' collides with existing topic: a_b");
+  EXPECT_EQ(ValidateNoCollision("x_y.z", existing).message(),
+            "Topic 'x_y.z' collides with existing topic: x.y.z");  // the least of the two
+}
+
 TEST(Placement, SpreadsReplicasOverRacksAndLeadersOverBrokers) {
   std::vector<PlacementBroker> brokers;
   for (int32_t id = 1; id <= 6; ++id) brokers.push_back({id, "rack" + std::to_string(id % 3)});

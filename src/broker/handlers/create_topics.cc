@@ -1,3 +1,4 @@
+#include "absl/strings/str_cat.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "broker/topic_configs.h"
@@ -9,6 +10,8 @@
 namespace fjord::broker {
 
 namespace {
+
+constexpr char kMetadataLogTopic[] = "__cluster_metadata";
 
 int16_t CreateError(const absl::Status& s) {
   switch (s.code()) {
@@ -39,6 +42,11 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
     if (repeated.contains(t.name)) continue;
     auto& out = resp.topics.emplace_back();
     out.name = t.name;
+    if (t.name == kMetadataLogTopic) {  // Kafka's metadata log's name: Kafka refuses it too
+      out.error_code = kInvalidRequest;
+      out.error_message = absl::StrCat("Creation of internal topic ", kMetadataLogTopic, " is prohibited.");
+      continue;
+    }
     CreateTopicRequest create;
     create.name = t.name;
     create.partitions = t.num_partitions;

@@ -81,6 +81,8 @@ boost::asio::awaitable<absl::Status> HandleMetadata(RequestContext& c) {
       } else if (created.status().code() == absl::StatusCode::kAlreadyExists) {
         if (const TopicInfo* now = c.broker.metadata().Current()->Find(*rt.name))
           DescribeTopic(*now, config.node_id, &out);
+      } else if (created.status().code() == absl::StatusCode::kInvalidArgument) {
+        out.error_code = kInvalidTopicException;  // its name collides with a topic's
       } else {
         out.error_code = kUnknownServerError;
       }
