@@ -36,7 +36,7 @@ enum KafkaError : int16_t {
   kFetchSessionIdNotFound = 70,
   kInvalidFetchSessionEpoch = 71,
   kFencedLeaderEpoch = 74,
-  kUnknownLeaderEpoch = 76,
+  kUnknownLeaderEpoch = 75,
   kInvalidRecord = 87,
   kUnknownTopicId = 100,
 };
