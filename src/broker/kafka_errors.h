@@ -37,6 +37,7 @@ enum KafkaError : int16_t {
   kInvalidFetchSessionEpoch = 71,
   kFencedLeaderEpoch = 74,
   kUnknownLeaderEpoch = 75,
+  kUnsupportedCompressionType = 76,
   kInvalidRecord = 87,
   kUnknownTopicId = 100,
 };

@@ -102,6 +102,53 @@ def test_bad_crc_gets_corrupt_message(broker):
     assert still_serves(broker)
 
 
+def v2_batch(records, count=1, attributes=0):
+    """A record batch v2 with a correct CRC-32C around `records` (already encoded)."""
+    from kafka.record._crc32c import crc as crc32c
+    after_crc = struct.pack(">hiqqqhii", attributes, count - 1, 0, 0, -1, -1, -1, count) + records
+    batch_wo_len = struct.pack(">iBI", -1, 2, crc32c(after_crc)) + after_crc
+    return struct.pack(">qi", 0, len(batch_wo_len)) + batch_wo_len
+
+
+def produce_error(broker, version, records, topic=b"rules"):
+    """The error code of the one partition of a Produce request (v0-8: no tags)."""
+    transactional_id = struct.pack(">h", -1) if version >= 3 else b""
+    body = (transactional_id + struct.pack(">hii", 1, 30000, 1) + struct.pack(">h", len(topic)) + topic
+            + struct.pack(">i", 1) + struct.pack(">ii", 0, len(records)) + records)
+    frame = struct.pack(">hhih", 0, version, 21, -1) + body
+    data = roundtrip(broker, struct.pack(">i", len(frame)) + frame)
+    assert data and struct.unpack(">i", data[4:8])[0] == 21
+    off = 8 + 4 + 2 + len(topic) + 4 + 4
+    return struct.unpack(">h", data[off: off + 2])[0]
+
+
+def test_produce_v3_and_later_carry_one_batch_v2_and_zstd_from_v7(broker):
+    """Kafka's rules for a Produce v3+ partition (ProduceRequest.validateRecords): one
+    record batch, of magic 2 (else INVALID_RECORD, 87), compressed with zstd only from
+    v7 (else UNSUPPORTED_COMPRESSION_TYPE, 76)."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from kafka.record.legacy_records import LegacyRecordBatchBuilder
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("rules", 1, 1)])["rules"].result()
+    # one record: attributes 0, timestamp delta 0, offset delta 0, null key, value "abc"
+    record = bytes.fromhex("12000000010661626300")
+    # the same record as a zstd frame (made with `zstd -19 --no-check`)
+    record_zstd = bytes.fromhex("28b52ffd006851000012000000010661626300")
+    legacy = LegacyRecordBatchBuilder(magic=1, compression_type=0, batch_size=1 << 20)
+    legacy.append(0, timestamp=None, key=None, value=b"abc")
+
+    assert produce_error(broker, 3, v2_batch(record)) == 0
+    assert produce_error(broker, 3, bytes(legacy.build())) == 87
+    assert produce_error(broker, 3, v2_batch(record) + v2_batch(record)) == 87
+    assert produce_error(broker, 5, v2_batch(record_zstd, attributes=4)) == 76
+    assert produce_error(broker, 7, v2_batch(record_zstd, attributes=4)) == 0
+    assert produce_error(broker, 2, bytes(legacy.build())) == 0  # v0-2 take message sets
+    r = subprocess.run(["kcat", "-b", broker.bootstrap, "-C", "-t", "rules", "-e", "-f", "%s\n"],
+                       capture_output=True, timeout=30)
+    assert r.stdout.decode().split() == ["abc"] * 3  # what was accepted, and nothing else
+    assert still_serves(broker)
+
+
 def test_api_versions_v3_checks_client_software_fields(broker):
     """KIP-511: name and version must be [a-zA-Z0-9.-], alphanumeric at both ends."""
     def request(name, version):

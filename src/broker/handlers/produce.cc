@@ -80,10 +80,18 @@ Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<pro
   }
   protocol::ByteView view = *records;
   const int magic = protocol::DetectMagic(view);
+  // Kafka's checks of a v3+ request's records (ProduceRequest.validateRecords), its codes
+  // and words: one batch, of magic 2, and zstd only from v7.
+  if (magic < 0) {
+    out.error = kCorruptMessage;
+    out.message = "records too short for a batch header";
+    return out;
+  }
   if (magic < 2) {
-    if (c.version >= 3 || magic < 0) {
-      out.error = magic < 0 ? kCorruptMessage : kUnsupportedForMessageFormat;
-      out.message = "Produce v3+ requires record batches v2";
+    if (c.version >= 3) {
+      out.error = kInvalidRecord;
+      out.message = absl::StrCat("Produce requests with version ", c.version,
+                                 " are only allowed to contain record batches with magic version 2");
       return out;
     }
     auto& converted = c.arena.emplace_back();
@@ -101,6 +109,12 @@ Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<pro
     out.message = batches.ok() ? "records end in a partial batch" : std::string(batches.status().message());
     return out;
   }
+  if (c.version >= 3 && batches->size() != 1) {
+    out.error = kInvalidRecord;
+    out.message = absl::StrCat("Produce requests with version ", c.version,
+                               " are only allowed to contain exactly one record batch");
+    return out;
+  }
   const size_t max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(config, topic));
   const bool create_time = !log_config.log_append_time;
   const TimestampBounds bounds = EffectiveTimestampBounds(config, topic);
@@ -113,6 +127,12 @@ Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<pro
               ? kUnsupportedForMessageFormat
               : kCorruptMessage;
       out.message = std::string(h.status().message());
+      return out;
+    }
+    if (c.version < 7 && h->compression() == protocol::Compression::kZstd) {
+      out.error = kUnsupportedCompressionType;
+      out.message = absl::StrCat("Produce requests with version ", c.version,
+                                 " are not allowed to use ZStandard compression");
       return out;
     }
     if (b.size() > max_batch) {
