@@ -229,6 +229,8 @@ def test_platformatic_admin_apis(broker):
         [5, -1],  # latest
         [0, -1],  # earliest
         [1, 5000],  # max timestamp: the first record of the newest stamp, not the last record
+        [0, -1],  # earliest local: all of the log is local
+        [-1, -1],  # latest tiered: nothing is
         [1, 5000],  # the first record stamped 2000 or later
         [-1, -1],  # none stamped 9000 or later
     ]

@@ -35,13 +35,14 @@ try {
   }
   await producer.close()
 
-  // ListOffsets: latest (-1), earliest (-2), max timestamp (-3, KIP-734), by timestamp;
+  // ListOffsets: latest (-1), earliest (-2), max timestamp (-3, KIP-734), earliest local
+  // (-4, KIP-405) and latest tiered (-5, KIP-1005: nothing is tiered yet), by timestamp;
   // one call each, as a partition asked for twice in one request is refused.
   const listOffsets = (...timestamps) => admin.listOffsets({
     topics: [{ name: topic, partitions: timestamps.map((timestamp) => ({ partitionIndex: 1, timestamp })) }]
   })
   out.listOffsets = []
-  for (const timestamp of [-1n, -2n, -3n, 2000n, 9000n]) {
+  for (const timestamp of [-1n, -2n, -3n, -4n, -5n, 2000n, 9000n]) {
     const [p] = (await listOffsets(timestamp))[0].partitions
     out.listOffsets.push([Number(p.offset), Number(p.timestamp)])
   }

@@ -16,6 +16,10 @@ namespace {
 constexpr int64_t kLatest = -1;
 constexpr int64_t kEarliest = -2;
 constexpr int64_t kMaxTimestamp = -3;
+// KIP-405 and KIP-1005, for tiered storage: the first offset on local disk, and the
+// last offset in the remote tier. With no tier yet, all of a log is local.
+constexpr int64_t kEarliestLocal = -4;
+constexpr int64_t kLatestTiered = -5;
 }  // namespace
 
 boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
@@ -55,6 +59,8 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
             if (ts == kEarliest) return std::make_pair(log.log_start_offset(), int64_t{-1});
             if (ts == kLatest) return std::make_pair(log.high_watermark(), int64_t{-1});
             if (ts == kMaxTimestamp) return log.MaxTimestampOffset();
+            if (ts == kEarliestLocal) return std::make_pair(log.log_start_offset(), int64_t{-1});
+            if (ts == kLatestTiered) return std::make_pair(int64_t{-1}, int64_t{-1});  // nothing tiered
             if (ts < 0) return absl::InvalidArgumentError("unknown special timestamp");
             return log.OffsetForTimestamp(ts);
           });
