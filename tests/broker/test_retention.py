@@ -4,7 +4,7 @@ cleanup.policy=compact topics (and __consumer_offsets) are left alone."""
 import tempfile
 import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from conftest import Broker
@@ -85,6 +85,11 @@ def test_compaction_keeps_the_newest_value_per_key():
                     p.produce("table", key=b"key%d" % k, value=b"round-%d" % rnd)
                     p.poll(0)
             p.flush(20)
+            # a record without a key has no place in a compacted log: Kafka refuses it
+            refused = []
+            p.produce("table", value=b"no key", on_delivery=lambda err, msg: refused.append(err))
+            p.flush(20)
+            assert [e.code() for e in refused] == [KafkaError.INVALID_RECORD]
 
             def read_all():
                 c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "t", "auto.offset.reset": "earliest",

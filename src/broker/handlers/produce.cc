@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "broker/group_commit.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
@@ -21,6 +22,7 @@ namespace {
 struct Checked {
   int16_t error = kNone;
   std::string message;
+  std::vector<std::pair<int32_t, std::string>> record_errors;  // index in its batch, why
   uint8_t* data = nullptr;  // the batches to append, in the request frame or the arena
   size_t size = 0;
 };
@@ -70,8 +72,23 @@ bool TimestampsWithinBounds(protocol::ByteView batch, const TimestampBounds& bou
   return true;
 }
 
-Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<protocol::ByteView>& records,
-              const BrokerConfig& config, const log::LogConfig& log_config) {
+// A compacted log keeps the last record of each key: Kafka refuses a record without one
+// (LogValidator), naming each by its index in the batch.
+void FindRecordsWithoutKey(protocol::ByteView batch, const std::string& partition,
+                           std::vector<std::pair<int32_t, std::string>>* errors) {
+  protocol::DecodedBatch decoded;
+  if (!protocol::DecodeBatch(batch, protocol::kDefaultMaxDecompressed, &decoded).ok()) return;
+  for (size_t i = 0; i < decoded.records.size(); ++i) {
+    if (decoded.records[i].key) continue;
+    errors->emplace_back(static_cast<int32_t>(i),
+                         absl::StrCat("Compacted topic cannot accept message without key in topic partition ",
+                                      partition, "."));
+  }
+}
+
+Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
+              const std::optional<protocol::ByteView>& records, const BrokerConfig& config,
+              const log::LogConfig& log_config) {
   Checked out;
   if (!records || records->empty()) {
     out.error = kInvalidRecord;
@@ -161,6 +178,15 @@ Checked Check(RequestContext& c, const TopicInfo* topic, const std::optional<pro
       // rather than store batches whose guarantees we cannot keep.
       out.error = kInvalidRecord;
       out.message = "transactional producers are not supported yet";
+      return out;
+    }
+  }
+  if (log_config.compact) {
+    const std::string name = absl::StrCat(topic->name, "-", partition);
+    for (protocol::ByteView b : *batches) FindRecordsWithoutKey(b, name, &out.record_errors);
+    if (!out.record_errors.empty()) {
+      out.error = kInvalidRecord;
+      out.message = out.record_errors.front().second;
       return out;
     }
   }
@@ -277,10 +303,13 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         continue;
       }
       const log::LogConfig log_config = EffectiveLogConfig(*config, topic);
-      Checked checked = Check(c, topic, p.records, *config, log_config);
+      Checked checked = Check(c, topic, p.index, p.records, *config, log_config);
       if (checked.error != kNone) {
         rp.error_code = checked.error;
         rp.error_message = checked.message;
+        for (auto& [index, why] : checked.record_errors) {
+          rp.record_errors.push_back({index, std::move(why)});
+        }
         continue;
       }
       TopicPartition tp{t.name, p.index};
