@@ -183,3 +183,17 @@ def test_large_frame_sent_in_two_parts_is_answered(broker):
         _, corr, err = struct.unpack(">iih", data[:10])
         assert corr == 43 and err == 35
     assert broker.alive() and still_serves(broker)
+
+
+def test_clients_cannot_write_to_the_group_coordinators_topic(broker):
+    """As Kafka: appends to __consumer_offsets from any client id but Kafka's own admin
+    tools' get INVALID_TOPIC_EXCEPTION (17), so no client can slip records into the
+    coordinator's state."""
+    from confluent_kafka import KafkaError, Producer
+    refused = []
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+    p.produce("__consumer_offsets", key=b"k", value=b"v", partition=0,
+              on_delivery=lambda err, msg: refused.append(err))
+    p.flush(20)
+    assert [e.code() for e in refused] == [KafkaError.TOPIC_EXCEPTION]
+    assert still_serves(broker)

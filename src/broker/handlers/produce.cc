@@ -19,6 +19,8 @@ namespace fjord::broker {
 
 namespace {
 
+constexpr char kInternalTopicWriter[] = "__admin_client";  // Kafka's AdminUtils.ADMIN_CLIENT_ID
+
 struct Checked {
   int16_t error = kNone;
   std::string message;
@@ -300,6 +302,12 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
       }
       if (!HasPartition(topic, p.index)) {
         rp.error_code = kUnknownTopicOrPartition;
+        continue;
+      }
+      // The group coordinator's records live there; as in Kafka, only its admin tools'
+      // client id may write to it.
+      if (IsInternalTopic(t.name) && c.header.client_id != kInternalTopicWriter) {
+        rp.error_code = kInvalidTopicException;
         continue;
       }
       const log::LogConfig log_config = EffectiveLogConfig(*config, topic);
