@@ -31,6 +31,7 @@ enum KafkaError : int16_t {
   kInvalidProducerEpoch = 47,
   kUnknownProducerId = 59,
   kUnsupportedForMessageFormat = 43,
+  kPolicyViolation = 44,
   kInvalidConfig = 40,
   kKafkaStorageError = 56,
   kFetchSessionIdNotFound = 70,

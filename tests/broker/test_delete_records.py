@@ -1,7 +1,7 @@
 """DeleteRecords through kafkajs's admin: the low watermark moves and earlier records
 are gone, also after a restart. (An offset past the high watermark is refused by
 kafkajs itself before it asks; the broker's OutOfRange answer is unit-tested in
-log_partition_test.)"""
+log_partition_test.) And Kafka's refusals, through kafka-python's encoding."""
 import json
 import subprocess
 
@@ -44,3 +44,49 @@ def test_delete_records_with_kafkajs(broker):
         first = subprocess.run(["kcat", "-b", broker.bootstrap, "-C", "-t", "trim", "-o", "beginning", "-e", "-q",
                                 "-f", "%o %s\n"], capture_output=True, timeout=60).stdout.decode().splitlines()
         assert first[0] == "40 m40" and len(first) == 60
+
+
+def test_delete_records_refusals_are_kafkas(broker):
+    """Kafka refuses DeleteRecords on an internal topic (INVALID_TOPIC_EXCEPTION, 17), on a
+    topic whose cleanup.policy lacks delete (POLICY_VIOLATION, 44) and to a negative
+    offset other than -1 (OFFSET_OUT_OF_RANGE, 1)."""
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from kafka.protocol.api import Request, Response
+    from kafka.protocol.types import Array, Int16, Int32, Int64, Schema, String
+
+    from conftest import call
+
+    class DeleteRecordsResponse_v0(Response):
+        API_KEY, API_VERSION = 21, 0
+        SCHEMA = Schema(("throttle_time_ms", Int32),
+                        ("topics", Array(("name", String("utf-8")),
+                                         ("partitions", Array(("partition", Int32), ("low_watermark", Int64),
+                                                              ("error_code", Int16))))))
+
+    class DeleteRecordsRequest_v0(Request):
+        API_KEY, API_VERSION, RESPONSE_TYPE = 21, 0, DeleteRecordsResponse_v0
+        SCHEMA = Schema(("topics", Array(("name", String("utf-8")),
+                                         ("partitions", Array(("partition", Int32), ("offset", Int64))))),
+                        ("timeout_ms", Int32))
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    for f in admin.create_topics([NewTopic("plain", 1, 1),
+                                  NewTopic("table", 1, 1, config={"cleanup.policy": "compact"})]).values():
+        f.result()
+    p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+    for topic in ("plain", "table"):
+        for i in range(3):
+            p.produce(topic, key=b"k%d" % i, value=b"v")
+    p.flush(20)
+
+    def delete(topic, offset):
+        r = call(broker, DeleteRecordsRequest_v0([(topic, [(0, offset)])], 10000))
+        (_, low, error), = r.topics[0][1]
+        return error, low
+
+    assert delete("__consumer_offsets", 0)[0] == 17
+    assert delete("table", 1)[0] == 44
+    assert delete("plain", -5)[0] == 1
+    assert delete("plain", 1) == (0, 1)
+    assert delete("plain", -1) == (0, 3)  # -1: up to the high watermark

@@ -1,3 +1,4 @@
+#include "absl/strings/str_cat.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "broker/topic_configs.h"
@@ -8,7 +9,9 @@
 
 namespace fjord::broker {
 
-// Moves each partition's log start offset; offset -1 means the high watermark.
+// Moves each partition's log start offset; offset -1 means the high watermark. As in
+// Kafka: not on an internal topic, not on one whose cleanup.policy lacks "delete" (its
+// records go only by compaction), and not to a negative offset.
 boost::asio::awaitable<absl::Status> HandleDeleteRecords(RequestContext& c) {
   protocol::DeleteRecordsRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
@@ -25,10 +28,21 @@ boost::asio::awaitable<absl::Status> HandleDeleteRecords(RequestContext& c) {
         rp.error_code = kUnknownTopicOrPartition;
         continue;
       }
+      if (IsInternalTopic(t.name)) {
+        rp.error_code = kInvalidTopicException;
+        continue;
+      }
+      if (!EffectiveLogConfig(*c.broker.effective_config(), topic).delete_retention) {
+        rp.error_code = kPolicyViolation;
+        continue;
+      }
       const TopicPartition tp{t.name, p.partition_index};
-      auto low = co_await OnPartitionLog<int64_t>(c, topic, tp, [&](log::PartitionLog& log) {
-        return log.AdvanceLogStart(p.offset == -1 ? log.high_watermark() : p.offset);
-      });
+      auto low = co_await OnPartitionLog<int64_t>(
+          c, topic, tp, [&](log::PartitionLog& log) -> absl::StatusOr<int64_t> {
+            const int64_t to = p.offset == -1 ? log.high_watermark() : p.offset;
+            if (to < 0) return absl::OutOfRangeError(absl::StrCat("the offset ", to, " is not valid"));
+            return log.AdvanceLogStart(to);
+          });
       if (!low.ok()) {
         rp.error_code = ToKafkaError(low.status());
         continue;
