@@ -275,6 +275,10 @@ def test_topic_names_kafka_refuses(broker):
     assert create("clicks-per-day") == (0, "")
     assert create("clicks.per_day")[0] == 36  # itself: TOPIC_ALREADY_EXISTS
     assert create("__cluster_metadata") == (42, "Creation of internal topic __cluster_metadata is prohibited.")
+    # a config given without a value is refused, not taken for the default
+    r = call(broker, CreateTopicsRequest_v1([("nulls", 1, 1, [], [("retention.ms", None), ("segment.ms", None)])],
+                                            10000, False))
+    assert r.topic_errors == [("nulls", 40, "Null value not supported for topic configs: retention.ms,segment.ms")]
     # nor is such a name created by a Metadata request (auto.create.topics.enable)
     from kafka.protocol.metadata import MetadataRequest
 

@@ -1,4 +1,5 @@
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "broker/topic_configs.h"
@@ -53,11 +54,19 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
     create.replication_factor = t.replication_factor;
     create.validate_only = req.validate_only;
     absl::Status config_error;
+    std::vector<std::string> null_values;
     for (const auto& cfg : t.configs) {
-      if (!cfg.value) continue;  // null: keep the default
+      if (!cfg.value) {
+        null_values.push_back(cfg.name);
+        continue;
+      }
       if (absl::Status s = ValidateTopicConfig(cfg.name, *cfg.value); !s.ok() && config_error.ok())
         config_error = s;
       create.configs[cfg.name] = *cfg.value;
+    }
+    if (!null_values.empty()) {  // Kafka's controller refuses them so, in these words
+      config_error = absl::InvalidArgumentError(
+          absl::StrCat("Null value not supported for topic configs: ", absl::StrJoin(null_values, ",")));
     }
     if (!config_error.ok()) {
       out.error_code = kInvalidConfig;
