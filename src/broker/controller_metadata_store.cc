@@ -280,9 +280,7 @@ absl::StatusOr<TopicInfo> ControllerMetadataStore::CreatePartitions(const std::s
   const TopicInfo* found = Current()->Find(name);
   if (found == nullptr) return absl::NotFoundError(absl::StrCat("topic '", name, "' does not exist"));
   TopicInfo info = *found;
-  if (count <= info.partitions)
-    return absl::OutOfRangeError(
-        absl::StrCat("topic has ", info.partitions, " partitions; the new count must be larger"));
+  if (absl::Status s = metadata::ValidatePartitionIncrease(name, info.partitions, count); !s.ok()) return s;
   rpc::CreatePartitionsRequest req;
   req.set_name(name);
   req.set_count(count);

@@ -233,10 +233,8 @@ absl::StatusOr<TopicInfo> LocalMetadataStore::CreatePartitions(const std::string
   auto it = image_->topics.find(name);
   if (it == image_->topics.end())
     return absl::NotFoundError(absl::StrCat("topic '", name, "' does not exist"));
-  if (count <= it->second.partitions) {
-    return absl::OutOfRangeError(absl::StrCat("topic currently has ", it->second.partitions,
-                                              " partitions, which is higher than the requested ", count));
-  }
+  if (absl::Status s = metadata::ValidatePartitionIncrease(name, it->second.partitions, count); !s.ok())
+    return s;
   TopicInfo t = it->second;
   t.partitions = count;
   if (validate_only) return t;

@@ -325,9 +325,7 @@ class ControllerServices final : public rpc::Controller::Service {
       const metadata::TopicState* t = st.FindTopic(req->name());
       if (t == nullptr) return absl::NotFoundError(absl::StrCat("topic '", req->name(), "' does not exist"));
       const auto have = static_cast<int32_t>(t->partitions.size());
-      if (req->count() <= have)
-        return absl::OutOfRangeError(
-            absl::StrCat("topic has ", have, " partitions; the new count must be larger"));
+      if (auto s = metadata::ValidatePartitionIncrease(req->name(), have, req->count()); !s.ok()) return s;
       auto placed =
           Place(st, have, req->count() - have, static_cast<int32_t>(t->partitions[0].replicas.size()));
       if (!placed.ok()) return placed.status();

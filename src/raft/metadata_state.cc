@@ -58,6 +58,15 @@ absl::Status ValidateNoCollision(const std::string& name, const std::vector<std:
       absl::StrCat("Topic '", name, "' collides with existing topic: ", std::string(*colliding)));
 }
 
+absl::Status ValidatePartitionIncrease(const std::string& name, int32_t have, int32_t count) {
+  if (count == have) return absl::OutOfRangeError(absl::StrCat("Topic already has ", have, " partition(s)."));
+  if (count < have) {
+    return absl::OutOfRangeError(absl::StrCat("The topic ", name, " currently has ", have, " partition(s); ",
+                                              count, " would not be an increase."));
+  }
+  return absl::OkStatus();
+}
+
 const TopicState* MetadataState::FindTopic(const std::string& name) const {
   auto it = topic_ids_by_name_.find(name);
   return it == topic_ids_by_name_.end() ? nullptr : FindTopicById(it->second);

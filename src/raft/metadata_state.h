@@ -103,6 +103,9 @@ absl::Status ValidateTopicName(const std::string& name);
 // '_'. InvalidArgument (INVALID_TOPIC_EXCEPTION) names the colliding topic (the least,
 // where several do).
 absl::Status ValidateNoCollision(const std::string& name, const std::vector<std::string_view>& existing);
+// A topic's partition count only grows: OutOfRange (INVALID_PARTITIONS) in Kafka's words
+// when `count` is not more than the `have` it has.
+absl::Status ValidatePartitionIncrease(const std::string& name, int32_t have, int32_t count);
 
 // A readable name for a 16-byte topic id (Kafka's base64url form, as Kafka prints ids).
 std::string TopicIdString(const std::string& id);

@@ -260,6 +260,21 @@ def test_a_topic_named_twice_in_one_admin_request_is_refused(broker):
     assert "once" in topics()
 
 
+def test_create_partitions_refusals_are_kafkas(broker):
+    from kafka.protocol.admin import CreatePartitionsRequest_v0, CreateTopicsRequest_v1
+
+    call(broker, CreateTopicsRequest_v1([("grow", 3, 1, [], [])], 10000, False))
+
+    def grow(count, assignments=None):
+        return call(broker, CreatePartitionsRequest_v0([("grow", (count, assignments))], 10000, True)).topic_errors
+
+    assert grow(3) == [("grow", 37, "Topic already has 3 partition(s).")]  # INVALID_PARTITIONS
+    assert grow(2) == [("grow", 37, "The topic grow currently has 3 partition(s); 2 would not be an increase.")]
+    assert grow(5, [[1]]) == [  # INVALID_REPLICA_ASSIGNMENT
+        ("grow", 39, "Attempted to add 2 additional partition(s), but only 1 assignment(s) were specified.")]
+    assert grow(5, [[1], [1]]) == [("grow", 0, None)]
+
+
 def test_topic_names_kafka_refuses(broker):
     """'.' and '_' are one character in metric names: a topic may not differ from an
     existing one only there (INVALID_TOPIC_EXCEPTION, 17); the metadata log's name is

@@ -131,8 +131,10 @@ TEST_F(ControllerTest, TopicRequestsAreValidated) {
   more.set_name("good");
   more.set_count(2);
   rpc::WriteResponse written;
-  EXPECT_EQ(Call(&rpc::Controller::Stub::CreatePartitions, more, &written).error_code(),
-            grpc::StatusCode::OUT_OF_RANGE);
+  grpc::Status fewer = Call(&rpc::Controller::Stub::CreatePartitions, more, &written);
+  EXPECT_EQ(fewer.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_EQ(fewer.error_message(),
+            "The topic good currently has 3 partition(s); 2 would not be an increase.");
   rpc::DeleteTopicRequest del;
   del.set_name("missing");
   EXPECT_EQ(Call(&rpc::Controller::Stub::DeleteTopic, del, &written).error_code(),

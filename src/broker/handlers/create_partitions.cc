@@ -1,3 +1,4 @@
+#include "absl/strings/str_cat.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "fjord_protocol/messages/create_partitions_request.h"
@@ -12,6 +13,7 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
   protocol::CreatePartitionsResponse resp;
   const int32_t node = c.broker.config().node_id;
+  auto image = c.broker.metadata().Current();
   std::vector<std::string_view> names;
   for (const auto& t : req.topics) names.push_back(t.name);
   const auto repeated = RepeatedNames(names);
@@ -19,6 +21,15 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
     if (repeated.contains(t.name)) continue;
     auto& out = resp.results.emplace_back();
     out.name = t.name;
+    const TopicInfo* now = image->Find(t.name);
+    if (t.assignments && now != nullptr && t.count > now->partitions &&
+        static_cast<int32_t>(t.assignments->size()) != t.count - now->partitions) {
+      out.error_code = 39;  // INVALID_REPLICA_ASSIGNMENT
+      out.error_message =
+          absl::StrCat("Attempted to add ", t.count - now->partitions, " additional partition(s), but only ",
+                       t.assignments->size(), " assignment(s) were specified.");
+      continue;
+    }
     if (t.assignments && !AssignedOnlyTo(*t.assignments, node)) {
       out.error_code = 39;  // INVALID_REPLICA_ASSIGNMENT
       out.error_message = "replica assignment names a broker that does not exist";
