@@ -197,3 +197,28 @@ def test_clients_cannot_write_to_the_group_coordinators_topic(broker):
     p.flush(20)
     assert [e.code() for e in refused] == [KafkaError.TOPIC_EXCEPTION]
     assert still_serves(broker)
+
+
+def test_an_acks_0_produce_that_fails_closes_the_connection(broker):
+    """acks=0 gets no answer, so, as Kafka does, a failed one closes the connection (the
+    client then reconnects and refreshes its metadata); a good one leaves it open."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("fire", 1, 1)])["fire"].result()
+    record = bytes.fromhex("12000000010661626300")
+
+    def produce_acks_0(partition):
+        body = (struct.pack(">hhii", -1, 0, 30000, 1) + struct.pack(">h", 4) + b"fire" + struct.pack(">i", 1)
+                + struct.pack(">ii", partition, len(v2_batch(record))) + v2_batch(record))
+        frame = struct.pack(">hhih", 0, 3, 31, -1) + body
+        return struct.pack(">i", len(frame)) + frame
+
+    versions = api_versions_request(0, correlation=32)
+    versions = struct.pack(">i", len(versions)) + versions
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as s:
+        s.sendall(produce_acks_0(0) + versions)
+        size = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+        assert struct.unpack(">i", s.recv(size, socket.MSG_WAITALL)[:4])[0] == 32  # only ApiVersions answers
+        s.sendall(produce_acks_0(7) + versions)  # no partition 7
+        assert s.recv(4) == b""  # closed, nothing answered
+    assert still_serves(broker)

@@ -356,7 +356,19 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
     }
   }
   if (appended) c.broker.NotifyAppend();
-  if (!c.send_response) co_return absl::OkStatus();
+  if (!c.send_response) {
+    // acks=0 gets no answer, so an error could not be seen: as Kafka, the connection
+    // closes instead, and the client reconnects and refreshes its metadata.
+    for (const auto& rt : resp.responses) {
+      for (const auto& rp : rt.partition_responses) {
+        if (rp.error_code != kNone) {
+          co_return absl::FailedPreconditionError(absl::StrCat("acks=0 produce to ", rt.name, "-", rp.index,
+                                                               " failed with error ", rp.error_code));
+        }
+      }
+    }
+    co_return absl::OkStatus();
+  }
   if (!waits.empty()) {
     boost::asio::any_io_executor home = co_await boost::asio::this_coro::executor;
     auto started = StartedDurableWaits::Start(std::move(waits), home);
