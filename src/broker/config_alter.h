@@ -2,11 +2,8 @@
 // dynamic configs from the requested changes, validate it, and store it.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
-#include <string_view>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -40,15 +37,5 @@ int16_t AlterConfigsError(const absl::Status& s);
 // Kafka refuses every entry of a resource (type and name) given more than once in one
 // AlterConfigs or IncrementalAlterConfigs request with INVALID_REQUEST and this message.
 inline constexpr char kRepeatedResource[] = "Each resource must appear at most once.";
-// For each of `resources` (each with resource_type and resource_name), whether another
-// entry names the same resource.
-template <typename Resources>
-std::vector<bool> RepeatedResources(const Resources& resources) {
-  std::map<std::pair<int8_t, std::string_view>, int> seen;
-  for (const auto& r : resources) ++seen[{r.resource_type, r.resource_name}];
-  std::vector<bool> repeated;
-  for (const auto& r : resources) repeated.push_back(seen[{r.resource_type, r.resource_name}] > 1);
-  return repeated;
-}
 
 }  // namespace fjord::broker

@@ -28,17 +28,19 @@ boost::asio::awaitable<absl::Status> HandleAlterConfigs(RequestContext& c) {
   protocol::AlterConfigsRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
   protocol::AlterConfigsResponse resp;
-  const std::vector<bool> repeated = RepeatedResources(req.resources);
-  for (size_t i = 0; i < req.resources.size(); ++i) {
-    const auto& r = req.resources[i];
+  std::vector<std::pair<int8_t, std::string_view>> resources;
+  for (const auto& r : req.resources) resources.emplace_back(r.resource_type, r.resource_name);
+  const auto repeated = Repeated(resources);
+  for (const auto& r : req.resources) {
     std::vector<ConfigChange> changes;
     for (const auto& cfg : r.configs) changes.push_back({cfg.name, ConfigOp::kSet, cfg.value});
     auto& out = resp.responses.emplace_back();
     out.resource_type = r.resource_type;
     out.resource_name = r.resource_name;
-    Answer(out, repeated[i] ? absl::FailedPreconditionError(kRepeatedResource)
-                            : AlterResourceConfigs(c.broker, r.resource_type, r.resource_name, changes,
-                                                   /*replace_all=*/true, req.validate_only));
+    Answer(out, repeated.contains({r.resource_type, r.resource_name})
+                    ? absl::FailedPreconditionError(kRepeatedResource)
+                    : AlterResourceConfigs(c.broker, r.resource_type, r.resource_name, changes,
+                                           /*replace_all=*/true, req.validate_only));
   }
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }
@@ -47,9 +49,10 @@ boost::asio::awaitable<absl::Status> HandleIncrementalAlterConfigs(RequestContex
   protocol::IncrementalAlterConfigsRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
   protocol::IncrementalAlterConfigsResponse resp;
-  const std::vector<bool> repeated = RepeatedResources(req.resources);
-  for (size_t i = 0; i < req.resources.size(); ++i) {
-    const auto& r = req.resources[i];
+  std::vector<std::pair<int8_t, std::string_view>> resources;
+  for (const auto& r : req.resources) resources.emplace_back(r.resource_type, r.resource_name);
+  const auto repeated = Repeated(resources);
+  for (const auto& r : req.resources) {
     std::vector<ConfigChange> changes;
     for (const auto& cfg : r.configs) {
       changes.push_back({cfg.name, static_cast<ConfigOp>(cfg.config_operation), cfg.value});
@@ -57,9 +60,10 @@ boost::asio::awaitable<absl::Status> HandleIncrementalAlterConfigs(RequestContex
     auto& out = resp.responses.emplace_back();
     out.resource_type = r.resource_type;
     out.resource_name = r.resource_name;
-    Answer(out, repeated[i] ? absl::FailedPreconditionError(kRepeatedResource)
-                            : AlterResourceConfigs(c.broker, r.resource_type, r.resource_name, changes,
-                                                   /*replace_all=*/false, req.validate_only));
+    Answer(out, repeated.contains({r.resource_type, r.resource_name})
+                    ? absl::FailedPreconditionError(kRepeatedResource)
+                    : AlterResourceConfigs(c.broker, r.resource_type, r.resource_name, changes,
+                                           /*replace_all=*/false, req.validate_only));
   }
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }

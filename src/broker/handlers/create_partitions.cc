@@ -16,7 +16,7 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
   auto image = c.broker.metadata().Current();
   std::vector<std::string_view> names;
   for (const auto& t : req.topics) names.push_back(t.name);
-  const auto repeated = RepeatedNames(names);
+  const auto repeated = Repeated(names);
   for (const auto& t : req.topics) {
     if (repeated.contains(t.name)) continue;
     auto& out = resp.results.emplace_back();
@@ -43,9 +43,9 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
       out.error_message = std::string(r.status().message());
     }
   }
-  for (const std::string& name : repeated) {
+  for (std::string_view name : repeated) {
     auto& out = resp.results.emplace_back();
-    out.name = name;
+    out.name = std::string(name);
     out.error_code = kInvalidRequest;
     out.error_message = std::string(kDuplicateTopicName);
   }

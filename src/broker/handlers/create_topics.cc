@@ -38,7 +38,7 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
   const int32_t node = c.broker.config().node_id;
   std::vector<std::string_view> names;
   for (const auto& t : req.topics) names.push_back(t.name);
-  const auto repeated = RepeatedNames(names);
+  const auto repeated = Repeated(names);
   for (const auto& t : req.topics) {
     if (repeated.contains(t.name)) continue;
     auto& out = resp.topics.emplace_back();
@@ -102,9 +102,9 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
     out.num_partitions = created->partitions;
     out.replication_factor = created->replication_factor;
   }
-  for (const std::string& name : repeated) {
+  for (std::string_view name : repeated) {
     auto& out = resp.topics.emplace_back();
-    out.name = name;
+    out.name = std::string(name);
     out.error_code = kInvalidRequest;
     out.error_message = std::string(kDuplicateTopicName);
   }

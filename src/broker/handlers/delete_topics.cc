@@ -20,7 +20,7 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
   for (const auto& [name, id] : wanted) {
     if (name.has_value()) names.push_back(*name);
   }
-  const auto repeated = RepeatedNames(names);
+  const auto repeated = Repeated(names);
   protocol::DeleteTopicsResponse resp;
   for (const auto& [name, id] : wanted) {
     if (name.has_value() && repeated.contains(*name)) continue;
@@ -59,9 +59,9 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
       }
     }
   }
-  for (const std::string& name : repeated) {
+  for (std::string_view name : repeated) {
     auto& out = resp.responses.emplace_back();
-    out.name = name;
+    out.name = std::string(name);
     out.error_code = kInvalidRequest;
     if (c.version >= 5) out.error_message = std::string(kDuplicateTopicName);
   }

@@ -147,10 +147,19 @@ bool AssignedOnlyTo(const Assignments& assignments, int32_t node) {
   return true;
 }
 
-// Topic names that occur more than once among `names`. Kafka's controller acts on none
-// of a repeated topic's entries in CreateTopics, CreatePartitions and DeleteTopics, and
-// answers the name once, after the others, with INVALID_REQUEST and this message.
-std::set<std::string, std::less<>> RepeatedNames(const std::vector<std::string_view>& names);
+// The keys that occur more than once among `keys`. Kafka refuses what a request names
+// twice: a partition in ListOffsets, a config resource in (Incremental)AlterConfigs,
+// and a topic in CreateTopics, CreatePartitions and DeleteTopics (none of its entries is
+// acted on; the name is answered once, after the others, with INVALID_REQUEST and
+// kDuplicateTopicName).
+template <typename Key>
+std::set<Key> Repeated(const std::vector<Key>& keys) {
+  std::set<Key> seen, repeated;
+  for (const Key& k : keys) {
+    if (!seen.insert(k).second) repeated.insert(k);
+  }
+  return repeated;
+}
 inline constexpr std::string_view kDuplicateTopicName = "Duplicate topic name.";
 
 }  // namespace fjord::broker

@@ -1,6 +1,6 @@
-#include <map>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
@@ -28,10 +28,11 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
   auto image = c.broker.metadata().Current();
   // Kafka answers INVALID_REQUEST for every entry of a partition asked for twice (v1+):
   // two answers for one partition could not be told apart.
-  std::map<std::pair<std::string_view, int32_t>, int> asked;
+  std::vector<std::pair<std::string_view, int32_t>> asked;
   for (const auto& t : req.topics) {
-    for (const auto& p : t.partitions) ++asked[{t.name, p.partition_index}];
+    for (const auto& p : t.partitions) asked.emplace_back(t.name, p.partition_index);
   }
+  const auto twice = Repeated(asked);
   protocol::ListOffsetsResponse resp;
   for (const auto& t : req.topics) {
     auto& rt = resp.topics.emplace_back();
@@ -40,7 +41,7 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
-      if (c.version >= 1 && asked[{t.name, p.partition_index}] > 1) {
+      if (c.version >= 1 && twice.contains({t.name, p.partition_index})) {
         rp.error_code = kInvalidRequest;
         continue;
       }
