@@ -224,6 +224,12 @@ def test_platformatic_admin_apis(broker):
     assert str(out["unknownTopic"]) == "3"
     assert dtp["cursor"] == ["pf", 2]
     assert out["offsetForLeaderEpoch"] == [0, 0, 4]
+    assert out["deleteTopicsV6"] == [
+        ["pf", 42, "You may not specify both topic name and topic id."],
+        [None, 42, "Neither topic name nor id were specified."],
+        [None, 42, "Duplicate topic id."],
+    ]
+    assert out["stillThere"] == 0
     # partition 1 holds offsets 0-4 stamped 1000, 5000, 3000 | 4000, 5000
     assert out["listOffsets"] == [
         [5, -1],  # latest

@@ -2,8 +2,8 @@
 // as one JSON object for tests/broker/test_admin_apis.py to check.
 // Usage: node --import node-shims.mjs platformatic_admin.mjs BOOTSTRAP TOPIC
 import {
-  Admin, Connection, Producer, stringSerializers, describeProducersV0, describeTopicPartitionsV0,
-  offsetForLeaderEpochV4
+  Admin, Connection, Producer, stringSerializers, deleteTopicsV6, describeProducersV0,
+  describeTopicPartitionsV0, offsetForLeaderEpochV4
 } from '@platformatic/kafka'
 
 const [bootstrap, topic] = process.argv.slice(2)
@@ -108,6 +108,19 @@ try {
     topics: dtp.topics.map((t) => [t.name, t.errorCode, t.partitions.map((p) => p.partitionIndex)]),
     cursor: dtp.nextCursor ? [dtp.nextCursor.topicName, dtp.nextCursor.partitionIndex] : null
   }
+  // DeleteTopics v6 entries Kafka's controller cannot read (a name and an id, neither,
+  // an id twice): each refused, nothing deleted.
+  const id = dtp.topics[0].topicId
+  const unknownId = '0123abcd-0123-4567-89ab-0123456789ab'
+  try {
+    await deleteTopicsV6.api.async(conn, [
+      { name: topic, topicId: id }, { name: null, topicId: null },
+      { name: null, topicId: unknownId }, { name: null, topicId: unknownId }], 10000)
+    out.deleteTopicsV6 = 'accepted'
+  } catch (e) {
+    out.deleteTopicsV6 = (e.response?.responses ?? []).map((r) => [r.name, r.errorCode, r.errorMessage])
+  }
+  out.stillThere = (await describeTopicPartitionsV0.api.async(conn, [{ name: topic }], 10, null)).topics[0].errorCode
   const epochs = await offsetForLeaderEpochV4.api.async(conn, -1, [{
     name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }]
   }])

@@ -1,3 +1,5 @@
+#include <array>
+
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "fjord_protocol/messages/delete_topics_request.h"
@@ -17,13 +19,33 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
   for (const auto& n : req.topic_names) wanted.emplace_back(n, protocol::Uuid{});
   for (const auto& t : req.topics) wanted.emplace_back(t.name, t.topic_id);
   std::vector<std::string_view> names;
+  std::vector<std::array<uint8_t, 16>> ids;  // of the entries that give only an id
   for (const auto& [name, id] : wanted) {
     if (name.has_value()) names.push_back(*name);
+    if (!name.has_value() && !id.is_zero()) ids.push_back(id.bytes);
   }
   const auto repeated = Repeated(names);
+  const auto repeated_ids = Repeated(ids);
   protocol::DeleteTopicsResponse resp;
+  auto refuse = [&](const std::optional<std::string>& name, const protocol::Uuid& id, const char* why) {
+    auto& out = resp.responses.emplace_back();
+    out.name = name;
+    out.topic_id = id;
+    out.error_code = kInvalidRequest;
+    if (c.version >= 5) out.error_message = why;
+  };
   for (const auto& [name, id] : wanted) {
     if (name.has_value() && repeated.contains(*name)) continue;
+    if (!name.has_value() && repeated_ids.contains(id.bytes)) continue;
+    // Kafka's controller reads each v6 entry as a name or an id, not both, not neither.
+    if (name.has_value() && !id.is_zero()) {
+      refuse(name, id, "You may not specify both topic name and topic id.");
+      continue;
+    }
+    if (!name.has_value() && id.is_zero()) {
+      refuse(name, id, "Neither topic name nor id were specified.");
+      continue;
+    }
     auto& out = resp.responses.emplace_back();
     out.name = name;
     out.topic_id = id;
@@ -59,12 +81,9 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
       }
     }
   }
-  for (std::string_view name : repeated) {
-    auto& out = resp.responses.emplace_back();
-    out.name = std::string(name);
-    out.error_code = kInvalidRequest;
-    if (c.version >= 5) out.error_message = std::string(kDuplicateTopicName);
-  }
+  for (std::string_view name : repeated)
+    refuse(std::string(name), protocol::Uuid{}, kDuplicateTopicName.data());
+  for (const auto& id : repeated_ids) refuse(std::nullopt, protocol::Uuid{id}, "Duplicate topic id.");
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }
 
