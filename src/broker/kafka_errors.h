@@ -26,6 +26,7 @@ enum KafkaError : int16_t {
   kTopicAlreadyExists = 36,
   kInvalidPartitions = 37,
   kInvalidReplicationFactor = 38,
+  kInvalidReplicaAssignment = 39,
   kInvalidRequest = 42,
   kOutOfOrderSequenceNumber = 45,
   kInvalidProducerEpoch = 47,

@@ -279,6 +279,35 @@ def test_create_partitions_refusals_are_kafkas(broker):
     assert grow(5, [[1]]) == [  # INVALID_REPLICA_ASSIGNMENT
         ("grow", 39, "Attempted to add 2 additional partition(s), but only 1 assignment(s) were specified.")]
     assert grow(5, [[1], [1]]) == [("grow", 0, None)]
+    assert grow(5, [[1, 1], [1]]) == [("grow", 39, "The manual partition assignment includes the broker 1 more than once.")]
+
+
+def test_manual_assignments_kafka_refuses(broker):
+    """CreateTopics with replica assignments: Kafka's controller's checks, codes and words
+    (this node is broker 1, the only one)."""
+    from kafka.protocol.admin import CreateTopicsRequest_v1
+
+    def create(name, partitions, replicas, assignment):
+        (result,) = call(broker, CreateTopicsRequest_v1([(name, partitions, replicas, assignment, [])],
+                                                        10000, False)).topic_errors
+        return result[1:]
+
+    bad = "The manual partition assignment includes "
+    assert create("a1", -1, -1, [(0, [1]), (0, [1])]) == (
+        39, "Found multiple manual partition assignments for partition 0")
+    assert create("a2", -1, -1, [(0, [])]) == (39, bad + "an empty replica list.")
+    assert create("a3", -1, -1, [(0, [9, 1, 7])]) == (39, bad + "broker 7, but no such broker is registered.")
+    assert create("a4", -1, -1, [(0, [1, 1])]) == (39, bad + "the broker 1 more than once.")
+    assert create("a5", -1, -1, [(0, [1]), (2, [1])]) == (
+        39, "partitions should be a consecutive 0-based integer sequence")
+    assert create("a6", 2, -1, [(0, [1])]) == (
+        42, "A manual partition assignment was specified, but numPartitions was not set to -1.")
+    assert create("a7", -1, 1, [(0, [1])]) == (
+        42, "A manual partition assignment was specified, but replication factor was not set to -1.")
+    assert create("a8", -1, -1, [(1, [1]), (0, [1])]) == (0, "")  # any order, 0 and 1
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    topics = admin.list_topics(timeout=10).topics
+    assert len(topics["a8"].partitions) == 2 and not any(f"a{i}" in topics for i in range(1, 8))
 
 
 def test_topic_names_kafka_refuses(broker):

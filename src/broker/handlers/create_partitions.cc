@@ -24,16 +24,19 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
     const TopicInfo* now = image->Find(t.name);
     if (t.assignments && now != nullptr && t.count > now->partitions &&
         static_cast<int32_t>(t.assignments->size()) != t.count - now->partitions) {
-      out.error_code = 39;  // INVALID_REPLICA_ASSIGNMENT
+      out.error_code = kInvalidReplicaAssignment;
       out.error_message =
           absl::StrCat("Attempted to add ", t.count - now->partitions, " additional partition(s), but only ",
                        t.assignments->size(), " assignment(s) were specified.");
       continue;
     }
-    if (t.assignments && !AssignedOnlyTo(*t.assignments, node)) {
-      out.error_code = 39;  // INVALID_REPLICA_ASSIGNMENT
-      out.error_message = "replica assignment names a broker that does not exist";
-      continue;
+    if (t.assignments && now != nullptr) {
+      if (auto error =
+              ManualAssignmentError(*t.assignments, node, static_cast<size_t>(now->replication_factor))) {
+        out.error_code = kInvalidReplicaAssignment;
+        out.error_message = std::move(*error);
+        continue;
+      }
     }
     auto r = c.broker.metadata().CreatePartitions(t.name, t.count, req.validate_only);
     if (!r.ok()) {

@@ -1,3 +1,7 @@
+#include <optional>
+#include <set>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "broker/handlers/handlers.h"
@@ -73,24 +77,34 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
       out.error_message = std::string(config_error.message());
       continue;
     }
-    if (!t.assignments.empty()) {
-      // Manual assignment: every replica must be this node (one broker for now).
-      if (t.num_partitions != -1 || t.replication_factor != -1) {
+    if (!t.assignments.empty()) {  // Kafka's checks and words, in Kafka's order
+      if (t.replication_factor != -1 || t.num_partitions != -1) {
         out.error_code = kInvalidRequest;
-        out.error_message = "both assignments and num_partitions/replication_factor were given";
+        out.error_message = absl::StrCat("A manual partition assignment was specified, but ",
+                                         t.replication_factor != -1 ? "replication factor" : "numPartitions",
+                                         " was not set to -1.");
+        continue;
+      }
+      std::set<int32_t> indexes;
+      std::optional<std::string> error;
+      for (const auto& a : t.assignments) {
+        if (!indexes.insert(a.partition_index).second && !error) {
+          error =
+              absl::StrCat("Found multiple manual partition assignments for partition ", a.partition_index);
+        }
+      }
+      if (!error) error = ManualAssignmentError(t.assignments, node, std::nullopt);
+      if (!error &&
+          (*indexes.begin() != 0 || *indexes.rbegin() != static_cast<int32_t>(indexes.size()) - 1)) {
+        error = "partitions should be a consecutive 0-based integer sequence";
+      }
+      if (error) {
+        out.error_code = kInvalidReplicaAssignment;
+        out.error_message = std::move(*error);
         continue;
       }
       create.partitions = static_cast<int32_t>(t.assignments.size());
       create.replication_factor = static_cast<int16_t>(t.assignments.front().broker_ids.size());
-      bool ok = AssignedOnlyTo(t.assignments, node);
-      for (const auto& a : t.assignments) {
-        ok &= static_cast<int16_t>(a.broker_ids.size()) == create.replication_factor;
-      }
-      if (!ok) {
-        out.error_code = 39;  // INVALID_REPLICA_ASSIGNMENT
-        out.error_message = "replica assignment names a broker that does not exist";
-        continue;
-      }
     }
     auto created = c.broker.metadata().CreateTopic(create);
     if (!created.ok()) {

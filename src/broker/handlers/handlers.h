@@ -3,17 +3,20 @@
 // status means the request was malformed: the connection is closed.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "broker/broker.h"
 #include "broker/topic_configs.h"
 #include "fjord_protocol/messages/request_header.h"
@@ -135,16 +138,36 @@ boost::asio::awaitable<absl::StatusOr<R>> OnPartitionLog(RequestContext& c, cons
   });
 }
 
-// True when every replica of every partition in `assignments` is `node` (a manual
-// assignment this single node can honour). Each element has `broker_ids`.
+// Kafka's checks of a manual assignment's replica lists (each element has `broker_ids`),
+// with its INVALID_REPLICA_ASSIGNMENT messages: none empty, every broker registered
+// (here: this `node`, the one broker for now; the least unknown id is named), none
+// twice, and every partition with `replicas` replicas (or, unset, the first's count).
+// Returns the message, or nothing when the assignment is good.
 template <typename Assignments>
-bool AssignedOnlyTo(const Assignments& assignments, int32_t node) {
+std::optional<std::string> ManualAssignmentError(const Assignments& assignments, int32_t node,
+                                                 std::optional<size_t> replicas) {
   for (const auto& a : assignments) {
-    for (int32_t id : a.broker_ids) {
-      if (id != node) return false;
+    if (a.broker_ids.empty()) return "The manual partition assignment includes an empty replica list.";
+    std::vector<int32_t> sorted(a.broker_ids.begin(), a.broker_ids.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      if (sorted[i] != node) {
+        return absl::StrCat("The manual partition assignment includes broker ", sorted[i],
+                            ", but no such broker is registered.");
+      }
+      if (i > 0 && sorted[i] == sorted[i - 1]) {
+        return absl::StrCat("The manual partition assignment includes the broker ", sorted[i],
+                            " more than once.");
+      }
+    }
+    if (!replicas) replicas = sorted.size();
+    if (sorted.size() != *replicas) {
+      return absl::StrCat("The manual partition assignment includes a partition with ", sorted.size(),
+                          " replica(s), but this is not consistent with previous partitions, which have ",
+                          *replicas, " replica(s).");
     }
   }
-  return true;
+  return std::nullopt;
 }
 
 // The keys that occur more than once among `keys`. Kafka refuses what a request names
