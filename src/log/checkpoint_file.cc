@@ -28,11 +28,9 @@ absl::Status WriteFileAtomically(const std::filesystem::path& path, const void* 
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return absl::UnavailableError(absl::StrCat("rename ", tmp.string(), ": ", std::strerror(errno)));
   }
-  const int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  // The file is whole under its name already; a directory that cannot be synced is not
+  // an error for the caller (as before), the next checkpoint syncs it again.
+  (void)SyncDirectory(path.parent_path());
   return absl::OkStatus();
 }
 
