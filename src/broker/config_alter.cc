@@ -1,6 +1,8 @@
 #include "broker/config_alter.h"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -51,7 +53,17 @@ std::string CurrentListValue(Broker& broker, int8_t resource_type, const std::st
 absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const std::string& resource_name,
                                   const std::vector<ConfigChange>& changes, bool replace_all,
                                   bool validate_only) {
-  // As Kafka, before the resource is looked at, and in Kafka's words.
+  // As Kafka, before the resource is looked at, and in Kafka's words. The legacy request
+  // is a map in Kafka's controller (the last value of a repeated key wins), so only the
+  // incremental one refuses repeats.
+  if (!replace_all) {
+    std::set<std::string_view> names;
+    for (const ConfigChange& ch : changes) {
+      if (!names.insert(ch.name).second) {
+        return absl::FailedPreconditionError("Error due to duplicate config keys");
+      }
+    }
+  }
   std::vector<std::string> null_values;
   for (const ConfigChange& ch : changes) {
     if (ch.op != ConfigOp::kDelete && !ch.value) null_values.push_back(ch.name);

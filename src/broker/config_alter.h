@@ -25,8 +25,9 @@ struct ConfigChange {
 // Applies `changes` to one resource. `replace_all` is the legacy AlterConfigs meaning:
 // the changes become the whole set of overrides. Errors: NotFound (no such topic),
 // InvalidArgument (unknown or invalid config: INVALID_CONFIG), FailedPrecondition
-// (not alterable, wrong broker, unsupported resource, or a null value for any operation
-// but DELETE, as Kafka refuses it: INVALID_REQUEST).
+// (not alterable, wrong broker, unsupported resource, a config named twice in an
+// incremental change, or a null value for any operation but DELETE, as Kafka refuses
+// them: INVALID_REQUEST).
 absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const std::string& resource_name,
                                   const std::vector<ConfigChange>& changes, bool replace_all,
                                   bool validate_only);

@@ -350,6 +350,17 @@ def test_alter_configs_shape_checks_come_first(broker):
     r = call(broker, AlterConfigsRequest_v0([(t, n, [(k, v) for k, _, v in c]) for t, n, c in twice], False))
     assert [(e, m) for e, m, _, _ in r.resources] == [(42, "Each resource must appear at most once.")] * 2
     assert retention().source == ConfigSource.DEFAULT_CONFIG.value
+    # a config named twice in one resource: refused by IncrementalAlterConfigs (even with
+    # one SET and one DELETE), while legacy AlterConfigs is a map where the last one wins
+    r = call(broker, IncrementalAlterConfigsRequest_v0(
+        [(2, "shape", [("retention.ms", 0, "1000"), ("retention.ms", 1, None)])], False))
+    assert [(e, m) for e, m, _, _ in r.responses] == [(42, "Error due to duplicate config keys")]
+    assert retention().source == ConfigSource.DEFAULT_CONFIG.value
+    r = call(broker, AlterConfigsRequest_v0([(2, "shape", [("retention.ms", "1000"), ("retention.ms", "2000")])],
+                                            False))
+    assert r.resources[0][0] == 0 and retention().value == "2000"
+    call(broker, AlterConfigsRequest_v0([(2, "shape", [])], False))
+    assert retention().source == ConfigSource.DEFAULT_CONFIG.value
 
     r = call(broker, IncrementalAlterConfigsRequest_v0(
         [(2, "shape", [("retention.ms", 0, "3000"), ("segment.ms", 0, None)])], False))
