@@ -229,6 +229,8 @@ def test_platformatic_admin_apis(broker):
         [None, 42, "Neither topic name nor id were specified."],
         [None, 42, "Duplicate topic id."],
     ]
+    # as Kafka's controller: the name's entry is refused with the id, the id's not answered
+    assert out["deleteByNameAndId"] == [["pf", True, 42, "The provided topic name maps to an ID that was already supplied."]]
     assert out["stillThere"] == 0
     # partition 1 holds offsets 0-4 stamped 1000, 5000, 3000 | 4000, 5000
     assert out["listOffsets"] == [

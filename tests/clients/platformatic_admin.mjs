@@ -120,6 +120,13 @@ try {
   } catch (e) {
     out.deleteTopicsV6 = (e.response?.responses ?? []).map((r) => [r.name, r.errorCode, r.errorMessage])
   }
+  // The same topic by its name in one entry and by its id in another.
+  try {
+    await deleteTopicsV6.api.async(conn, [{ name: topic, topicId: null }, { name: null, topicId: id }], 10000)
+    out.deleteByNameAndId = 'accepted'
+  } catch (e) {
+    out.deleteByNameAndId = (e.response?.responses ?? []).map((r) => [r.name, r.topicId === id, r.errorCode, r.errorMessage])
+  }
   out.stillThere = (await describeTopicPartitionsV0.api.async(conn, [{ name: topic }], 10, null)).topics[0].errorCode
   const epochs = await offsetForLeaderEpochV4.api.async(conn, -1, [{
     name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }]

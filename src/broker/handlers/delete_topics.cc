@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <array>
+#include <set>
 
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
@@ -26,6 +28,17 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
   }
   const auto repeated = Repeated(names);
   const auto repeated_ids = Repeated(ids);
+  // A topic named by one entry and given by id in another: as Kafka, neither deletes it;
+  // the name's entry is answered INVALID_REQUEST and the id's entry not at all.
+  auto image = c.broker.metadata().Current();
+  std::set<std::array<uint8_t, 16>> aliased;
+  for (std::string_view name : names) {
+    const TopicInfo* t = repeated.contains(name) ? nullptr : image->Find(std::string(name));
+    if (t != nullptr && !repeated_ids.contains(t->id.bytes) &&
+        std::find(ids.begin(), ids.end(), t->id.bytes) != ids.end()) {
+      aliased.insert(t->id.bytes);
+    }
+  }
   protocol::DeleteTopicsResponse resp;
   auto refuse = [&](const std::optional<std::string>& name, const protocol::Uuid& id, const char* why) {
     auto& out = resp.responses.emplace_back();
@@ -46,13 +59,19 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
       refuse(name, id, "Neither topic name nor id were specified.");
       continue;
     }
+    if (!name.has_value() && aliased.contains(id.bytes)) continue;
+    if (const TopicInfo* t = name.has_value() ? image->Find(*name) : nullptr;
+        t && aliased.contains(t->id.bytes)) {
+      refuse(name, t->id, "The provided topic name maps to an ID that was already supplied.");
+      continue;
+    }
     auto& out = resp.responses.emplace_back();
     out.name = name;
     out.topic_id = id;
     std::string topic_name;
     if (name.has_value()) {
       topic_name = *name;
-    } else if (const TopicInfo* t = c.broker.metadata().Current()->FindById(id)) {
+    } else if (const TopicInfo* t = image->FindById(id)) {
       topic_name = t->name;
     } else {
       out.error_code = kUnknownTopicId;
