@@ -65,6 +65,22 @@ class Conn:
         assert err == 0
         return pid, epoch
 
+    def init_producer_id_v4(self, transactional_id, producer_id, producer_epoch):
+        """v3+ (flexible) carries the producer's current id and epoch (KIP-360)."""
+        tid = b"\x00" if transactional_id is None else bytes([len(transactional_id) + 1]) + transactional_id
+        self.corr += 1
+        frame = (struct.pack(">hhih", 22, 4, self.corr, 4) + b"test\x00" + tid +
+                 struct.pack(">iqh", 60000, producer_id, producer_epoch) + b"\x00")
+        self.s.sendall(struct.pack(">i", len(frame)) + frame)
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+            chunk = self.s.recv(65536)
+            assert chunk, "connection closed"
+            data += chunk
+        assert struct.unpack(">i", data[4:8])[0] == self.corr
+        _, err, pid, epoch = struct.unpack(">ihqh", data[9:25])  # after the header's tags
+        return err, pid, epoch
+
     def produce(self, topic, records):
         t = topic.encode()
         body = (struct.pack(">hhi", -1, -1, 10000) + struct.pack(">ih", 1, len(t)) + t +
@@ -109,6 +125,21 @@ def test_duplicates_sequences_and_epochs(broker):
     assert c.produce("idem", batch(pid, 1, 1, [b"e"])) == (0, 4)
     # ids are not handed out twice across restarts
     assert c.init_producer_id()[0] > pid + 1
+
+
+def test_init_producer_id_with_an_id_gets_a_new_one(broker):
+    """As Kafka's coordinator: without a transactional id, the id and epoch a producer
+    sends (librdkafka sends its current ones when it resets) are not taken up; it gets a
+    newly allocated id at epoch 0. Bumping the epoch of whatever id was sent would let a
+    producer take an id the controller has not handed out, or fence another's."""
+    c = Conn(broker.port)
+    pid, _ = c.init_producer_id()
+    err, new_pid, epoch = c.init_producer_id_v4(None, pid, 0)
+    assert err == 0 and new_pid > pid and epoch == 0
+    err, other, epoch = c.init_producer_id_v4(None, 10**12, 5)  # never allocated
+    assert err == 0 and other > new_pid and epoch == 0
+    # a transactional id needs the transaction coordinator: refused, not ignored
+    assert c.init_producer_id_v4(b"txn", -1, -1)[0] == 42
 
 
 def test_confluent_idempotent_producer(broker):

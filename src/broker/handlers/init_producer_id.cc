@@ -9,17 +9,16 @@ namespace fjord::broker {
 
 // Idempotent producers only: a transactional id needs the transaction coordinator,
 // which does not exist yet, and is refused with INVALID_REQUEST (not a retriable code,
-// so the client stops instead of retrying forever).
+// so the client stops instead of retrying forever). As Kafka, the producer id and epoch
+// a v3+ request carries (KIP-360) are ignored without a transactional id: taking them
+// up would let a client claim an id the controller never handed out, or bump the epoch
+// of another producer's id and fence it.
 boost::asio::awaitable<absl::Status> HandleInitProducerId(RequestContext& c) {
   protocol::InitProducerIdRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
   protocol::InitProducerIdResponse resp;
   if (req.transactional_id.has_value()) {
     resp.error_code = kInvalidRequest;
-  } else if (req.producer_id >= 0 && req.producer_epoch >= 0 && req.producer_epoch < 32766) {
-    // KIP-360: an idempotent producer that lost its state bumps its epoch.
-    resp.producer_id = req.producer_id;
-    resp.producer_epoch = static_cast<int16_t>(req.producer_epoch + 1);
   } else {
     auto id = c.broker.NextProducerId();
     if (!id.ok()) {
