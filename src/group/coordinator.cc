@@ -388,6 +388,8 @@ void GroupCoordinator::Join(JoinRequest r, std::function<void(JoinResult)> done)
     res.member_id = r.member_id;
     done(std::move(res));
   };
+  // As Kafka, only the offset APIs (and describe, delete) take the empty group id.
+  if (r.group_id.empty()) return fail(kInvalidGroupId);
   if (r.session_timeout_ms < settings_.min_session_timeout_ms ||
       r.session_timeout_ms > settings_.max_session_timeout_ms) {
     return fail(kInvalidSessionTimeout);
@@ -510,6 +512,7 @@ void GroupCoordinator::Join(JoinRequest r, std::function<void(JoinResult)> done)
 
 void GroupCoordinator::Sync(SyncRequest r, std::function<void(SyncResult)> done) {
   auto fail = [&](int16_t error) { done(SyncResult{error, {}, {}, {}}); };
+  if (r.group_id.empty()) return fail(kInvalidGroupId);
   Group* g = Find(r.group_id);
   if (g == nullptr) return fail(kUnknownMemberId);
   auto it = g->members.find(r.member_id);
@@ -554,6 +557,7 @@ void GroupCoordinator::Sync(SyncRequest r, std::function<void(SyncResult)> done)
 int16_t GroupCoordinator::Heartbeat(const std::string& group_id, int32_t generation,
                                     const std::string& member_id,
                                     const std::optional<std::string>& instance_id) {
+  if (group_id.empty()) return kInvalidGroupId;
   Group* g = Find(group_id);
   if (g == nullptr) return kUnknownMemberId;
   auto it = g->members.find(member_id);
@@ -570,10 +574,10 @@ std::vector<int16_t> GroupCoordinator::Leave(const std::string& group_id,
                                              int16_t* group_error) {
   *group_error = kNone;
   std::vector<int16_t> out(members.size(), kNone);
-  Group* g = Find(group_id);
+  Group* g = group_id.empty() ? nullptr : Find(group_id);
   if (g == nullptr) {
-    *group_error = kUnknownMemberId;
-    std::fill(out.begin(), out.end(), kUnknownMemberId);
+    *group_error = group_id.empty() ? kInvalidGroupId : kUnknownMemberId;
+    std::fill(out.begin(), out.end(), *group_error);
     return out;
   }
   bool removed = false;

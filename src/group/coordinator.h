@@ -44,6 +44,7 @@ enum GroupError : int16_t {
   kCoordinatorNotAvailable = 15,
   kIllegalGeneration = 22,
   kInconsistentGroupProtocol = 23,
+  kInvalidGroupId = 24,
   kUnknownMemberId = 25,
   kInvalidSessionTimeout = 26,
   kRebalanceInProgress = 27,

@@ -280,6 +280,8 @@ def test_bad_group_requests_get_kafkas_error_codes(gbroker):
     join = lambda member, timeout=10000, ptype="consumer": call(
         gbroker, JoinGroupRequest_v1("g1", timeout, 10000, member, ptype, [("range", b"meta")]))
     assert join("", timeout=1000).error_code == 26  # INVALID_SESSION_TIMEOUT (group.min.session.timeout.ms)
+    nameless = call(gbroker, JoinGroupRequest_v1("", 10000, 10000, "", "consumer", [("range", b"meta")]))
+    assert nameless.error_code == 24  # INVALID_GROUP_ID: only the offset APIs take ""
     joined = join("")
     assert joined.error_code == 0 and joined.leader_id == joined.member_id and joined.generation_id == 1
     member, gen = joined.member_id, joined.generation_id

@@ -191,6 +191,31 @@ TEST_F(CoordinatorTest, GroupMaxSizeAndSessionTimeoutBounds) {
   EXPECT_EQ(second.error, kInvalidSessionTimeout);
 }
 
+TEST_F(CoordinatorTest, EmptyGroupIdIsOnlyForOffsets) {
+  auto c = Make();
+  JoinRequest r = Join("");
+  r.group_id = "";
+  JoinResult joined;
+  c->Join(r, [&](JoinResult res) { joined = res; });
+  EXPECT_EQ(joined.error, kInvalidGroupId);
+  SyncResult synced;
+  c->Sync(SyncRequest{.group_id = "", .generation = 1, .member_id = "m"},
+          [&](SyncResult res) { synced = res; });
+  EXPECT_EQ(synced.error, kInvalidGroupId);
+  EXPECT_EQ(c->Heartbeat("", 1, "m", std::nullopt), kInvalidGroupId);
+  int16_t group_error = kNone;
+  EXPECT_EQ(c->Leave("", {LeavingMember{"m", std::nullopt}}, &group_error),
+            std::vector<int16_t>{kInvalidGroupId});
+  EXPECT_EQ(group_error, kInvalidGroupId);
+  // a commit under the empty group id is kept, as Kafka does for old simple consumers
+  CommitRequest commit{"", -1, "", std::nullopt, {{"t", 0, 42, -1, ""}}};
+  EXPECT_EQ(c->Commit(commit, &group_error), std::vector<int16_t>{kNone});
+  EXPECT_EQ(group_error, kNone);
+  auto fetched = c->Fetch("", std::nullopt, &group_error);
+  ASSERT_EQ(fetched.size(), 1u);
+  EXPECT_EQ(fetched[0].offset, 42);
+}
+
 TEST_F(CoordinatorTest, PartitionForMatchesJavaHashCode) {
   // "hello".hashCode() == 99162322 in Java.
   EXPECT_EQ(PartitionFor("hello", 50), 99162322 % 50);
