@@ -224,6 +224,16 @@ def test_platformatic_admin_apis(broker):
     assert str(out["unknownTopic"]) == "3"
     assert dtp["cursor"] == ["pf", 2]
     assert out["offsetForLeaderEpoch"] == [0, 0, 4]
+    # Kafka's AclOperation bits (READ 3 ... IDEMPOTENT_WRITE 12) for a topic, the cluster
+    # and a group; INT32_MIN where the request did not ask
+    topic_ops = sum(1 << op for op in (3, 4, 5, 6, 7, 8, 10, 11))
+    cluster_ops = sum(1 << op for op in (5, 7, 8, 9, 10, 11, 12))
+    group_ops = sum(1 << op for op in (3, 6, 8))
+    assert out["authorizedOperations"] == {
+        "describeTopicPartitions": topic_ops,
+        "asked": [topic_ops, cluster_ops, topic_ops, cluster_ops, group_ops],
+        "notAsked": [-2**31] * 5,
+    }
     assert out["deleteTopicsV6"] == [
         ["pf", 42, "You may not specify both topic name and topic id."],
         [None, 42, "Neither topic name nor id were specified."],

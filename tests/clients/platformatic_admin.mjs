@@ -2,8 +2,8 @@
 // as one JSON object for tests/broker/test_admin_apis.py to check.
 // Usage: node --import node-shims.mjs platformatic_admin.mjs BOOTSTRAP TOPIC
 import {
-  Admin, Connection, Producer, stringSerializers, deleteTopicsV6, describeProducersV0,
-  describeTopicPartitionsV0, offsetForLeaderEpochV4
+  Admin, Connection, Producer, stringSerializers, deleteTopicsV6, describeClusterV1, describeGroupsV5,
+  describeProducersV0, describeTopicPartitionsV0, metadataV8, metadataV12, offsetForLeaderEpochV4
 } from '@platformatic/kafka'
 
 const [bootstrap, topic] = process.argv.slice(2)
@@ -128,6 +128,19 @@ try {
     out.deleteByNameAndId = (e.response?.responses ?? []).map((r) => [r.name, r.topicId === id, r.errorCode, r.errorMessage])
   }
   out.stillThere = (await describeTopicPartitionsV0.api.async(conn, [{ name: topic }], 10, null)).topics[0].errorCode
+  // Authorized operations (no authorizer: all a resource type supports), each asked for
+  // and not.
+  out.authorizedOperations = { describeTopicPartitions: dtp.topics[0].topicAuthorizedOperations }
+  for (const asked of [true, false]) {
+    const m8 = await metadataV8.api.async(conn, [topic], false, asked, asked)
+    const m12 = await metadataV12.api.async(conn, [topic], false, asked)
+    const cluster = await describeClusterV1.api.async(conn, asked, 1)
+    const groups = await describeGroupsV5.api.async(conn, ['no-such-group'], asked)
+    out.authorizedOperations[asked ? 'asked' : 'notAsked'] = [
+      m8.topics[0].topicAuthorizedOperations, m8.clusterAuthorizedOperations,
+      m12.topics[0].topicAuthorizedOperations, cluster.clusterAuthorizedOperations,
+      groups.groups[0].authorizedOperations]
+  }
   const epochs = await offsetForLeaderEpochV4.api.async(conn, -1, [{
     name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }]
   }])

@@ -1,3 +1,4 @@
+#include "broker/acl_operations.h"
 #include "broker/handlers/handlers.h"
 #include "fjord_protocol/messages/describe_cluster_request.h"
 #include "fjord_protocol/messages/describe_cluster_response.h"
@@ -24,6 +25,7 @@ boost::asio::awaitable<absl::Status> HandleDescribeCluster(RequestContext& c) {
     b.port = adv.port;
   }
   resp.endpoint_type = req.endpoint_type;
+  if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = kClusterOperations;
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }
 

@@ -1,3 +1,4 @@
+#include "broker/acl_operations.h"
 #include "broker/handlers/handlers.h"
 #include "fjord_protocol/messages/describe_groups_request.h"
 #include "fjord_protocol/messages/describe_groups_response.h"
@@ -23,6 +24,7 @@ boost::asio::awaitable<absl::Status> HandleDescribeGroups(RequestContext& c) {
     out.group_state = d.state;
     out.protocol_type = d.protocol_type;
     out.protocol_data = d.protocol;
+    if (req.include_authorized_operations && d.error == 0) out.authorized_operations = kGroupOperations;
     for (const group::MemberDescription& m : d.members) {
       auto& mo = out.members.emplace_back();
       mo.member_id = m.member_id;

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "broker/acl_operations.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "fjord_protocol/messages/describe_topic_partitions_request.h"
@@ -45,6 +46,7 @@ boost::asio::awaitable<absl::Status> HandleDescribeTopicPartitions(RequestContex
       continue;
     }
     out.topic_id = t->id;
+    out.topic_authorized_operations = kTopicOperations;  // always, as Kafka
     out.is_internal = name == "__consumer_offsets" || name == "__transaction_state";
     for (int32_t p = first; p < t->partitions; ++p) {
       if (budget == 0) {

@@ -1,3 +1,4 @@
+#include "broker/acl_operations.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "fjord_protocol/messages/metadata_request.h"
@@ -88,6 +89,11 @@ boost::asio::awaitable<absl::Status> HandleMetadata(RequestContext& c) {
       }
     }
   }
+  // Left at Kafka's "not asked for" (INT32_MIN) unless asked for (v8+).
+  if (req.include_topic_authorized_operations) {
+    for (auto& t : resp.topics) t.topic_authorized_operations = kTopicOperations;
+  }
+  if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = kClusterOperations;
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }
 
