@@ -119,7 +119,12 @@ def produce_error(broker, version, records, topic=b"rules"):
     data = roundtrip(broker, struct.pack(">i", len(frame)) + frame)
     assert data and struct.unpack(">i", data[4:8])[0] == 21
     off = 8 + 4 + 2 + len(topic) + 4 + 4
-    return struct.unpack(">h", data[off: off + 2])[0]
+    err, base_offset = struct.unpack(">hq", data[off: off + 10])
+    if err:  # as Kafka, a refused partition carries no offsets
+        assert base_offset == -1
+        if version >= 5:
+            assert struct.unpack(">q", data[off + 18: off + 26])[0] == -1  # log_start_offset
+    return err
 
 
 def test_produce_v3_and_later_carry_one_batch_v2_and_zstd_from_v7(broker):

@@ -271,6 +271,7 @@ boost::asio::awaitable<absl::Status> AnswerWhenDurable(std::shared_ptr<protocol:
     auto& rp = resp->responses[w.topic_index].partition_responses[w.partition_index];
     rp.error_code = kKafkaStorageError;
     rp.base_offset = -1;
+    rp.log_start_offset = -1;
     rp.error_message = std::string(s.message());
   }
   co_return protocol::AppendResponseFrame(*resp, version, correlation_id, out);
@@ -296,6 +297,8 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
     for (const auto& p : t.partition_data) {
       auto& rp = rt.partition_responses.emplace_back();
       rp.index = p.index;
+      rp.base_offset = -1;  // as Kafka, until the partition is written
+      rp.log_start_offset = -1;
       if (req.acks != 0 && req.acks != 1 && req.acks != -1) {
         rp.error_code = kInvalidRequiredAcks;
         continue;
