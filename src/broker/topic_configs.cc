@@ -20,32 +20,42 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
        "compression.type",
        false,
        {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"}},
-      {"delete.retention.ms", ConfigType::kLong, "log.cleaner.delete.retention.ms", true, {}},
-      {"file.delete.delay.ms", ConfigType::kLong, "log.segment.delete.delay.ms", false, {}},
-      {"flush.messages", ConfigType::kLong, "log.flush.interval.messages", true, {}},
-      {"flush.ms", ConfigType::kLong, "log.flush.interval.ms", false, {}},
-      {"index.interval.bytes", ConfigType::kInt, "log.index.interval.bytes", true, {}},
-      {"local.retention.bytes", ConfigType::kLong, "log.local.retention.bytes", false, {}},
-      {"local.retention.ms", ConfigType::kLong, "log.local.retention.ms", false, {}},
-      {"max.compaction.lag.ms", ConfigType::kLong, "log.cleaner.max.compaction.lag.ms", false, {}},
-      {"max.message.bytes", ConfigType::kInt, "message.max.bytes", true, {}},
+      {"delete.retention.ms", ConfigType::kLong, "log.cleaner.delete.retention.ms", true, {}, 0},
+      {"file.delete.delay.ms", ConfigType::kLong, "log.segment.delete.delay.ms", false, {}, 0},
+      {"flush.messages", ConfigType::kLong, "log.flush.interval.messages", true, {}, 1},
+      {"flush.ms", ConfigType::kLong, "log.flush.interval.ms", false, {}, 0},
+      {"index.interval.bytes", ConfigType::kInt, "log.index.interval.bytes", true, {}, 0},
+      {"local.retention.bytes", ConfigType::kLong, "log.local.retention.bytes", false, {}, -2},
+      {"local.retention.ms", ConfigType::kLong, "log.local.retention.ms", false, {}, -2},
+      {"max.compaction.lag.ms", ConfigType::kLong, "log.cleaner.max.compaction.lag.ms", false, {}, 1},
+      {"max.message.bytes", ConfigType::kInt, "message.max.bytes", true, {}, 0},
       {"message.timestamp.type",
        ConfigType::kString,
        "log.message.timestamp.type",
        true,
        {"CreateTime", "LogAppendTime"}},
-      {"message.timestamp.after.max.ms", ConfigType::kLong, "log.message.timestamp.after.max.ms", true, {}},
-      {"message.timestamp.before.max.ms", ConfigType::kLong, "log.message.timestamp.before.max.ms", true, {}},
+      {"message.timestamp.after.max.ms",
+       ConfigType::kLong,
+       "log.message.timestamp.after.max.ms",
+       true,
+       {},
+       0},
+      {"message.timestamp.before.max.ms",
+       ConfigType::kLong,
+       "log.message.timestamp.before.max.ms",
+       true,
+       {},
+       0},
       {"min.cleanable.dirty.ratio", ConfigType::kDouble, "log.cleaner.min.cleanable.ratio", true, {}},
-      {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", false, {}},
-      {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", false, {}},
+      {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", false, {}, 0},
+      {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", false, {}, 1},
       {"preallocate", ConfigType::kBoolean, "log.preallocate", true, {}},
       {"remote.storage.enable", ConfigType::kBoolean, "", false, {}},
       {"retention.bytes", ConfigType::kLong, "log.retention.bytes", true, {}},
-      {"retention.ms", ConfigType::kLong, "log.retention.ms", true, {}},
-      {"segment.bytes", ConfigType::kInt, "log.segment.bytes", true, {}},
-      {"segment.index.bytes", ConfigType::kInt, "log.index.size.max.bytes", true, {}},
-      {"segment.ms", ConfigType::kLong, "log.roll.ms", true, {}},
+      {"retention.ms", ConfigType::kLong, "log.retention.ms", true, {}, -1},
+      {"segment.bytes", ConfigType::kInt, "log.segment.bytes", true, {}, 14},
+      {"segment.index.bytes", ConfigType::kInt, "log.index.size.max.bytes", true, {}, 4},
+      {"segment.ms", ConfigType::kLong, "log.roll.ms", true, {}, 1},
       {"unclean.leader.election.enable", ConfigType::kBoolean, "unclean.leader.election.enable", false, {}},
   };
   return specs;
@@ -95,9 +105,12 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
 absl::Status ValidateTopicConfig(const std::string& name, const std::string& value) {
   const TopicConfigSpec* spec = FindTopicConfig(name);
   if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown topic config ", name));
-  auto bad = [&](const char* what) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid value ", value, " for ", name, ": ", what));
+  auto bad = [&](const char* what) {  // Kafka's ConfigException words
+    return absl::InvalidArgumentError(
+        absl::StrCat("Invalid value ", value, " for configuration ", name, ": ", what));
   };
+  int64_t integer = 0;
+  double number = 0;
   switch (spec->type) {
     case ConfigType::kBoolean:
       if (value != "true" && value != "false") return bad("expected true or false");
@@ -105,16 +118,15 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
     case ConfigType::kInt: {
       int32_t v;
       if (!absl::SimpleAtoi(value, &v)) return bad("expected a 32-bit integer");
+      integer = v;
       break;
     }
     case ConfigType::kLong: {
-      int64_t v;
-      if (!absl::SimpleAtoi(value, &v)) return bad("expected a 64-bit integer");
+      if (!absl::SimpleAtoi(value, &integer)) return bad("expected a 64-bit integer");
       break;
     }
     case ConfigType::kDouble: {
-      double v;
-      if (!absl::SimpleAtod(value, &v)) return bad("expected a number");
+      if (!absl::SimpleAtod(value, &number)) return bad("expected a number");
       break;
     }
     default:
@@ -124,8 +136,13 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
       std::none_of(spec->allowed.begin(), spec->allowed.end(), [&](const char* a) { return value == a; })) {
     return bad(absl::StrCat("expected one of ", absl::StrJoin(spec->allowed, ", ")).c_str());
   }
-  if (name == "segment.bytes" && std::stoll(value) < 14) return bad("at least 14");
-  if (name == "segment.index.bytes" && std::stoll(value) < 4) return bad("at least 4");
+  if (spec->at_least && integer < *spec->at_least) {
+    return bad(absl::StrCat("Value must be at least ", *spec->at_least).c_str());
+  }
+  if (name == "min.cleanable.dirty.ratio") {
+    if (number < 0) return bad("Value must be no less than 0");
+    if (number > 1) return bad("Value must be no more than 1");
+  }
   return absl::OkStatus();
 }
 

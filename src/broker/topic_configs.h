@@ -31,6 +31,7 @@ struct TopicConfigSpec {
   const char* broker_synonym;        // the broker config that supplies the default, or ""
   bool applied;                      // false: stored and described, not acted on yet
   std::vector<const char*> allowed;  // for enum-like strings; empty = any
+  std::optional<int64_t> at_least;   // Kafka's lower bound for a number, if it has one
 };
 
 const std::vector<TopicConfigSpec>& TopicConfigSpecs();

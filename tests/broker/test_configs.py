@@ -15,12 +15,19 @@ def test_topic_configs_round_trip_and_restart(broker):
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     t = NewTopic("cfg", 1, 1, config={"retention.ms": "3600000", "cleanup.policy": "compact"})
     admin.create_topics([t])["cfg"].result()
-    for bad in [{"no.such.config": "1"}, {"retention.ms": "soon"}, {"cleanup.policy": "shred"}]:
+    for bad in [{"no.such.config": "1"}, {"retention.ms": "soon"}, {"cleanup.policy": "shred"},
+                # Kafka's bounds (LogConfig's validators), in its words
+                {"min.insync.replicas": "0"}, {"retention.ms": "-2"}, {"segment.ms": "0"},
+                {"max.compaction.lag.ms": "0"}, {"min.cleanable.dirty.ratio": "1.5"}, {"flush.messages": "0"}]:
         try:
             admin.create_topics([NewTopic("bad-cfg", 1, 1, config=bad)])["bad-cfg"].result()
             raise AssertionError(f"{bad} should be refused")
         except KafkaException as e:
             assert e.args[0].code() == 40  # INVALID_CONFIG
+            if "min.insync.replicas" in bad:
+                assert e.args[0].str() == "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1"
+    admin.create_topics([NewTopic("edge-cfg", 1, 1, config={"retention.ms": "-1", "min.cleanable.dirty.ratio": "1",
+                                                             "local.retention.ms": "-2"})])["edge-cfg"].result()
     for _ in range(2):  # before and after a restart
         cfg = describe(admin, ConfigResource.Type.TOPIC, "cfg")
         assert cfg["retention.ms"].value == "3600000"
