@@ -29,7 +29,6 @@ const std::set<std::string> kKnownButIgnored = {
     "inter.broker.listener.name",
     "listener.security.protocol.map",
     "log.flush.interval.ms",
-    "min.insync.replicas",
 };
 
 absl::Status Bad(const std::string& key, const std::string& value, const std::string& why) {
@@ -169,6 +168,7 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
   if (key == "log.message.timestamp.after.max.ms")
     return ParseInt<int64_t>(key, value, 0, &c.log_message_timestamp_after_max_ms);
   if (key == "message.max.bytes") return ParseInt<int32_t>(key, value, 0, &c.message_max_bytes);
+  if (key == "min.insync.replicas") return ParseInt<int32_t>(key, value, 1, &c.min_insync_replicas);
   if (key == "socket.request.max.bytes") return ParseInt<int32_t>(key, value, 1, &c.socket_request_max_bytes);
   if (key == "fjord.max.inflight.requests.per.connection") {
     return ParseInt<int32_t>(key, value, 1, &c.max_inflight_requests_per_connection);

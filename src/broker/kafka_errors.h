@@ -20,6 +20,7 @@ enum KafkaError : int16_t {
   kMessageTooLarge = 10,
   kInvalidTopicException = 17,
   kRecordListTooLarge = 18,
+  kNotEnoughReplicas = 19,
   kInvalidRequiredAcks = 21,
   kInvalidTimestamp = 32,
   kUnsupportedVersion = 35,

@@ -48,7 +48,7 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
        0},
       {"min.cleanable.dirty.ratio", ConfigType::kDouble, "log.cleaner.min.cleanable.ratio", true, {}},
       {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", false, {}, 0},
-      {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", false, {}, 1},
+      {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", true, {}, 1},
       {"preallocate", ConfigType::kBoolean, "log.preallocate", true, {}},
       {"remote.storage.enable", ConfigType::kBoolean, "", false, {}},
       {"retention.bytes", ConfigType::kLong, "log.retention.bytes", true, {}},
@@ -78,6 +78,7 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "flush.messages") return std::to_string(b.log_flush_interval_messages);
   if (n == "index.interval.bytes") return std::to_string(b.log_index_interval_bytes);
   if (n == "max.message.bytes") return std::to_string(b.message_max_bytes);
+  if (n == "min.insync.replicas") return std::to_string(b.min_insync_replicas);
   if (n == "message.timestamp.type") return b.log_message_timestamp_type;
   if (n == "message.timestamp.before.max.ms") return std::to_string(b.log_message_timestamp_before_max_ms);
   if (n == "message.timestamp.after.max.ms") return std::to_string(b.log_message_timestamp_after_max_ms);
@@ -96,7 +97,6 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "max.compaction.lag.ms") return "9223372036854775807";
   if (n == "min.cleanable.dirty.ratio") return "0.5";
   if (n == "min.compaction.lag.ms") return "0";
-  if (n == "min.insync.replicas") return "1";
   if (n == "remote.storage.enable" || n == "unclean.leader.election.enable") return "false";
   if (n == "segment.ms") return std::to_string(b.log_roll_ms);
   return "";
@@ -249,6 +249,15 @@ TimestampBounds EffectiveTimestampBounds(const BrokerConfig& b, const TopicInfo*
   return out;
 }
 
+int32_t EffectiveMinInsyncReplicas(const BrokerConfig& b, const TopicInfo* topic) {
+  if (topic != nullptr) {
+    auto it = topic->configs.find("min.insync.replicas");
+    int32_t v = 0;
+    if (it != topic->configs.end() && absl::SimpleAtoi(it->second, &v)) return v;
+  }
+  return b.min_insync_replicas;
+}
+
 int32_t EffectiveMaxMessageBytes(const BrokerConfig& b, const TopicInfo* topic) {
   if (topic != nullptr) {
     auto it = topic->configs.find("max.message.bytes");
@@ -288,6 +297,7 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"log.retention.ms", {std::to_string(c.log_retention_ms), ConfigType::kLong}},
       {"log.segment.bytes", {std::to_string(c.log_segment_bytes), ConfigType::kInt}},
       {"message.max.bytes", {std::to_string(c.message_max_bytes), ConfigType::kInt}},
+      {"min.insync.replicas", {std::to_string(c.min_insync_replicas), ConfigType::kInt}},
       {"node.id", {std::to_string(c.node_id), ConfigType::kInt}},
       {"num.partitions", {std::to_string(c.num_partitions), ConfigType::kInt}},
       {"process.roles", {absl::StrJoin(c.process_roles, ","), ConfigType::kList}},

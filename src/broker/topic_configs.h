@@ -61,6 +61,10 @@ struct TimestampBounds {
 };
 TimestampBounds EffectiveTimestampBounds(const BrokerConfig& broker, const TopicInfo* topic);
 
+// min.insync.replicas for the topic: an acks=all produce needs that many replicas in
+// sync, and a partition's only in-sync replica is this node.
+int32_t EffectiveMinInsyncReplicas(const BrokerConfig& broker, const TopicInfo* topic);
+
 // max.message.bytes for the topic.
 int32_t EffectiveMaxMessageBytes(const BrokerConfig& broker, const TopicInfo* topic);
 

@@ -74,6 +74,34 @@ def test_applied_topic_configs(broker):
     assert ts_type == TIMESTAMP_LOG_APPEND_TIME and ts > 1000
 
 
+def test_min_insync_replicas(broker):
+    """min.insync.replicas above the in-sync set's size (one replica, this node) refuses
+    acks=all with NOT_ENOUGH_REPLICAS, as Kafka's leader does; acks=1 is not affected. The
+    broker's own setting (here set dynamically for this broker) counts where the topic has
+    no override."""
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("isr-two", 1, 1, config={"min.insync.replicas": "2"}),
+                         NewTopic("isr-default", 1, 1)])["isr-two"].result()
+
+    def produce(topic, acks):
+        errors = []
+        p = Producer({"bootstrap.servers": broker.bootstrap, "acks": acks, "retries": 0, "linger.ms": 0})
+        p.produce(topic, value=b"v", on_delivery=lambda e, m: errors.append(e))
+        p.flush(10)
+        return errors[0].code() if errors[0] else 0
+
+    assert produce("isr-two", "all") == 19  # NOT_ENOUGH_REPLICAS
+    assert produce("isr-two", "1") == 0
+    assert produce("isr-default", "all") == 0
+    default = ConfigResource(ConfigResource.Type.BROKER, "1", set_config={"min.insync.replicas": "2"})
+    admin.alter_configs([default])[default].result()
+    assert produce("isr-default", "all") == 19
+    cfg = describe(admin, ConfigResource.Type.TOPIC, "isr-default")["min.insync.replicas"]
+    assert cfg.value == "2" and cfg.source == ConfigSource.DYNAMIC_BROKER_CONFIG.value
+    admin.alter_configs([ConfigResource(ConfigResource.Type.BROKER, "1", set_config={})])[default].result()
+    assert produce("isr-default", "all") == 0
+
+
 def test_timestamp_bounds_kip_937(broker):
     """message.timestamp.before/after.max.ms: CreateTime records too far from the
     broker's clock get INVALID_TIMESTAMP; LogAppendTime topics are not checked."""

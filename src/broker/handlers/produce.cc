@@ -313,6 +313,15 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         rp.error_code = kInvalidTopicException;
         continue;
       }
+      // As Kafka's leader, before the records are looked at. The in-sync set is this
+      // node alone: partitions have one replica.
+      if (const int32_t min_isr = EffectiveMinInsyncReplicas(*config, topic); req.acks == -1 && min_isr > 1) {
+        rp.error_code = kNotEnoughReplicas;
+        rp.error_message = absl::StrCat("The size of the current ISR Set(", c.broker.config().node_id,
+                                        ") is insufficient to satisfy the min.isr requirement of ", min_isr,
+                                        " for partition ", t.name, "-", p.index);
+        continue;
+      }
       const log::LogConfig log_config = EffectiveLogConfig(*config, topic);
       Checked checked = Check(c, topic, p.index, p.records, *config, log_config);
       if (checked.error != kNone) {
