@@ -139,6 +139,12 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
   if (spec->at_least && integer < *spec->at_least) {
     return bad(absl::StrCat("Value must be at least ", *spec->at_least).c_str());
   }
+  // No tier exists (Kafka's remote.log.storage.system.enable=false): Kafka's answer.
+  if (name == "remote.storage.enable" && value == "true") {
+    return absl::InvalidArgumentError(
+        "Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log "
+        "storage.");
+  }
   if (name == "min.cleanable.dirty.ratio") {
     if (number < 0) return bad("Value must be no less than 0");
     if (number > 1) return bad("Value must be no more than 1");

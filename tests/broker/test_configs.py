@@ -26,6 +26,12 @@ def test_topic_configs_round_trip_and_restart(broker):
             assert e.args[0].code() == 40  # INVALID_CONFIG
             if "min.insync.replicas" in bad:
                 assert e.args[0].str() == "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1"
+    # no tiered storage: refused as Kafka refuses it with remote.log.storage.system.enable=false
+    try:
+        admin.create_topics([NewTopic("tiered", 1, 1, config={"remote.storage.enable": "true"})])["tiered"].result()
+        raise AssertionError("remote.storage.enable=true should be refused")
+    except KafkaException as e:
+        assert e.args[0].code() == 40 and "Tiered Storage functionality is disabled in the broker" in e.args[0].str()
     admin.create_topics([NewTopic("edge-cfg", 1, 1, config={"retention.ms": "-1", "min.cleanable.dirty.ratio": "1",
                                                              "local.retention.ms": "-2"})])["edge-cfg"].result()
     for _ in range(2):  # before and after a restart
