@@ -157,6 +157,13 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     c.log_io_backend = value;
     return absl::OkStatus();
   }
+  if (key == "compression.type") {
+    static const std::set<std::string> kCodecs = {"producer", "uncompressed", "gzip",
+                                                  "snappy",   "lz4",          "zstd"};
+    if (!kCodecs.contains(value)) return Bad(key, value, "producer, uncompressed, gzip, snappy, lz4 or zstd");
+    c.compression_type = value;
+    return absl::OkStatus();
+  }
   if (key == "log.message.timestamp.type") {
     if (value != "CreateTime" && value != "LogAppendTime")
       return Bad(key, value, "CreateTime or LogAppendTime");

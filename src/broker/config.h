@@ -56,6 +56,7 @@ struct BrokerConfig {
   int64_t log_message_timestamp_after_max_ms = INT64_MAX;   // log.message.timestamp.after.max.ms
   int32_t message_max_bytes = 1048588;                      // message.max.bytes
   int32_t min_insync_replicas = 1;                          // min.insync.replicas
+  std::string compression_type = "producer";                // compression.type
   int32_t socket_request_max_bytes = 104857600;             // socket.request.max.bytes
   int32_t max_inflight_requests_per_connection = 100;       // fjord
   int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots

@@ -18,7 +18,7 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
       {"compression.type",
        ConfigType::kString,
        "compression.type",
-       false,
+       true,
        {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"}},
       {"delete.retention.ms", ConfigType::kLong, "log.cleaner.delete.retention.ms", true, {}, 0},
       {"file.delete.delay.ms", ConfigType::kLong, "log.segment.delete.delay.ms", false, {}, 0},
@@ -79,6 +79,7 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "index.interval.bytes") return std::to_string(b.log_index_interval_bytes);
   if (n == "max.message.bytes") return std::to_string(b.message_max_bytes);
   if (n == "min.insync.replicas") return std::to_string(b.min_insync_replicas);
+  if (n == "compression.type") return b.compression_type;
   if (n == "message.timestamp.type") return b.log_message_timestamp_type;
   if (n == "message.timestamp.before.max.ms") return std::to_string(b.log_message_timestamp_before_max_ms);
   if (n == "message.timestamp.after.max.ms") return std::to_string(b.log_message_timestamp_after_max_ms);
@@ -89,7 +90,6 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "preallocate") return b.log_preallocate ? "true" : "false";
   // Kafka's defaults for what the broker does not configure yet.
   if (n == "cleanup.policy") return b.log_cleanup_policy;
-  if (n == "compression.type") return "producer";
   if (n == "delete.retention.ms") return "86400000";
   if (n == "file.delete.delay.ms") return "60000";
   if (n == "flush.ms") return "9223372036854775807";
@@ -255,6 +255,13 @@ TimestampBounds EffectiveTimestampBounds(const BrokerConfig& b, const TopicInfo*
   return out;
 }
 
+std::string EffectiveCompressionType(const BrokerConfig& b, const TopicInfo* topic) {
+  if (topic != nullptr) {
+    if (auto it = topic->configs.find("compression.type"); it != topic->configs.end()) return it->second;
+  }
+  return b.compression_type;
+}
+
 int32_t EffectiveMinInsyncReplicas(const BrokerConfig& b, const TopicInfo* topic) {
   if (topic != nullptr) {
     auto it = topic->configs.find("min.insync.replicas");
@@ -304,6 +311,7 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"log.segment.bytes", {std::to_string(c.log_segment_bytes), ConfigType::kInt}},
       {"message.max.bytes", {std::to_string(c.message_max_bytes), ConfigType::kInt}},
       {"min.insync.replicas", {std::to_string(c.min_insync_replicas), ConfigType::kInt}},
+      {"compression.type", {c.compression_type, ConfigType::kString}},
       {"node.id", {std::to_string(c.node_id), ConfigType::kInt}},
       {"num.partitions", {std::to_string(c.num_partitions), ConfigType::kInt}},
       {"process.roles", {absl::StrJoin(c.process_roles, ","), ConfigType::kList}},

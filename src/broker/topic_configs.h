@@ -61,6 +61,10 @@ struct TimestampBounds {
 };
 TimestampBounds EffectiveTimestampBounds(const BrokerConfig& broker, const TopicInfo* topic);
 
+// compression.type for the topic: "producer" (keep the producer's codec),
+// "uncompressed", or a codec every batch is stored in.
+std::string EffectiveCompressionType(const BrokerConfig& broker, const TopicInfo* topic);
+
 // min.insync.replicas for the topic: an acks=all produce needs that many replicas in
 // sync, and a partition's only in-sync replica is this node.
 int32_t EffectiveMinInsyncReplicas(const BrokerConfig& broker, const TopicInfo* topic);

@@ -207,6 +207,15 @@ absl::Status EncodeBatch(const BatchHeader& header, const std::vector<Record>& r
   return absl::OkStatus();
 }
 
+absl::Status RecompressBatch(ByteView batch, Compression to, size_t max_decompressed,
+                             std::vector<uint8_t>* out) {
+  DecodedBatch decoded;
+  if (absl::Status s = DecodeBatch(batch, max_decompressed, &decoded); !s.ok()) return s;
+  BatchHeader h = decoded.header;
+  h.attributes = static_cast<int16_t>((h.attributes & ~0x7) | static_cast<int16_t>(to));
+  return EncodeBatch(h, decoded.records, out);
+}
+
 absl::StatusOr<std::vector<ByteView>> SplitBatches(ByteView records, ByteView* partial_tail) {
   std::vector<ByteView> batches;
   size_t pos = 0;

@@ -127,6 +127,12 @@ absl::Status EncodeBatch(const BatchHeader& header, const std::vector<Record>& r
 void EncodeBatchWithRecordsSection(const BatchHeader& header, ByteView records_section,
                                    std::vector<uint8_t>* out);
 
+// Appends `batch` rewritten with the codec `to`: every header field but the codec bits
+// (and the length and CRC) kept, the records re-encoded unchanged. For a topic whose
+// compression.type differs from the producer's, as Kafka's LogValidator does.
+absl::Status RecompressBatch(ByteView batch, Compression to, size_t max_decompressed,
+                             std::vector<uint8_t>* out);
+
 // Splits a records blob (as in Produce/Fetch) into whole batches. A partial batch at
 // the end is reported through *partial_tail (fetch responses may end in one);
 // anything else malformed is an error.

@@ -108,6 +108,71 @@ def test_min_insync_replicas(broker):
     assert produce("isr-default", "all") == 0
 
 
+def test_compression_type_rewrites_batches(broker):
+    """compression.type other than "producer" stores every batch in that codec, as Kafka
+    does: the records come back unchanged, the stored batch's codec is the topic's, and a
+    batch too large once rewritten gets MESSAGE_TOO_LARGE. The broker's compression.type
+    is the default of topics without an override."""
+    import struct
+    from kafka.protocol.fetch import FetchRequest
+    from conftest import call
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    fs = admin.create_topics([NewTopic("cz-gzip", 1, 1, config={"compression.type": "gzip"}),
+                              NewTopic("cz-plain", 1, 1, config={"compression.type": "uncompressed"}),
+                              NewTopic("cz-producer", 1, 1),
+                              NewTopic("cz-small", 1, 1, config={"compression.type": "uncompressed",
+                                                                  "max.message.bytes": "4000"})])
+    for f in fs.values():
+        f.result()
+    sent = [(b"k%d" % i, b"value-%d-" % i * 20, [("h", b"%d" % i)]) for i in range(200)]
+
+    def produce(topic, codec):
+        errors = []
+        p = Producer({"bootstrap.servers": broker.bootstrap, "compression.type": codec, "linger.ms": 20,
+                      "retries": 0})
+        for k, v, h in sent:
+            p.produce(topic, key=k, value=v, headers=h, on_delivery=lambda e, m: errors.append(e))
+        p.flush(10)
+        return {e.code() if e else 0 for e in errors}
+
+    def stored_codecs(topic):
+        r = call(broker, FetchRequest[4](-1, 100, 1, 1 << 24, 0, [(topic, [(0, 0, 1 << 24)])]))
+        records, codecs, pos = r.topics[0][1][0][-1], set(), 0
+        while pos + 23 <= len(records):
+            length = struct.unpack(">i", records[pos + 8: pos + 12])[0]
+            codecs.add(struct.unpack(">h", records[pos + 21: pos + 23])[0] & 7)
+            pos += 12 + length
+        return codecs
+
+    def consumed(topic):
+        c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "cz", "enable.auto.commit": False})
+        c.assign([TopicPartition(topic, 0, 0)])
+        got = []
+        while len(got) < len(sent):
+            m = c.poll(10)
+            assert m is not None and m.error() is None
+            got.append((m.key(), m.value(), m.headers()))
+        c.close()
+        return got
+
+    assert produce("cz-gzip", "none") == {0} and produce("cz-plain", "lz4") == {0}
+    assert produce("cz-producer", "lz4") == {0}
+    assert stored_codecs("cz-gzip") == {1} and stored_codecs("cz-plain") == {0}
+    assert stored_codecs("cz-producer") == {3}
+    for topic in ("cz-gzip", "cz-plain", "cz-producer"):
+        assert consumed(topic) == sent
+    # 200 records of ~150 bytes compress far below 4000 bytes, but not once stored plain
+    assert produce("cz-small", "gzip") == {10}  # MESSAGE_TOO_LARGE
+
+    this_broker = ConfigResource(ConfigResource.Type.BROKER, "1", set_config={"compression.type": "zstd"})
+    admin.alter_configs([this_broker])[this_broker].result()
+    admin.create_topics([NewTopic("cz-default", 1, 1)])["cz-default"].result()
+    cfg = describe(admin, ConfigResource.Type.TOPIC, "cz-default")["compression.type"]
+    assert cfg.value == "zstd" and cfg.source == ConfigSource.DYNAMIC_BROKER_CONFIG.value
+    assert produce("cz-default", "none") == {0} and stored_codecs("cz-default") == {4}
+
+
 def test_timestamp_bounds_kip_937(broker):
     """message.timestamp.before/after.max.ms: CreateTime records too far from the
     broker's clock get INVALID_TIMESTAMP; LogAppendTime topics are not checked."""

@@ -100,6 +100,28 @@ TEST_P(EveryCodec, CorruptionIsCaughtByTheCrc) {
   EXPECT_EQ(ParseBatchHeader(ByteView(moved))->base_offset, 99);
 }
 
+TEST_P(EveryCodec, RecompressKeepsTheHeaderAndRecords) {
+  Owned o;
+  const auto records = SampleRecords(o, 50, /*compressible=*/true);
+  std::vector<uint8_t> from;
+  ASSERT_TRUE(EncodeBatch(SampleHeader(Compression::kLz4), records, &from).ok());
+  std::vector<uint8_t> to;
+  ASSERT_TRUE(RecompressBatch(ByteView(from), GetParam(), kDefaultMaxDecompressed, &to).ok());
+  ASSERT_TRUE(BatchCrcValid(ByteView(to)));
+  DecodedBatch d;
+  ASSERT_TRUE(DecodeBatch(ByteView(to), kDefaultMaxDecompressed, &d).ok());
+  BatchHeader want = SampleHeader(GetParam());
+  want.record_count = 50;
+  want.batch_length = d.header.batch_length;
+  want.crc = d.header.crc;
+  EXPECT_EQ(d.header, want);
+  EXPECT_EQ(d.records, records);
+  // a corrupt batch is an error, not a silently rewritten one
+  from[from.size() / 2] ^= 1;
+  std::vector<uint8_t> none;
+  EXPECT_FALSE(RecompressBatch(ByteView(from), GetParam(), kDefaultMaxDecompressed, &none).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Codecs, EveryCodec,
                          ::testing::Values(Compression::kNone, Compression::kGzip, Compression::kSnappy,
                                            Compression::kLz4, Compression::kZstd),

@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -72,6 +74,17 @@ bool TimestampsWithinBounds(protocol::ByteView batch, const TimestampBounds& bou
     if (ts > static_cast<__int128>(now) + bounds.after_max_ms) return false;
   }
   return true;
+}
+
+// The codec a topic's compression.type stores batches in; none for "producer".
+std::optional<protocol::Compression> TargetCompression(const std::string& compression_type) {
+  using protocol::Compression;
+  if (compression_type == "uncompressed") return Compression::kNone;
+  if (compression_type == "gzip") return Compression::kGzip;
+  if (compression_type == "snappy") return Compression::kSnappy;
+  if (compression_type == "lz4") return Compression::kLz4;
+  if (compression_type == "zstd") return Compression::kZstd;
+  return std::nullopt;
 }
 
 // A compacted log keeps the last record of each key: Kafka refuses a record without one
@@ -192,7 +205,35 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
       return out;
     }
   }
-  // The records are rewritten in place (offsets): they live in our own frame buffer.
+  // compression.type other than "producer": as Kafka's LogValidator, a batch in another
+  // codec is rewritten in the topic's, and its size checked again.
+  if (const auto target = TargetCompression(EffectiveCompressionType(config, topic));
+      target && std::any_of(batches->begin(), batches->end(), [&](protocol::ByteView b) {
+        return protocol::ParseBatchHeader(b)->compression() != *target;
+      })) {
+    auto& rewritten = c.arena.emplace_back();
+    for (protocol::ByteView b : *batches) {
+      const size_t start = rewritten.size();
+      if (protocol::ParseBatchHeader(b)->compression() == *target) {
+        rewritten.insert(rewritten.end(), b.data(), b.data() + b.size());
+      } else if (absl::Status s =
+                     protocol::RecompressBatch(b, *target, protocol::kDefaultMaxDecompressed, &rewritten);
+                 !s.ok()) {
+        out.error = kCorruptMessage;
+        out.message = std::string(s.message());
+        return out;
+      }
+      if (rewritten.size() - start > max_batch) {
+        out.error = kMessageTooLarge;
+        out.message = absl::StrCat("batch larger than message.max.bytes once stored as compression.type ",
+                                   std::string(protocol::CompressionName(*target)));
+        return out;
+      }
+    }
+    view = protocol::ByteView(rewritten);
+  }
+  // The records are rewritten in place (offsets): they live in our own frame buffer
+  // or arena.
   out.data = const_cast<uint8_t*>(view.data());
   out.size = view.size();
   return out;
