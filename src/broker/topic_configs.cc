@@ -27,7 +27,7 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
       {"index.interval.bytes", ConfigType::kInt, "log.index.interval.bytes", true, {}, 0},
       {"local.retention.bytes", ConfigType::kLong, "log.local.retention.bytes", false, {}, -2},
       {"local.retention.ms", ConfigType::kLong, "log.local.retention.ms", false, {}, -2},
-      {"max.compaction.lag.ms", ConfigType::kLong, "log.cleaner.max.compaction.lag.ms", false, {}, 1},
+      {"max.compaction.lag.ms", ConfigType::kLong, "log.cleaner.max.compaction.lag.ms", true, {}, 1},
       {"max.message.bytes", ConfigType::kInt, "message.max.bytes", true, {}, 0},
       {"message.timestamp.type",
        ConfigType::kString,
@@ -47,7 +47,7 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
        {},
        0},
       {"min.cleanable.dirty.ratio", ConfigType::kDouble, "log.cleaner.min.cleanable.ratio", true, {}},
-      {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", false, {}, 0},
+      {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", true, {}, 0},
       {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", true, {}, 1},
       {"preallocate", ConfigType::kBoolean, "log.preallocate", true, {}},
       {"remote.storage.enable", ConfigType::kBoolean, "", false, {}},
@@ -235,6 +235,11 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
     };
     (void)absl::SimpleAtod(setting("min.cleanable.dirty.ratio"), &lc.min_cleanable_dirty_ratio);
     (void)absl::SimpleAtoi(setting("delete.retention.ms"), &lc.delete_retention_ms);
+    (void)absl::SimpleAtoi(setting("min.compaction.lag.ms"), &lc.min_compaction_lag_ms);
+    (void)absl::SimpleAtoi(setting("max.compaction.lag.ms"), &lc.max_compaction_lag_ms);
+    // As Kafka's LogConfig.maxSegmentMs: the active segment (never compacted) rolls by
+    // the max lag too, so a record cannot stay dirty longer than that behind it.
+    lc.segment_ms = std::min(lc.segment_ms, lc.max_compaction_lag_ms);
   }
   return lc;
 }

@@ -9,8 +9,12 @@
 // `.log` (the index is rebuilt): a crash leaves the old or the new file, never half.
 // `cleaner-offset-checkpoint` holds the offset below which everything is compacted
 // (decimal); a log is cleaned again once the closed bytes above it reach
-// min.cleanable.dirty.ratio of all closed bytes.
+// min.cleanable.dirty.ratio of all closed bytes, or (max.compaction.lag.ms) once the
+// first batch above it is older than that lag. As Kafka's first uncleanable offset,
+// compaction stops at the first dirty segment holding a record newer than
+// min.compaction.lag.ms.
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 
@@ -26,6 +30,19 @@ constexpr char kCleanerCheckpoint[] = "cleaner-offset-checkpoint";
 
 }  // namespace
 
+bool PartitionLog::DirtyLongerThanMaxLag(const Segment& first_dirty, int64_t now_ms) const {
+  if (config_.max_compaction_lag_ms == INT64_MAX) return false;
+  // As Kafka: the first dirty batch's timestamp says how long the log has been dirty.
+  constexpr size_t kEnd = protocol::kBatchMaxTimestampOffset + 8;
+  std::vector<uint8_t> head;
+  if (first_dirty.size() < kEnd || !first_dirty.ReadAt(0, kEnd, &head).ok() || head.size() < kEnd)
+    return false;
+  int64_t max_timestamp = 0;
+  for (size_t i = protocol::kBatchMaxTimestampOffset; i < kEnd; ++i)
+    max_timestamp = (max_timestamp << 8) | head[i];
+  return now_ms - max_timestamp > config_.max_compaction_lag_ms;
+}
+
 int64_t PartitionLog::CleanedUpTo() const {
   return ReadOffsetCheckpoint(dir_ / kCleanerCheckpoint).value_or(0);
 }
@@ -33,16 +50,30 @@ int64_t PartitionLog::CleanedUpTo() const {
 absl::StatusOr<CompactionStats> PartitionLog::Compact(int64_t now_ms) {
   CompactionStats stats;
   if (!config_.compact || segments_.size() < 2) return stats;
-  const int64_t active_base = segments_.rbegin()->first;
   const int64_t cleaned = CleanedUpTo();
-  uint64_t closed = 0, dirty = 0;
+  // Everything from end_base on stays as it is: the active segment, and the first dirty
+  // segment with a record younger than min.compaction.lag.ms and all after it.
+  int64_t end_base = segments_.rbegin()->first;
   for (const auto& [base, seg] : segments_) {
-    if (base == active_base) continue;
-    closed += seg->size();
-    if (base >= cleaned) dirty += seg->size();
+    if (base >= end_base) break;
+    if (base >= cleaned && config_.min_compaction_lag_ms > 0 &&
+        seg->max_timestamp() > now_ms - config_.min_compaction_lag_ms) {
+      end_base = base;
+    }
   }
-  if (closed == 0 || dirty == 0 ||
-      static_cast<double>(dirty) / static_cast<double>(closed) < config_.min_cleanable_dirty_ratio) {
+  uint64_t closed = 0, dirty = 0;
+  int64_t first_dirty = -1;
+  for (const auto& [base, seg] : segments_) {
+    if (base >= end_base) break;
+    closed += seg->size();
+    if (base >= cleaned) {
+      dirty += seg->size();
+      if (first_dirty < 0) first_dirty = base;
+    }
+  }
+  if (closed == 0 || dirty == 0) return stats;
+  if (static_cast<double>(dirty) / static_cast<double>(closed) < config_.min_cleanable_dirty_ratio &&
+      !DirtyLongerThanMaxLag(*segments_.at(first_dirty), now_ms)) {
     return stats;
   }
   // Pass 1: the newest offset of every key in the closed segments.
@@ -50,7 +81,7 @@ absl::StatusOr<CompactionStats> PartitionLog::Compact(int64_t now_ms) {
   std::vector<uint8_t> bytes;
   protocol::DecodedBatch batch;
   for (auto& [base, seg] : segments_) {
-    if (base == active_base) break;
+    if (base >= end_base) break;
     bytes.clear();
     if (absl::Status s = seg->ReadAt(0, seg->size(), &bytes); !s.ok()) return s;
     protocol::ByteView tail;
@@ -68,7 +99,7 @@ absl::StatusOr<CompactionStats> PartitionLog::Compact(int64_t now_ms) {
   // Pass 2: rewrite each closed segment with what survives.
   std::vector<int64_t> bases;
   for (const auto& [base, seg] : segments_) {
-    if (base != active_base) bases.push_back(base);
+    if (base < end_base) bases.push_back(base);
   }
   for (int64_t base : bases) {
     Segment& seg = *segments_.at(base);
@@ -129,7 +160,7 @@ absl::StatusOr<CompactionStats> PartitionLog::Compact(int64_t now_ms) {
     if (!reopened.ok()) return reopened.status();
     segments_[base] = std::move(*reopened);
   }
-  if (absl::Status s = WriteOffsetCheckpoint(dir_ / kCleanerCheckpoint, active_base); !s.ok()) return s;
+  if (absl::Status s = WriteOffsetCheckpoint(dir_ / kCleanerCheckpoint, end_base); !s.ok()) return s;
   return stats;
 }
 

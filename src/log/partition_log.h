@@ -47,6 +47,8 @@ struct LogConfig {
   bool compact = false;                         // cleanup.policy has "compact"
   double min_cleanable_dirty_ratio = 0.5;       // min.cleanable.dirty.ratio
   int64_t delete_retention_ms = 86400000;       // delete.retention.ms (tombstones)
+  int64_t min_compaction_lag_ms = 0;            // min.compaction.lag.ms: records this new stay
+  int64_t max_compaction_lag_ms = INT64_MAX;    // max.compaction.lag.ms: dirty this long, compact
   // log.page.cache.window.bytes (ours): bytes more than this far behind the log end
   // are written back and dropped from the page cache (0: leave it all to the kernel, as
   // Kafka does). See KeepWindowCached.
@@ -199,6 +201,8 @@ class PartitionLog {
   absl::Status SyncDir() const;               // makes a new segment's directory entry durable
   absl::Status CheckpointRecoveryPointNow();  // as CheckpointRecoveryPoint, blocking
   int64_t CleanedUpTo() const;                // from cleaner-offset-checkpoint (0 if none)
+  // max.compaction.lag.ms: the first dirty segment's first batch is older than that.
+  bool DirtyLongerThanMaxLag(const Segment& first_dirty, int64_t now_ms) const;
   Segment& active() { return *segments_.rbegin()->second; }
 
   std::filesystem::path dir_;

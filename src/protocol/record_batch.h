@@ -44,6 +44,7 @@ inline constexpr size_t kBatchHeaderSize = 61;
 inline constexpr size_t kBatchLengthOffset = 8;
 inline constexpr size_t kBatchCrcOffset = 17;
 inline constexpr size_t kBatchAttributesOffset = 21;
+inline constexpr size_t kBatchMaxTimestampOffset = 35;
 inline constexpr size_t kBatchOverheadBeforeLength = 12;  // base_offset + batch_length
 inline constexpr int64_t kNoProducerId = -1;
 inline constexpr int16_t kNoProducerEpoch = -1;

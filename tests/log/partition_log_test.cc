@@ -296,6 +296,91 @@ TEST_F(PartitionLogTest, CompactionKeepsTheNewestRecordPerKey) {
   EXPECT_EQ(all_records(), records);
 }
 
+// The compaction lags (Kafka's min.compaction.lag.ms and max.compaction.lag.ms), on a
+// log of one-record batches of keys k0-k3 with given timestamps.
+class CompactionLagTest : public PartitionLogTest {
+ protected:
+  void SetUp() override {
+    PartitionLogTest::SetUp();
+    config_.segment_bytes = 400;
+    config_.compact = true;
+    config_.delete_retention = false;
+    log_ = std::move(*PartitionLog::Open(dir_, config_));
+  }
+  void Rounds(int rounds, int64_t ts) {
+    for (int round = 0; round < rounds; ++round) {
+      for (int k = 0; k < 4; ++k) Append("k" + std::to_string(k), ts);
+    }
+  }
+  void Append(const std::string& key, int64_t ts) {
+    std::vector<Record> recs(1);
+    recs[0].key = ByteView(std::string_view(key));
+    recs[0].value = ByteView(std::string_view(key));
+    BatchHeader h;
+    h.base_timestamp = h.max_timestamp = ts;
+    std::vector<uint8_t> b;
+    ASSERT_TRUE(protocol::EncodeBatch(h, recs, &b).ok());
+    ASSERT_TRUE(log_->Append(b.data(), b.size(), 0).ok());
+  }
+  // How many records of `key` the log holds.
+  int Count(const std::string& key) {
+    int n = 0;
+    for (int64_t offset = log_->log_start_offset(); offset < log_->log_end_offset();) {
+      auto r = log_->Read(offset, 1 << 20);
+      EXPECT_TRUE(r.ok());
+      if (!r.ok() || r->bytes.empty()) break;
+      protocol::ByteView tail;
+      auto batches = protocol::SplitBatches(ByteView(r->bytes), &tail);
+      EXPECT_TRUE(batches.ok());
+      if (!batches.ok()) break;
+      for (ByteView bv : *batches) {
+        protocol::DecodedBatch d;
+        EXPECT_TRUE(protocol::DecodeBatch(bv, 1 << 20, &d).ok());
+        for (const auto& rec : d.records) n += rec.key->as_string_view() == key;
+        offset = d.header.last_offset() + 1;
+      }
+    }
+    return n;
+  }
+  LogConfig config_;
+  std::unique_ptr<PartitionLog> log_;
+};
+
+TEST_F(CompactionLagTest, RecordsYoungerThanTheMinLagAreNotCompacted) {
+  config_.min_compaction_lag_ms = 20'000;
+  log_->SetConfig(config_);
+  Rounds(10, 1'000);
+  Rounds(10, 50'000);
+  for (int i = 0; i < 6; ++i) Append("tail", 50'000);  // the active segment holds only these
+  ASSERT_TRUE(log_->Compact(/*now_ms=*/60'000).ok());
+  // the young half (and the segment where it starts) is untouched, the old half compacted
+  EXPECT_GE(Count("k0"), 10);
+  EXPECT_LT(Count("k0"), 13);
+  ASSERT_TRUE(log_->Compact(/*now_ms=*/100'000).ok());  // now all of it is old enough
+  EXPECT_EQ(Count("k0"), 1);
+}
+
+TEST_F(CompactionLagTest, ALogDirtyLongerThanTheMaxLagIsCompactedBelowTheRatio) {
+  config_.min_cleanable_dirty_ratio = 0.9;
+  log_->SetConfig(config_);
+  Rounds(20, 1'000);
+  for (int i = 0; i < 6; ++i) Append("tail", 1'000);
+  ASSERT_TRUE(log_->Compact(/*now_ms=*/2'000).ok());  // all dirty: ratio 1
+  ASSERT_EQ(Count("k0"), 1);
+  Rounds(2, 3'000);  // a little dirt: well below the ratio once closed
+  for (int i = 0; i < 6; ++i) Append("tail2", 3'000);
+  auto stats = log_->Compact(/*now_ms=*/10'000);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->records_removed, 0u);
+  EXPECT_EQ(Count("k0"), 3);
+  config_.max_compaction_lag_ms = 5'000;  // the dirt is 7 s old
+  log_->SetConfig(config_);
+  stats = log_->Compact(/*now_ms=*/10'000);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_GT(stats->records_removed, 0u);
+  EXPECT_EQ(Count("k0"), 1);
+}
+
 // After a crash only what lies past the recovery point (the last flush, checkpointed)
 // is CRC-checked: recovery is bounded by the unflushed tail, not by the log.
 TEST_F(PartitionLogTest, RecoveryChecksOnlyPastTheRecoveryPoint) {

@@ -136,6 +136,10 @@ TEST(RecordBatch, HeaderLayoutMatchesKafka) {
             static_cast<int>(batch.size()));
   uint32_t stored = static_cast<uint32_t>(batch[17]) << 24 | batch[18] << 16 | batch[19] << 8 | batch[20];
   EXPECT_EQ(stored, Crc32c(batch.data() + 21, batch.size() - 21));
+  int64_t max_timestamp = 0;
+  for (size_t i = kBatchMaxTimestampOffset; i < kBatchMaxTimestampOffset + 8; ++i)
+    max_timestamp = max_timestamp << 8 | batch[i];
+  EXPECT_EQ(max_timestamp, SampleHeader(Compression::kNone).max_timestamp);
 }
 
 TEST(RecordBatch, LogAppendTimeRewritesTimestampAndCrc) {
