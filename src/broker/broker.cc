@@ -116,6 +116,24 @@ boost::asio::awaitable<void> EnforceRetention(Broker& broker, Shard& shard) {
   }
 }
 
+// flush.ms (log.flush.interval.ms): Kafka checks only every
+// log.flush.scheduler.interval.ms (by default never, so flush.ms does nothing there);
+// here a log whose topic sets it is checked at least once a second.
+boost::asio::awaitable<void> FlushByTime(Broker& broker, Shard& shard) {
+  boost::asio::steady_timer timer(shard.context());
+  while (true) {
+    timer.expires_after(
+        std::chrono::milliseconds(std::min<int64_t>(broker.config().log_flush_scheduler_interval_ms, 1000)));
+    auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;
+    shard.ForEachLog([&](const TopicPartition& tp, log::PartitionLog& log) {
+      if (absl::Status s = log.FlushIfDue(); !s.ok()) {
+        spdlog::error("flush of {}-{}: {}", tp.topic, tp.partition, s.ToString());
+      }
+    });
+  }
+}
+
 }  // namespace
 
 absl::Status Broker::Start() {
@@ -183,6 +201,7 @@ absl::Status Broker::Start() {
       }
       boost::asio::co_spawn(shard->context(), TickGroups(*shard), boost::asio::detached);
       boost::asio::co_spawn(shard->context(), EnforceRetention(*this, *shard), boost::asio::detached);
+      boost::asio::co_spawn(shard->context(), FlushByTime(*this, *shard), boost::asio::detached);
       done->set_value();
     });
   }

@@ -28,7 +28,6 @@ const std::set<std::string> kKnownButIgnored = {
     "transaction.state.log.min.isr",
     "inter.broker.listener.name",
     "listener.security.protocol.map",
-    "log.flush.interval.ms",
 };
 
 absl::Status Bad(const std::string& key, const std::string& value, const std::string& why) {
@@ -148,6 +147,9 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
   if (key == "log.index.interval.bytes") return ParseInt<int32_t>(key, value, 0, &c.log_index_interval_bytes);
   if (key == "log.flush.interval.messages")
     return ParseInt<int64_t>(key, value, 1, &c.log_flush_interval_messages);
+  if (key == "log.flush.interval.ms") return ParseInt<int64_t>(key, value, 0, &c.log_flush_interval_ms);
+  if (key == "log.flush.scheduler.interval.ms")
+    return ParseInt<int64_t>(key, value, 1, &c.log_flush_scheduler_interval_ms);
   if (key == "log.flush.on.ack") return ParseBool(key, value, &c.log_flush_on_ack);
   if (key == "log.preallocate") return ParseBool(key, value, &c.log_preallocate);
   if (key == "log.page.cache.window.bytes")

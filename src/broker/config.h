@@ -47,6 +47,8 @@ struct BrokerConfig {
   int32_t log_index_interval_bytes = 4096;                  // log.index.interval.bytes
   int32_t log_index_size_max_bytes = 10485760;              // log.index.size.max.bytes
   int64_t log_flush_interval_messages = INT64_MAX;          // log.flush.interval.messages
+  int64_t log_flush_interval_ms = INT64_MAX;                // log.flush.interval.ms
+  int64_t log_flush_scheduler_interval_ms = INT64_MAX;      // log.flush.scheduler.interval.ms
   bool log_flush_on_ack = false;                            // fjord: fsync before acknowledging acks=all
   std::string log_io_backend = "auto";                      // fjord: auto, io_uring or pwrite
   int64_t log_page_cache_window_bytes = 4 << 20;            // fjord: bytes of a log's end kept cached

@@ -23,7 +23,7 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
       {"delete.retention.ms", ConfigType::kLong, "log.cleaner.delete.retention.ms", true, {}, 0},
       {"file.delete.delay.ms", ConfigType::kLong, "log.segment.delete.delay.ms", false, {}, 0},
       {"flush.messages", ConfigType::kLong, "log.flush.interval.messages", true, {}, 1},
-      {"flush.ms", ConfigType::kLong, "log.flush.interval.ms", false, {}, 0},
+      {"flush.ms", ConfigType::kLong, "log.flush.interval.ms", true, {}, 0},
       {"index.interval.bytes", ConfigType::kInt, "log.index.interval.bytes", true, {}, 0},
       {"local.retention.bytes", ConfigType::kLong, "log.local.retention.bytes", false, {}, -2},
       {"local.retention.ms", ConfigType::kLong, "log.local.retention.ms", false, {}, -2},
@@ -76,6 +76,7 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
     }
   }
   if (n == "flush.messages") return std::to_string(b.log_flush_interval_messages);
+  if (n == "flush.ms") return std::to_string(b.log_flush_interval_ms);
   if (n == "index.interval.bytes") return std::to_string(b.log_index_interval_bytes);
   if (n == "max.message.bytes") return std::to_string(b.message_max_bytes);
   if (n == "min.insync.replicas") return std::to_string(b.min_insync_replicas);
@@ -92,7 +93,6 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "cleanup.policy") return b.log_cleanup_policy;
   if (n == "delete.retention.ms") return "86400000";
   if (n == "file.delete.delay.ms") return "60000";
-  if (n == "flush.ms") return "9223372036854775807";
   if (n == "local.retention.bytes" || n == "local.retention.ms") return "-2";
   if (n == "max.compaction.lag.ms") return "9223372036854775807";
   if (n == "min.cleanable.dirty.ratio") return "0.5";
@@ -193,6 +193,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   lc.index_interval_bytes = b.log_index_interval_bytes;
   lc.segment_index_bytes = b.log_index_size_max_bytes;
   lc.flush_messages = b.log_flush_interval_messages;
+  lc.flush_ms = b.log_flush_interval_ms;
   // log.flush.on.ack is not a per-append flush: acks=all produce requests wait for the
   // shard's group commit instead (group_commit.h).
   lc.flush_on_every_append = false;
@@ -217,6 +218,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
     lc.index_interval_bytes = static_cast<int32_t>(v);
   if (auto* s = get("flush.messages"); s && absl::SimpleAtoi(*s, &v))
     lc.flush_messages = std::max<int64_t>(v, 1);
+  if (auto* s = get("flush.ms"); s && absl::SimpleAtoi(*s, &v)) lc.flush_ms = v;
   if (auto* s = get("message.timestamp.type")) lc.log_append_time = *s == "LogAppendTime";
   if (auto* s = get("retention.ms"); s && absl::SimpleAtoi(*s, &v)) lc.retention_ms = v;
   if (auto* s = get("retention.bytes"); s && absl::SimpleAtoi(*s, &v)) lc.retention_bytes = v;
@@ -299,6 +301,9 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"listeners", {listeners(c.listeners), ConfigType::kString}},
       {"log.dirs", {absl::StrJoin(c.log_dirs, ","), ConfigType::kString}},
       {"log.flush.interval.messages", {std::to_string(c.log_flush_interval_messages), ConfigType::kLong}},
+      {"log.flush.interval.ms", {std::to_string(c.log_flush_interval_ms), ConfigType::kLong}},
+      {"log.flush.scheduler.interval.ms",
+       {std::to_string(c.log_flush_scheduler_interval_ms), ConfigType::kLong}},
       {"log.index.interval.bytes", {std::to_string(c.log_index_interval_bytes), ConfigType::kInt}},
       {"log.index.size.max.bytes", {std::to_string(c.log_index_size_max_bytes), ConfigType::kInt}},
       {"log.message.timestamp.type", {c.log_message_timestamp_type, ConfigType::kString}},

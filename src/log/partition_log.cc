@@ -563,6 +563,15 @@ absl::Status PartitionLog::Flush() {
   return absl::OkStatus();
 }
 
+absl::Status PartitionLog::FlushIfDue() {
+  if (config_.flush_ms == INT64_MAX || offline() || recovery_point_ >= log_end_offset())
+    return absl::OkStatus();
+  if (std::chrono::steady_clock::now() - last_flush_ < std::chrono::milliseconds(config_.flush_ms)) {
+    return absl::OkStatus();
+  }
+  return Flush();
+}
+
 absl::Status PartitionLog::WriteEpochsIfChanged() {
   if (!epochs_unwritten_) return absl::OkStatus();
   if (absl::Status s = WriteLeaderEpochCheckpoint(dir_, epoch_starts_); !s.ok()) return s;
@@ -571,6 +580,7 @@ absl::Status PartitionLog::WriteEpochsIfChanged() {
 }
 
 void PartitionLog::AdvanceRecoveryPoint(int64_t to) {
+  last_flush_ = std::chrono::steady_clock::now();
   if (!roll_flushes_.empty()) to = std::min(to, roll_flushes_.front().start);
   recovery_point_ = std::max(recovery_point_, to);
 }

@@ -15,6 +15,7 @@
 // (state_snapshot.h) plus a replay of the batch headers after the snapshot.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -38,6 +39,7 @@ struct LogConfig {
   int32_t index_interval_bytes = 4096;          // index.interval.bytes
   int32_t segment_index_bytes = 10485760;       // segment.index.bytes: roll when an index is this full
   int64_t flush_messages = INT64_MAX;           // flush.messages: fsync after this many
+  int64_t flush_ms = INT64_MAX;                 // flush.ms: fsync what is this long unflushed
   bool flush_on_every_append = false;           // fsync before acknowledging (Redpanda-style)
   bool log_append_time = false;                 // message.timestamp.type=LogAppendTime
   int64_t retention_ms = -1;                    // retention.ms (-1: keep forever)
@@ -145,6 +147,9 @@ class PartitionLog {
   void SetConfig(const LogConfig& config) { config_ = config; }
 
   absl::Status Flush();
+  // flush.ms: Flush when something is unflushed and the last flush (here or through
+  // NoteFlushed) is at least that long ago.
+  absl::Status FlushIfDue();
   // Disk errors (ENOSPC, EIO, EROFS, EDQUOT) take the log offline: from then on appends
   // and reads fail with the same error until the broker restarts, so nothing is
   // acknowledged on top of a segment whose state is unknown (Kafka's rule).
@@ -211,6 +216,7 @@ class PartitionLog {
   std::map<int64_t, std::unique_ptr<Segment>> segments_;  // by base offset
   int64_t log_start_offset_ = 0;
   int64_t unflushed_messages_ = 0;
+  std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
   int64_t recovery_point_ = 0;  // every offset below it is flushed
   // Segments closed by a roll whose fdatasync runs in the background, oldest first: the
   // recovery point cannot pass the first one until its sync is done.

@@ -144,3 +144,35 @@ def test_one_request_flushes_its_partitions_side_by_side(backend):
         peak = values["fjord_group_commit_flushes_in_flight_peak"]
         print(f"group commit: peak {peak:.0f} flushes in flight on one shard")
         assert peak >= 2
+
+
+def test_flush_ms_flushes_on_time():
+    """flush.ms: what a topic has held unflushed that long is fdatasynced (the broker
+    checks each second; Kafka only every log.flush.scheduler.interval.ms, by default
+    never). The recovery point, checkpointed each retention pass, shows it."""
+    def recovery_point(b, topic):
+        try:
+            with open(f"{b.data_dir}/data/{topic}-0/recovery-point-offset-checkpoint") as f:
+                return int(f.read().split()[0])
+        except FileNotFoundError:
+            return 0
+
+    with tempfile.TemporaryDirectory(prefix="fjord-flush-ms-") as d:
+        b = Broker(d, extra=["log.retention.check.interval.ms=200"]).start()
+        try:
+            admin = AdminClient({"bootstrap.servers": b.bootstrap})
+            fs = admin.create_topics([NewTopic("timed", 1, 1, config={"flush.ms": "300"}), NewTopic("untimed", 1, 1)])
+            for f in fs.values():
+                f.result()
+            p = Producer({"bootstrap.servers": b.bootstrap, "acks": "1", "linger.ms": 0})
+            for topic in ("timed", "untimed"):
+                for i in range(10):
+                    p.produce(topic, value=b"%d" % i)
+            assert p.flush(10) == 0
+            deadline = time.time() + 5
+            while time.time() < deadline and recovery_point(b, "timed") < 10:
+                time.sleep(0.1)
+            assert recovery_point(b, "timed") == 10
+            assert recovery_point(b, "untimed") == 0  # left to the page cache, as Kafka's default
+        finally:
+            b.stop()

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "protocol/record_batch.h"
 #include "support/background_io.h"
@@ -383,6 +384,33 @@ TEST_F(CompactionLagTest, ALogDirtyLongerThanTheMaxLagIsCompactedBelowTheRatio) 
 
 // After a crash only what lies past the recovery point (the last flush, checkpointed)
 // is CRC-checked: recovery is bounded by the unflushed tail, not by the log.
+// flush.ms: what has been unflushed that long is flushed; nothing sooner, nothing
+// when flush.ms is unset, and a flush elsewhere (the group commit) restarts the wait.
+TEST_F(PartitionLogTest, FlushMsFlushesWhatWaitedThatLong) {
+  auto log = PartitionLog::Open(dir_, {});
+  auto b = MakeBatch(4, "a");
+  ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  ASSERT_TRUE((*log)->FlushIfDue().ok());
+  EXPECT_EQ((*log)->recovery_point(), 0);  // flush.ms unset
+  LogConfig config;
+  config.flush_ms = 200;
+  (*log)->SetConfig(config);
+  ASSERT_TRUE((*log)->FlushIfDue().ok());
+  EXPECT_EQ((*log)->recovery_point(), 4);
+  ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  ASSERT_TRUE((*log)->FlushIfDue().ok());
+  EXPECT_EQ((*log)->recovery_point(), 4);  // flushed just now: not due yet
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  (*log)->NoteFlushed(8);
+  ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  ASSERT_TRUE((*log)->FlushIfDue().ok());
+  EXPECT_EQ((*log)->recovery_point(), 8);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  ASSERT_TRUE((*log)->FlushIfDue().ok());
+  EXPECT_EQ((*log)->recovery_point(), 12);
+}
+
 TEST_F(PartitionLogTest, RecoveryChecksOnlyPastTheRecoveryPoint) {
   std::vector<uint8_t> flushed, tail;
   {
