@@ -28,6 +28,7 @@ const std::set<std::string> kKnownButIgnored = {
     "transaction.state.log.min.isr",
     "inter.broker.listener.name",
     "listener.security.protocol.map",
+    "log.message.format.version",  // ignored by Kafka since 3.0 too
 };
 
 absl::Status Bad(const std::string& key, const std::string& value, const std::string& why) {
@@ -127,6 +128,33 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     return absl::OkStatus();
   }
   if (key == "log.roll.ms") return ParseInt<int64_t>(key, value, 1, &c.log_roll_ms);
+  if (key == "log.roll.jitter.ms") return ParseInt<int64_t>(key, value, 0, &c.log_roll_jitter_ms);
+  if (key == "log.roll.jitter.hours") {
+    int64_t hours = 0;
+    if (absl::Status s = ParseInt<int64_t>(key, value, 0, &hours); !s.ok()) return s;
+    c.log_roll_jitter_ms = hours * 3600000;
+    return absl::OkStatus();
+  }
+  if (key == "log.message.downconversion.enable")
+    return ParseBool(key, value, &c.log_message_downconversion_enable);
+  if (key == "log.message.timestamp.difference.max.ms")
+    return ParseInt<int64_t>(key, value, 0, &c.log_message_timestamp_difference_max_ms);
+  if (key == "compression.gzip.level") {
+    if (absl::Status s = ParseInt<int32_t>(key, value, -1, &c.compression_gzip_level); !s.ok()) return s;
+    if (c.compression_gzip_level == 0 || c.compression_gzip_level > 9)
+      return Bad(key, value, "1 to 9, or -1");
+    return absl::OkStatus();
+  }
+  if (key == "compression.lz4.level") {
+    if (absl::Status s = ParseInt<int32_t>(key, value, 1, &c.compression_lz4_level); !s.ok()) return s;
+    if (c.compression_lz4_level > 17) return Bad(key, value, "1 to 17");
+    return absl::OkStatus();
+  }
+  if (key == "compression.zstd.level") {
+    if (absl::Status s = ParseInt<int32_t>(key, value, -131072, &c.compression_zstd_level); !s.ok()) return s;
+    if (c.compression_zstd_level > 22) return Bad(key, value, "-131072 to 22");
+    return absl::OkStatus();
+  }
   if (key == "log.roll.hours") {
     int64_t hours = 0;
     if (absl::Status s = ParseInt<int64_t>(key, value, 1, &hours); !s.ok()) return s;

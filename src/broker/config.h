@@ -59,9 +59,15 @@ struct BrokerConfig {
   int32_t message_max_bytes = 1048588;                      // message.max.bytes
   int32_t min_insync_replicas = 1;                          // min.insync.replicas
   std::string compression_type = "producer";                // compression.type
-  int32_t socket_request_max_bytes = 104857600;             // socket.request.max.bytes
-  int32_t max_inflight_requests_per_connection = 100;       // fjord
-  int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots
+  int32_t compression_gzip_level = -1;                      // compression.gzip.level (-1: zlib's default)
+  int32_t compression_lz4_level = 9;                        // compression.lz4.level
+  int32_t compression_zstd_level = 3;                       // compression.zstd.level
+  int64_t log_roll_jitter_ms = 0;                           // log.roll.jitter.{ms,hours}
+  bool log_message_downconversion_enable = true;            // log.message.downconversion.enable
+  int64_t log_message_timestamp_difference_max_ms = INT64_MAX;  // log.message.timestamp.difference.max.ms
+  int32_t socket_request_max_bytes = 104857600;                 // socket.request.max.bytes
+  int32_t max_inflight_requests_per_connection = 100;           // fjord
+  int32_t max_incremental_fetch_session_cache_slots = 1000;     // max.incremental.fetch.session.cache.slots
   // Consumer groups (Kafka's names and defaults).
   int32_t offsets_topic_num_partitions = 50;            // offsets.topic.num.partitions
   int64_t offsets_topic_segment_bytes = 104857600;      // offsets.topic.segment.bytes

@@ -1,10 +1,15 @@
 #include "broker/topic_configs.h"
 
 #include <algorithm>
+#include <limits>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "protocol/compression.h"
 
 namespace fjord::broker {
 
@@ -20,15 +25,30 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
        "compression.type",
        true,
        {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"}},
+      {"compression.gzip.level", ConfigType::kInt, "compression.gzip.level", true, {}},
+      {"compression.lz4.level", ConfigType::kInt, "compression.lz4.level", true, {}},
+      {"compression.zstd.level", ConfigType::kInt, "compression.zstd.level", true, {}},
       {"delete.retention.ms", ConfigType::kLong, "log.cleaner.delete.retention.ms", true, {}, 0},
       {"file.delete.delay.ms", ConfigType::kLong, "log.segment.delete.delay.ms", false, {}, 0},
       {"flush.messages", ConfigType::kLong, "log.flush.interval.messages", true, {}, 1},
       {"flush.ms", ConfigType::kLong, "log.flush.interval.ms", true, {}, 0},
+      // Replication throttles: there is no replication to throttle (one replica).
+      {"follower.replication.throttled.replicas", ConfigType::kList, "", false, {}},
       {"index.interval.bytes", ConfigType::kInt, "log.index.interval.bytes", true, {}, 0},
+      {"leader.replication.throttled.replicas", ConfigType::kList, "", false, {}},
       {"local.retention.bytes", ConfigType::kLong, "log.local.retention.bytes", false, {}, -2},
       {"local.retention.ms", ConfigType::kLong, "log.local.retention.ms", false, {}, -2},
       {"max.compaction.lag.ms", ConfigType::kLong, "log.cleaner.max.compaction.lag.ms", true, {}, 1},
       {"max.message.bytes", ConfigType::kInt, "message.max.bytes", true, {}, 0},
+      {"message.downconversion.enable", ConfigType::kBoolean, "log.message.downconversion.enable", true, {}},
+      // Ignored by Kafka since 3.0 (the format is v2 whatever it says), and so here.
+      {"message.format.version", ConfigType::kString, "log.message.format.version", false, {}},
+      {"message.timestamp.difference.max.ms",
+       ConfigType::kLong,
+       "log.message.timestamp.difference.max.ms",
+       true,
+       {},
+       0},
       {"message.timestamp.type",
        ConfigType::kString,
        "log.message.timestamp.type",
@@ -50,16 +70,37 @@ const std::vector<TopicConfigSpec>& TopicConfigSpecs() {
       {"min.compaction.lag.ms", ConfigType::kLong, "log.cleaner.min.compaction.lag.ms", true, {}, 0},
       {"min.insync.replicas", ConfigType::kInt, "min.insync.replicas", true, {}, 1},
       {"preallocate", ConfigType::kBoolean, "log.preallocate", true, {}},
+      // Tiered storage: remote.storage.enable=true is refused (no tier), so these two
+      // have nothing to act on, as in Kafka without it.
+      {"remote.log.copy.disable", ConfigType::kBoolean, "", false, {}},
+      {"remote.log.delete.on.disable", ConfigType::kBoolean, "", false, {}},
       {"remote.storage.enable", ConfigType::kBoolean, "", false, {}},
       {"retention.bytes", ConfigType::kLong, "log.retention.bytes", true, {}},
       {"retention.ms", ConfigType::kLong, "log.retention.ms", true, {}, -1},
       {"segment.bytes", ConfigType::kInt, "log.segment.bytes", true, {}, 14},
       {"segment.index.bytes", ConfigType::kInt, "log.index.size.max.bytes", true, {}, 4},
+      {"segment.jitter.ms", ConfigType::kLong, "log.roll.jitter.ms", true, {}, 0},
       {"segment.ms", ConfigType::kLong, "log.roll.ms", true, {}, 1},
       {"unclean.leader.election.enable", ConfigType::kBoolean, "unclean.leader.election.enable", false, {}},
   };
   return specs;
 }
+
+namespace {
+
+// Kafka's ThrottledReplicaListValidator: "", "*", or partition:broker pairs.
+bool ThrottledReplicaList(const std::string& value) {
+  const std::string trimmed(absl::StripAsciiWhitespace(value));
+  if (trimmed.empty() || trimmed == "*") return true;
+  for (absl::string_view pair : absl::StrSplit(trimmed, ',')) {
+    std::vector<absl::string_view> parts = absl::StrSplit(absl::StripAsciiWhitespace(pair), ':');
+    int32_t n = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &n) || !absl::SimpleAtoi(parts[1], &n)) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 const TopicConfigSpec* FindTopicConfig(const std::string& name) {
   for (const auto& s : TopicConfigSpecs()) {
@@ -81,6 +122,13 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "max.message.bytes") return std::to_string(b.message_max_bytes);
   if (n == "min.insync.replicas") return std::to_string(b.min_insync_replicas);
   if (n == "compression.type") return b.compression_type;
+  if (n == "compression.gzip.level") return std::to_string(b.compression_gzip_level);
+  if (n == "compression.lz4.level") return std::to_string(b.compression_lz4_level);
+  if (n == "compression.zstd.level") return std::to_string(b.compression_zstd_level);
+  if (n == "message.downconversion.enable") return b.log_message_downconversion_enable ? "true" : "false";
+  if (n == "message.timestamp.difference.max.ms")
+    return std::to_string(b.log_message_timestamp_difference_max_ms);
+  if (n == "segment.jitter.ms") return std::to_string(b.log_roll_jitter_ms);
   if (n == "message.timestamp.type") return b.log_message_timestamp_type;
   if (n == "message.timestamp.before.max.ms") return std::to_string(b.log_message_timestamp_before_max_ms);
   if (n == "message.timestamp.after.max.ms") return std::to_string(b.log_message_timestamp_after_max_ms);
@@ -97,7 +145,11 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "max.compaction.lag.ms") return "9223372036854775807";
   if (n == "min.cleanable.dirty.ratio") return "0.5";
   if (n == "min.compaction.lag.ms") return "0";
-  if (n == "remote.storage.enable" || n == "unclean.leader.election.enable") return "false";
+  if (n == "remote.storage.enable" || n == "unclean.leader.election.enable" ||
+      n == "remote.log.copy.disable" || n == "remote.log.delete.on.disable") {
+    return "false";
+  }
+  if (n == "message.format.version") return "3.0-IV1";
   if (n == "segment.ms") return std::to_string(b.log_roll_ms);
   return "";
 }
@@ -144,6 +196,22 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
     return absl::InvalidArgumentError(
         "Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log "
         "storage.");
+  }
+  // Kafka's ranges for the codecs' levels (KIP-390).
+  if (name == "compression.gzip.level" && integer != -1 && (integer < 1 || integer > 9)) {
+    return bad("Value must be between 1 and 9, or -1");
+  }
+  if (name == "compression.lz4.level" && (integer < 1 || integer > 17))
+    return bad("Value must be between 1 and 17");
+  if (name == "compression.zstd.level" && (integer < -131072 || integer > 22)) {
+    return bad("Value must be between -131072 and 22");
+  }
+  if ((name == "leader.replication.throttled.replicas" ||
+       name == "follower.replication.throttled.replicas") &&
+      !ThrottledReplicaList(value)) {
+    return bad(
+        "must be the literal '*' or a list of replicas in the following format: "
+        "[partitionId]:[brokerId],[partitionId]:[brokerId],...");
   }
   if (name == "min.cleanable.dirty.ratio") {
     if (number < 0) return bad("Value must be no less than 0");
@@ -203,6 +271,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   lc.retention_ms = b.log_retention_ms;
   lc.retention_bytes = b.log_retention_bytes;
   lc.segment_ms = b.log_roll_ms;
+  lc.segment_jitter_ms = b.log_roll_jitter_ms;
   lc.delete_retention = b.log_cleanup_policy.find("delete") != std::string::npos;
   lc.compact = b.log_cleanup_policy.find("compact") != std::string::npos;
   auto get = [&](const char* k) -> const std::string* {
@@ -223,6 +292,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   if (auto* s = get("retention.ms"); s && absl::SimpleAtoi(*s, &v)) lc.retention_ms = v;
   if (auto* s = get("retention.bytes"); s && absl::SimpleAtoi(*s, &v)) lc.retention_bytes = v;
   if (auto* s = get("segment.ms"); s && absl::SimpleAtoi(*s, &v)) lc.segment_ms = v;
+  if (auto* s = get("segment.jitter.ms"); s && absl::SimpleAtoi(*s, &v)) lc.segment_jitter_ms = v;
   if (auto* s = get("preallocate")) lc.preallocate = *s == "true";
   if (auto* s = get("cleanup.policy")) {
     lc.delete_retention = s->find("delete") != std::string::npos;
@@ -248,8 +318,13 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
 
 TimestampBounds EffectiveTimestampBounds(const BrokerConfig& b, const TopicInfo* topic) {
   TimestampBounds out{b.log_message_timestamp_before_max_ms, b.log_message_timestamp_after_max_ms};
+  int64_t difference = b.log_message_timestamp_difference_max_ms;
   if (topic != nullptr) {
     int64_t v = 0;
+    if (auto it = topic->configs.find("message.timestamp.difference.max.ms");
+        it != topic->configs.end() && absl::SimpleAtoi(it->second, &v)) {
+      difference = v;
+    }
     if (auto it = topic->configs.find("message.timestamp.before.max.ms");
         it != topic->configs.end() && absl::SimpleAtoi(it->second, &v)) {
       out.before_max_ms = v;
@@ -259,6 +334,10 @@ TimestampBounds EffectiveTimestampBounds(const BrokerConfig& b, const TopicInfo*
       out.after_max_ms = v;
     }
   }
+  // As Kafka 3.9: the deprecated difference bounds a side whose own setting is unset.
+  constexpr int64_t kUnset = std::numeric_limits<int64_t>::max();
+  if (out.before_max_ms == kUnset) out.before_max_ms = difference;
+  if (out.after_max_ms == kUnset) out.after_max_ms = difference;
   return out;
 }
 
@@ -267,6 +346,27 @@ std::string EffectiveCompressionType(const BrokerConfig& b, const TopicInfo* top
     if (auto it = topic->configs.find("compression.type"); it != topic->configs.end()) return it->second;
   }
   return b.compression_type;
+}
+
+int EffectiveCompressionLevel(const BrokerConfig& b, const TopicInfo* topic, const std::string& codec) {
+  const std::string key = absl::StrCat("compression.", codec, ".level");
+  const TopicConfigSpec* spec = FindTopicConfig(key);
+  if (spec == nullptr) return protocol::kDefaultLevel;
+  std::string value = TopicConfigDefault(*spec, b);
+  if (topic != nullptr) {
+    if (auto it = topic->configs.find(key); it != topic->configs.end()) value = it->second;
+  }
+  int level = 0;
+  return absl::SimpleAtoi(value, &level) ? level : protocol::kDefaultLevel;
+}
+
+bool EffectiveDownConversion(const BrokerConfig& b, const TopicInfo* topic) {
+  if (topic != nullptr) {
+    if (auto it = topic->configs.find("message.downconversion.enable"); it != topic->configs.end()) {
+      return it->second == "true";
+    }
+  }
+  return b.log_message_downconversion_enable;
 }
 
 int32_t EffectiveMinInsyncReplicas(const BrokerConfig& b, const TopicInfo* topic) {
@@ -322,6 +422,14 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"message.max.bytes", {std::to_string(c.message_max_bytes), ConfigType::kInt}},
       {"min.insync.replicas", {std::to_string(c.min_insync_replicas), ConfigType::kInt}},
       {"compression.type", {c.compression_type, ConfigType::kString}},
+      {"compression.gzip.level", {std::to_string(c.compression_gzip_level), ConfigType::kInt}},
+      {"compression.lz4.level", {std::to_string(c.compression_lz4_level), ConfigType::kInt}},
+      {"compression.zstd.level", {std::to_string(c.compression_zstd_level), ConfigType::kInt}},
+      {"log.roll.jitter.ms", {std::to_string(c.log_roll_jitter_ms), ConfigType::kLong}},
+      {"log.message.downconversion.enable",
+       {c.log_message_downconversion_enable ? "true" : "false", ConfigType::kBoolean}},
+      {"log.message.timestamp.difference.max.ms",
+       {std::to_string(c.log_message_timestamp_difference_max_ms), ConfigType::kLong}},
       {"node.id", {std::to_string(c.node_id), ConfigType::kInt}},
       {"num.partitions", {std::to_string(c.num_partitions), ConfigType::kInt}},
       {"process.roles", {absl::StrJoin(c.process_roles, ","), ConfigType::kList}},

@@ -69,6 +69,14 @@ std::string EffectiveCompressionType(const BrokerConfig& broker, const TopicInfo
 // sync, and a partition's only in-sync replica is this node.
 int32_t EffectiveMinInsyncReplicas(const BrokerConfig& broker, const TopicInfo* topic);
 
+// compression.<codec>.level for the topic and a compression.type ("gzip", "lz4",
+// "zstd"; protocol::kDefaultLevel for any other).
+int EffectiveCompressionLevel(const BrokerConfig& broker, const TopicInfo* topic, const std::string& codec);
+
+// message.downconversion.enable for the topic: may Fetch v0-3 get message sets
+// converted down from the stored v2 batches.
+bool EffectiveDownConversion(const BrokerConfig& broker, const TopicInfo* topic);
+
 // max.message.bytes for the topic.
 int32_t EffectiveMaxMessageBytes(const BrokerConfig& broker, const TopicInfo* topic);
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <fstream>
 #include <limits>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "log/checkpoint_file.h"
@@ -17,6 +18,14 @@ namespace fjord::log {
 namespace {
 
 constexpr char kCleanShutdown[] = ".clean-shutdown";
+
+// A segment's share of segment.jitter.ms: uniform below min(jitter, segment.ms), as Kafka.
+int64_t RollJitter(const LogConfig& config) {
+  const int64_t bound = std::min(config.segment_jitter_ms, config.segment_ms);
+  if (bound <= 0) return 0;
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return static_cast<int64_t>(random() % static_cast<uint64_t>(bound));
+}
 constexpr char kLogStartCheckpoint[] = "log-start-offset";
 constexpr size_t kSnapshotsKept = 2;
 constexpr char kRecoveryPoint[] = "recovery-point-offset-checkpoint";
@@ -123,6 +132,7 @@ absl::Status PartitionLog::Load() {
     if (absl::Status s = CheckpointRecoveryPointNow(); !s.ok()) return s;
   }
   if (!active().empty()) active_first_timestamp_ = active().max_timestamp();
+  active_roll_jitter_ms_ = RollJitter(config_);
   return LoadState();
 }
 
@@ -205,6 +215,7 @@ absl::Status PartitionLog::Roll(int64_t next_offset) {
   if (!seg.ok()) return seg.status();
   const bool first = segments_.empty();
   active_first_timestamp_ = -1;
+  active_roll_jitter_ms_ = RollJitter(config_);
   if (!first) {
     // The closed segment is fdatasynced in the background, as Kafka flushes a rolled
     // segment off the request path: an inline sync of up to segment.bytes of dirty
@@ -302,8 +313,10 @@ absl::StatusOr<AppendResult> PartitionLog::AppendOnline(uint8_t* data, size_t si
   result.last_offset = next - 1;
   const bool full = active().size() + size > static_cast<uint64_t>(config_.segment_bytes);
   // Kafka's rule: the new records' timestamp against the active segment's first one.
+  // segment.jitter.ms, as Kafka: each segment rolls up to that much sooner (a draw
+  // below min(jitter, segment.ms)), so that partitions do not all roll at once.
   const bool old = config_.segment_ms > 0 && active_first_timestamp_ >= 0 && max_ts >= 0 &&
-                   max_ts - active_first_timestamp_ >= config_.segment_ms;
+                   max_ts - active_first_timestamp_ >= config_.segment_ms - active_roll_jitter_ms_;
   // As Kafka: also roll when either index is full, or the offsets would no longer fit
   // the index's 32-bit relative offsets.
   const size_t index_bytes = static_cast<size_t>(std::max(config_.segment_index_bytes, 12));

@@ -45,6 +45,7 @@ struct LogConfig {
   int64_t retention_ms = -1;                    // retention.ms (-1: keep forever)
   int64_t retention_bytes = -1;                 // retention.bytes (-1: no size limit)
   int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // segment.ms: roll a segment this old
+  int64_t segment_jitter_ms = 0;                // segment.jitter.ms: up to this much sooner
   bool delete_retention = true;                 // cleanup.policy has "delete" (compact-only: keep)
   bool compact = false;                         // cleanup.policy has "compact"
   double min_cleanable_dirty_ratio = 0.5;       // min.cleanable.dirty.ratio
@@ -237,6 +238,7 @@ class PartitionLog {
   // segment.ms: a new batch whose timestamp is this much past the active segment's
   // first batch (after a restart: its newest) starts a new segment; -1 while empty.
   int64_t active_first_timestamp_ = -1;
+  int64_t active_roll_jitter_ms_ = 0;  // drawn per segment from segment.jitter.ms
   ProducerStateTable producers_;
   int32_t leader_epoch_ = 0;
   std::map<int32_t, int64_t> epoch_starts_;  // leader epoch -> first offset written in it

@@ -17,9 +17,10 @@ absl::Status TooLarge(std::string_view codec, size_t max_output) {
       absl::StrCat(std::string(codec), ": decompressed data exceeds the limit of ", max_output, " bytes"));
 }
 
-absl::Status GzipCompress(ByteView in, std::vector<uint8_t>* out) {
+absl::Status GzipCompress(ByteView in, std::vector<uint8_t>* out, int level) {
   z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&zs, level == kDefaultLevel ? Z_DEFAULT_COMPRESSION : level, Z_DEFLATED, 15 + 16, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
     return absl::InternalError("gzip: deflateInit2 failed");
   }
   const size_t start = out->size();
@@ -113,8 +114,9 @@ absl::Status SnappyDecompress(ByteView in, size_t max_output, std::vector<uint8_
   return SnappyBlock(in.data(), in.size(), max_output, out);
 }
 
-absl::Status Lz4Compress(ByteView in, std::vector<uint8_t>* out) {
+absl::Status Lz4Compress(ByteView in, std::vector<uint8_t>* out, int level) {
   LZ4F_preferences_t prefs{};
+  if (level != kDefaultLevel && level != 9) prefs.compressionLevel = level;  // 9: the fast mode
   prefs.frameInfo.blockSizeID = LZ4F_max64KB;
   prefs.frameInfo.blockMode = LZ4F_blockIndependent;
   prefs.frameInfo.contentSize = in.size();
@@ -171,10 +173,11 @@ absl::Status Lz4Decompress(ByteView in, size_t max_output, std::vector<uint8_t>*
   return status;
 }
 
-absl::Status ZstdCompress(ByteView in, std::vector<uint8_t>* out) {
+absl::Status ZstdCompress(ByteView in, std::vector<uint8_t>* out, int level) {
   const size_t start = out->size();
   out->resize(start + ZSTD_compressBound(in.size()));
-  size_t n = ZSTD_compress(out->data() + start, out->size() - start, in.data(), in.size(), 3);
+  size_t n = ZSTD_compress(out->data() + start, out->size() - start, in.data(), in.size(),
+                           level == kDefaultLevel ? 3 : level);
   if (ZSTD_isError(n)) {
     out->resize(start);
     return absl::InternalError(absl::StrCat("zstd: ", ZSTD_getErrorName(n)));
@@ -236,13 +239,13 @@ std::string_view CompressionName(Compression c) {
   return "unknown";
 }
 
-absl::Status Compress(Compression c, ByteView in, std::vector<uint8_t>* out) {
+absl::Status Compress(Compression c, ByteView in, std::vector<uint8_t>* out, int level) {
   switch (c) {
     case Compression::kNone:
       out->insert(out->end(), in.begin(), in.end());
       return absl::OkStatus();
     case Compression::kGzip:
-      return GzipCompress(in, out);
+      return GzipCompress(in, out, level);
     case Compression::kSnappy: {
       const size_t start = out->size();
       out->resize(start + snappy::MaxCompressedLength(in.size()));
@@ -253,9 +256,9 @@ absl::Status Compress(Compression c, ByteView in, std::vector<uint8_t>* out) {
       return absl::OkStatus();
     }
     case Compression::kLz4:
-      return Lz4Compress(in, out);
+      return Lz4Compress(in, out, level);
     case Compression::kZstd:
-      return ZstdCompress(in, out);
+      return ZstdCompress(in, out, level);
   }
   return absl::InvalidArgumentError("unknown compression codec");
 }

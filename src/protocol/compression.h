@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string_view>
 #include <vector>
 
@@ -17,9 +18,15 @@ enum class Compression : uint8_t { kNone = 0, kGzip = 1, kSnappy = 2, kLz4 = 3, 
 
 std::string_view CompressionName(Compression c);
 
+// A codec's level as Kafka's compression.<codec>.level configs give it (KIP-390):
+// gzip 1-9 (-1: zlib's default), lz4 1-17 (9, the default, is LZ4's fast mode, as in
+// Kafka's Java code; others its high-compression mode), zstd -131072 to 22 (3).
+// kDefaultLevel is each codec's default; snappy has no levels.
+inline constexpr int kDefaultLevel = std::numeric_limits<int>::min();
+
 // Appends the compressed form of `in` to *out. Snappy output is raw snappy, as
 // librdkafka writes; lz4 output is the standard LZ4 frame format.
-absl::Status Compress(Compression c, ByteView in, std::vector<uint8_t>* out);
+absl::Status Compress(Compression c, ByteView in, std::vector<uint8_t>* out, int level = kDefaultLevel);
 
 // Appends the decompressed form of `in` to *out. Snappy accepts both raw snappy and
 // the xerial framing that Java clients write.

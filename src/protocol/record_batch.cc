@@ -192,7 +192,7 @@ void EncodeBatchWithRecordsSection(const BatchHeader& header, ByteView section, 
 }
 
 absl::Status EncodeBatch(const BatchHeader& header, const std::vector<Record>& records,
-                         std::vector<uint8_t>* out) {
+                         std::vector<uint8_t>* out, int level) {
   std::vector<uint8_t> plain;
   EncodeRecords(records, &plain);
   BatchHeader h = header;
@@ -202,18 +202,18 @@ absl::Status EncodeBatch(const BatchHeader& header, const std::vector<Record>& r
     return absl::OkStatus();
   }
   std::vector<uint8_t> compressed;
-  if (absl::Status s = Compress(h.compression(), ByteView(plain), &compressed); !s.ok()) return s;
+  if (absl::Status s = Compress(h.compression(), ByteView(plain), &compressed, level); !s.ok()) return s;
   EncodeBatchWithRecordsSection(h, ByteView(compressed), out);
   return absl::OkStatus();
 }
 
 absl::Status RecompressBatch(ByteView batch, Compression to, size_t max_decompressed,
-                             std::vector<uint8_t>* out) {
+                             std::vector<uint8_t>* out, int level) {
   DecodedBatch decoded;
   if (absl::Status s = DecodeBatch(batch, max_decompressed, &decoded); !s.ok()) return s;
   BatchHeader h = decoded.header;
   h.attributes = static_cast<int16_t>((h.attributes & ~0x7) | static_cast<int16_t>(to));
-  return EncodeBatch(h, decoded.records, out);
+  return EncodeBatch(h, decoded.records, out, level);
 }
 
 absl::StatusOr<std::vector<ByteView>> SplitBatches(ByteView records, ByteView* partial_tail) {

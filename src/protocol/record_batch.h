@@ -121,7 +121,7 @@ void EncodeRecords(const std::vector<Record>& records, std::vector<uint8_t>* out
 // Builds a whole batch: compresses the encoded records with header.compression(),
 // fills batch_length, record_count and crc in the header written, and appends it.
 absl::Status EncodeBatch(const BatchHeader& header, const std::vector<Record>& records,
-                         std::vector<uint8_t>* out);
+                         std::vector<uint8_t>* out, int level = kDefaultLevel);
 
 // Writes a batch whose records section is given already encoded (and compressed as
 // header.compression() says). batch_length and crc are computed.
@@ -132,7 +132,7 @@ void EncodeBatchWithRecordsSection(const BatchHeader& header, ByteView records_s
 // (and the length and CRC) kept, the records re-encoded unchanged. For a topic whose
 // compression.type differs from the producer's, as Kafka's LogValidator does.
 absl::Status RecompressBatch(ByteView batch, Compression to, size_t max_decompressed,
-                             std::vector<uint8_t>* out);
+                             std::vector<uint8_t>* out, int level = kDefaultLevel);
 
 // Splits a records blob (as in Produce/Fetch) into whole batches. A partial batch at
 // the end is reported through *partial_tail (fetch responses may end in one);

@@ -18,7 +18,9 @@ def test_topic_configs_round_trip_and_restart(broker):
     for bad in [{"no.such.config": "1"}, {"retention.ms": "soon"}, {"cleanup.policy": "shred"},
                 # Kafka's bounds (LogConfig's validators), in its words
                 {"min.insync.replicas": "0"}, {"retention.ms": "-2"}, {"segment.ms": "0"},
-                {"max.compaction.lag.ms": "0"}, {"min.cleanable.dirty.ratio": "1.5"}, {"flush.messages": "0"}]:
+                {"max.compaction.lag.ms": "0"}, {"min.cleanable.dirty.ratio": "1.5"}, {"flush.messages": "0"},
+                {"compression.gzip.level": "0"}, {"compression.lz4.level": "18"}, {"compression.zstd.level": "23"},
+                {"segment.jitter.ms": "-1"}, {"leader.replication.throttled.replicas": "0:x"}]:
         try:
             admin.create_topics([NewTopic("bad-cfg", 1, 1, config=bad)])["bad-cfg"].result()
             raise AssertionError(f"{bad} should be refused")
@@ -33,7 +35,21 @@ def test_topic_configs_round_trip_and_restart(broker):
     except KafkaException as e:
         assert e.args[0].code() == 40 and "Tiered Storage functionality is disabled in the broker" in e.args[0].str()
     admin.create_topics([NewTopic("edge-cfg", 1, 1, config={"retention.ms": "-1", "min.cleanable.dirty.ratio": "1",
-                                                             "local.retention.ms": "-2"})])["edge-cfg"].result()
+                                                             "local.retention.ms": "-2", "compression.gzip.level": "-1",
+                                                             "follower.replication.throttled.replicas": "*",
+                                                             "leader.replication.throttled.replicas": "0:1,1:1"})])[
+        "edge-cfg"].result()
+    # every topic config Kafka 3.9 has is there, with Kafka's defaults for the newer ones
+    every = describe(admin, ConfigResource.Type.TOPIC, "edge-cfg")
+    assert len(every) == 36
+    assert {k: every[k].value for k in ("compression.gzip.level", "compression.lz4.level", "compression.zstd.level",
+                                        "message.downconversion.enable", "message.format.version",
+                                        "message.timestamp.difference.max.ms", "segment.jitter.ms",
+                                        "remote.log.copy.disable")} == {
+        "compression.gzip.level": "-1", "compression.lz4.level": "9", "compression.zstd.level": "3",
+        "message.downconversion.enable": "true", "message.format.version": "3.0-IV1",
+        "message.timestamp.difference.max.ms": "9223372036854775807", "segment.jitter.ms": "0",
+        "remote.log.copy.disable": "false"}
     for _ in range(2):  # before and after a restart
         cfg = describe(admin, ConfigResource.Type.TOPIC, "cfg")
         assert cfg["retention.ms"].value == "3600000"
@@ -190,6 +206,15 @@ def test_timestamp_bounds_kip_937(broker):
             p.produce(topic, value=b"v", timestamp=ts,
                       on_delivery=lambda e, m, k=(topic, name): results.__setitem__(k, e))
             p.flush(10)
+    # the deprecated message.timestamp.difference.max.ms bounds a side left unset (Kafka 3.9)
+    admin.create_topics([NewTopic("bounded-difference", 1, 1,
+                                  config={"message.timestamp.difference.max.ms": "60000"})])["bounded-difference"].result()
+    for name, ts in (("now", now), ("future", now + 3600_000), ("past", now - 3600_000)):
+        p.produce("bounded-difference", value=b"v", timestamp=ts,
+                  on_delivery=lambda e, m, k=("bounded-difference", name): results.__setitem__(k, e))
+        p.flush(10)
+    assert results[("bounded-difference", "now")] is None
+    assert results[("bounded-difference", "future")].code() == 32 and results[("bounded-difference", "past")].code() == 32
     assert results[("bounded", "now")] is None
     assert results[("bounded", "future")].code() == 32  # INVALID_TIMESTAMP
     assert results[("bounded", "past")].code() == 32

@@ -4,7 +4,7 @@ cannot be carried and are dropped, as Kafka does)."""
 import subprocess
 
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 from kafka import KafkaConsumer, TopicPartition
 
 
@@ -49,3 +49,33 @@ def test_kcat_with_legacy_fetch(broker):
     assert r.returncode == 0, r.stderr.decode()
     lines = r.stdout.decode().splitlines()
     assert lines == [f"{i} k{i} value-{i}" for i in range(50)]
+
+
+def test_down_conversion_can_be_disabled(broker):
+    """message.downconversion.enable=false: Fetch v0-3 of a partition with data to
+    convert gets UNSUPPORTED_VERSION (35), as Kafka answers; v4+ reads it as usual, and
+    an empty partition is no error."""
+    from kafka.protocol.fetch import FetchRequest
+    from conftest import call
+
+    produce(broker, "no-down", 5)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("no-down-empty", 1, 1)])["no-down-empty"].result()
+    for topic in ("no-down", "no-down-empty"):
+        res = ConfigResource(ConfigResource.Type.TOPIC, topic, set_config={"message.downconversion.enable": "false"})
+        admin.alter_configs([res])[res].result()
+
+    def fetch(version, topic):
+        if version >= 4:
+            req = FetchRequest[version](-1, 10, 1, 1 << 20, 0, [(topic, [(0, 0, 1 << 20)])])
+        else:
+            req = FetchRequest[version](-1, 10, 1, 1 << 20, [(topic, [(0, 0, 1 << 20)])]) if version == 3 else \
+                FetchRequest[version](-1, 10, 1, [(topic, [(0, 0, 1 << 20)])])
+        part = call(broker, req).topics[0][1][0]
+        return part[1], len(part[-1])  # error, bytes of records
+
+    assert fetch(1, "no-down") == (35, 0)
+    assert fetch(3, "no-down") == (35, 0)
+    err, size = fetch(4, "no-down")
+    assert err == 0 and size > 0
+    assert fetch(3, "no-down-empty") == (0, 0)

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "protocol/record_batch.h"
 #include "support/background_io.h"
 #include "support/resident_pages.h"
@@ -548,6 +549,30 @@ TEST_F(PartitionLogTest, SegmentMsRollsOnRecordTimestamps) {
   size_t segments = 0;
   for (const auto& e : fs::directory_iterator(dir_)) segments += e.path().extension() == ".log";
   EXPECT_EQ(segments, 2u);
+}
+
+// segment.jitter.ms: each segment rolls up to that much sooner than segment.ms. Of 20
+// logs with records 100 ms apart, none rolls before 1 s without jitter; with 1 s of
+// jitter some do (all 20 drawing below 100 ms has odds of 10^-20).
+TEST_F(PartitionLogTest, SegmentJitterRollsSomeSegmentsSooner) {
+  auto rolled_early = [&](int64_t jitter_ms) {
+    int early = 0;
+    for (int i = 0; i < 20; ++i) {
+      LogConfig config;
+      config.segment_ms = 1000;
+      config.segment_jitter_ms = jitter_ms;
+      const fs::path dir = dir_ / absl::StrCat("j", jitter_ms, "-", i);
+      auto log = PartitionLog::Open(dir, config);
+      for (int64_t ts = 10'000; ts < 10'950; ts += 100) {
+        auto b = MakeBatch(1, "t", ts);
+        EXPECT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+      }
+      early += (*log)->segment_count() > 1;
+    }
+    return early;
+  };
+  EXPECT_EQ(rolled_early(0), 0);
+  EXPECT_GT(rolled_early(1000), 0);
 }
 
 // Producer state comes back after a restart from the newest snapshot plus a replay of

@@ -220,6 +220,29 @@ TEST(Compression, DecompressionIsBounded) {
   }
 }
 
+// Kafka's compression.<codec>.level: the level reaches the codec (a higher level packs
+// tighter on text), lz4's default 9 is its fast mode, and every level decompresses.
+TEST(Compression, LevelsReachTheCodecs) {
+  std::string text;
+  std::mt19937 rng(7);
+  const char* words[] = {"produce", "fetch", "offset", "partition", "leader", "replica", "segment", "batch"};
+  while (text.size() < (256 << 10)) text += std::string(words[rng() % 8]) + (rng() % 3 ? " " : "\n");
+  const ByteView in{std::string_view(text)};
+  auto packed = [&](Compression c, int level) {
+    std::vector<uint8_t> out, back;
+    EXPECT_TRUE(Compress(c, in, &out, level).ok()) << CompressionName(c) << " " << level;
+    EXPECT_TRUE(Decompress(c, ByteView(out), text.size(), &back).ok());
+    EXPECT_EQ(std::string(back.begin(), back.end()), text);
+    return out;
+  };
+  EXPECT_GT(packed(Compression::kGzip, 1).size(), packed(Compression::kGzip, 9).size());
+  EXPECT_EQ(packed(Compression::kGzip, -1), packed(Compression::kGzip, kDefaultLevel));
+  EXPECT_GT(packed(Compression::kZstd, 1).size(), packed(Compression::kZstd, 19).size());
+  EXPECT_EQ(packed(Compression::kZstd, 3), packed(Compression::kZstd, kDefaultLevel));
+  EXPECT_EQ(packed(Compression::kLz4, 9), packed(Compression::kLz4, kDefaultLevel));
+  EXPECT_GT(packed(Compression::kLz4, 9).size(), packed(Compression::kLz4, 12).size());
+}
+
 TEST(Compression, GarbageIsRejected) {
   std::vector<uint8_t> garbage(1000);
   std::mt19937 rng(1);

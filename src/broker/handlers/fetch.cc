@@ -31,6 +31,7 @@ struct PartitionRead {
   log::FileSlice slice;        // records to send from the file
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
+  bool conversion_refused = false;  // message.downconversion.enable=false
 };
 
 // What one partition's fetch produced.
@@ -154,6 +155,8 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
       const bool first_data = total == 0;
       const TopicPartition tp{topic->name, target.partition};
       const log::LogConfig log_config = EffectiveLogConfig(*config, topic);
+      const bool convert = c.version < 4;
+      const bool may_convert = !convert || EffectiveDownConversion(*config, topic);
       PartitionRead read = co_await c.broker.RunOn(c.broker.OwnerOf(tp), [&]() {
         PartitionRead r;
         auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
@@ -181,7 +184,12 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
           r.status = log::IoError(errno, "read segment");
           return r;
         }
-        if (c.version < 4) {
+        if (!may_convert) {  // as Kafka, only when there is something to convert
+          r.bytes.clear();
+          r.conversion_refused = true;
+          return r;
+        }
+        if (convert) {
           // Clients older than 0.11 read message sets v0 (Fetch v0-1) or v1 (v2-3).
           std::vector<uint8_t> converted;
           r.status = protocol::DownConvert(protocol::ByteView(r.bytes), c.version < 2 ? 0 : 1,
@@ -192,6 +200,11 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
       });
       result.high_watermark = read.high_watermark;
       result.log_start_offset = read.log_start_offset;
+      if (read.conversion_refused) {
+        result.error = kUnsupportedVersion;
+        any_error = true;
+        continue;
+      }
       if (!read.status.ok()) {
         result.error = ToKafkaError(read.status);
         any_error = true;

@@ -207,17 +207,19 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
   }
   // compression.type other than "producer": as Kafka's LogValidator, a batch in another
   // codec is rewritten in the topic's, and its size checked again.
-  if (const auto target = TargetCompression(EffectiveCompressionType(config, topic));
+  const std::string compression_type = EffectiveCompressionType(config, topic);
+  if (const auto target = TargetCompression(compression_type);
       target && std::any_of(batches->begin(), batches->end(), [&](protocol::ByteView b) {
         return protocol::ParseBatchHeader(b)->compression() != *target;
       })) {
     auto& rewritten = c.arena.emplace_back();
+    const int level = EffectiveCompressionLevel(config, topic, compression_type);
     for (protocol::ByteView b : *batches) {
       const size_t start = rewritten.size();
       if (protocol::ParseBatchHeader(b)->compression() == *target) {
         rewritten.insert(rewritten.end(), b.data(), b.data() + b.size());
-      } else if (absl::Status s =
-                     protocol::RecompressBatch(b, *target, protocol::kDefaultMaxDecompressed, &rewritten);
+      } else if (absl::Status s = protocol::RecompressBatch(b, *target, protocol::kDefaultMaxDecompressed,
+                                                            &rewritten, level);
                  !s.ok()) {
         out.error = kCorruptMessage;
         out.message = std::string(s.message());
