@@ -97,7 +97,7 @@ boost::asio::awaitable<void> EnforceRetention(Broker& broker, Shard& shard) {
       if (absl::Status s = log.CheckpointRecoveryPoint(); !s.ok()) {
         spdlog::error("recovery point of {}-{}: {}", tp.topic, tp.partition, s.ToString());
       }
-      auto compacted = log.Compact(now);
+      auto compacted = config->log_cleaner_enable ? log.Compact(now) : log::CompactionStats{};
       if (!compacted.ok()) {
         spdlog::error("compaction of {}-{}: {}", tp.topic, tp.partition, compacted.status().ToString());
       } else if (compacted->segments_rewritten > 0) {

@@ -29,6 +29,13 @@ const std::set<std::string> kKnownButIgnored = {
     "inter.broker.listener.name",
     "listener.security.protocol.map",
     "log.message.format.version",  // ignored by Kafka since 3.0 too
+    // The cleaner's tuning: compaction runs on each shard in the retention pass.
+    "log.cleaner.threads",
+    "log.cleaner.backoff.ms",
+    "log.cleaner.dedupe.buffer.size",
+    "log.cleaner.io.buffer.size",
+    "log.cleaner.io.buffer.load.factor",
+    "log.cleaner.io.max.bytes.per.second",
 };
 
 absl::Status Bad(const std::string& key, const std::string& value, const std::string& why) {
@@ -128,6 +135,25 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     return absl::OkStatus();
   }
   if (key == "log.roll.ms") return ParseInt<int64_t>(key, value, 1, &c.log_roll_ms);
+  if (key == "log.cleaner.enable") return ParseBool(key, value, &c.log_cleaner_enable);
+  if (key == "log.cleaner.min.cleanable.ratio") {
+    double ratio = 0;
+    if (!absl::SimpleAtod(value, &ratio) || ratio < 0 || ratio > 1)
+      return Bad(key, value, "a number from 0 to 1");
+    c.log_cleaner_min_cleanable_ratio = ratio;
+    return absl::OkStatus();
+  }
+  if (key == "log.cleaner.delete.retention.ms")
+    return ParseInt<int64_t>(key, value, 0, &c.log_cleaner_delete_retention_ms);
+  if (key == "log.cleaner.min.compaction.lag.ms")
+    return ParseInt<int64_t>(key, value, 0, &c.log_cleaner_min_compaction_lag_ms);
+  if (key == "log.cleaner.max.compaction.lag.ms")
+    return ParseInt<int64_t>(key, value, 1, &c.log_cleaner_max_compaction_lag_ms);
+  if (key == "log.segment.delete.delay.ms")
+    return ParseInt<int64_t>(key, value, 0, &c.log_segment_delete_delay_ms);
+  if (key == "log.local.retention.ms") return ParseInt<int64_t>(key, value, -2, &c.log_local_retention_ms);
+  if (key == "log.local.retention.bytes")
+    return ParseInt<int64_t>(key, value, -2, &c.log_local_retention_bytes);
   if (key == "log.roll.jitter.ms") return ParseInt<int64_t>(key, value, 0, &c.log_roll_jitter_ms);
   if (key == "log.roll.jitter.hours") {
     int64_t hours = 0;

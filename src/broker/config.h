@@ -65,6 +65,14 @@ struct BrokerConfig {
   int64_t log_roll_jitter_ms = 0;                           // log.roll.jitter.{ms,hours}
   bool log_message_downconversion_enable = true;            // log.message.downconversion.enable
   int64_t log_message_timestamp_difference_max_ms = INT64_MAX;  // log.message.timestamp.difference.max.ms
+  bool log_cleaner_enable = true;                               // log.cleaner.enable: compaction runs
+  double log_cleaner_min_cleanable_ratio = 0.5;                 // log.cleaner.min.cleanable.ratio
+  int64_t log_cleaner_delete_retention_ms = 86400000;           // log.cleaner.delete.retention.ms
+  int64_t log_cleaner_min_compaction_lag_ms = 0;                // log.cleaner.min.compaction.lag.ms
+  int64_t log_cleaner_max_compaction_lag_ms = INT64_MAX;        // log.cleaner.max.compaction.lag.ms
+  int64_t log_segment_delete_delay_ms = 60000;                  // log.segment.delete.delay.ms
+  int64_t log_local_retention_ms = -2;                          // log.local.retention.ms
+  int64_t log_local_retention_bytes = -2;                       // log.local.retention.bytes
   int32_t socket_request_max_bytes = 104857600;                 // socket.request.max.bytes
   int32_t max_inflight_requests_per_connection = 100;           // fjord
   int32_t max_incremental_fetch_session_cache_slots = 1000;     // max.incremental.fetch.session.cache.slots

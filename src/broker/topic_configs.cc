@@ -139,12 +139,13 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "preallocate") return b.log_preallocate ? "true" : "false";
   // Kafka's defaults for what the broker does not configure yet.
   if (n == "cleanup.policy") return b.log_cleanup_policy;
-  if (n == "delete.retention.ms") return "86400000";
-  if (n == "file.delete.delay.ms") return "60000";
-  if (n == "local.retention.bytes" || n == "local.retention.ms") return "-2";
-  if (n == "max.compaction.lag.ms") return "9223372036854775807";
-  if (n == "min.cleanable.dirty.ratio") return "0.5";
-  if (n == "min.compaction.lag.ms") return "0";
+  if (n == "delete.retention.ms") return std::to_string(b.log_cleaner_delete_retention_ms);
+  if (n == "file.delete.delay.ms") return std::to_string(b.log_segment_delete_delay_ms);
+  if (n == "local.retention.bytes") return std::to_string(b.log_local_retention_bytes);
+  if (n == "local.retention.ms") return std::to_string(b.log_local_retention_ms);
+  if (n == "max.compaction.lag.ms") return std::to_string(b.log_cleaner_max_compaction_lag_ms);
+  if (n == "min.cleanable.dirty.ratio") return absl::StrCat(b.log_cleaner_min_cleanable_ratio);
+  if (n == "min.compaction.lag.ms") return std::to_string(b.log_cleaner_min_compaction_lag_ms);
   if (n == "remote.storage.enable" || n == "unclean.leader.election.enable" ||
       n == "remote.log.copy.disable" || n == "remote.log.delete.on.disable") {
     return "false";
@@ -422,6 +423,18 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"message.max.bytes", {std::to_string(c.message_max_bytes), ConfigType::kInt}},
       {"min.insync.replicas", {std::to_string(c.min_insync_replicas), ConfigType::kInt}},
       {"compression.type", {c.compression_type, ConfigType::kString}},
+      {"log.cleaner.enable", {c.log_cleaner_enable ? "true" : "false", ConfigType::kBoolean}},
+      {"log.cleaner.min.cleanable.ratio",
+       {absl::StrCat(c.log_cleaner_min_cleanable_ratio), ConfigType::kDouble}},
+      {"log.cleaner.delete.retention.ms",
+       {std::to_string(c.log_cleaner_delete_retention_ms), ConfigType::kLong}},
+      {"log.cleaner.min.compaction.lag.ms",
+       {std::to_string(c.log_cleaner_min_compaction_lag_ms), ConfigType::kLong}},
+      {"log.cleaner.max.compaction.lag.ms",
+       {std::to_string(c.log_cleaner_max_compaction_lag_ms), ConfigType::kLong}},
+      {"log.segment.delete.delay.ms", {std::to_string(c.log_segment_delete_delay_ms), ConfigType::kLong}},
+      {"log.local.retention.ms", {std::to_string(c.log_local_retention_ms), ConfigType::kLong}},
+      {"log.local.retention.bytes", {std::to_string(c.log_local_retention_bytes), ConfigType::kLong}},
       {"compression.gzip.level", {std::to_string(c.compression_gzip_level), ConfigType::kInt}},
       {"compression.lz4.level", {std::to_string(c.compression_lz4_level), ConfigType::kInt}},
       {"compression.zstd.level", {std::to_string(c.compression_zstd_level), ConfigType::kInt}},

@@ -175,3 +175,40 @@ def test_compaction_lags():
             assert len(read_all(b, "young", 500)) == 500
         finally:
             b.stop()
+
+
+def test_cleaner_settings_from_server_properties():
+    """Kafka's log.cleaner.* keys in server.properties: the defaults of the topic configs
+    they stand for, and log.cleaner.enable=false stops compaction."""
+    from confluent_kafka.admin import ConfigResource
+    with tempfile.TemporaryDirectory(prefix="fjord-cleaner-") as d:
+        b = Broker(d, extra=["log.retention.check.interval.ms=200", "log.cleaner.enable=false",
+                             "log.cleaner.min.cleanable.ratio=0.01", "log.cleaner.delete.retention.ms=1000",
+                             "log.cleaner.min.compaction.lag.ms=5", "log.cleaner.threads=2"]).start()
+        try:
+            admin = AdminClient({"bootstrap.servers": b.bootstrap})
+            admin.create_topics([NewTopic("kept", 1, 1, config={"cleanup.policy": "compact",
+                                                                 "segment.bytes": "2048"})])["kept"].result()
+            res = ConfigResource(ConfigResource.Type.TOPIC, "kept")
+            cfg = admin.describe_configs([res])[res].result()
+            assert (cfg["min.cleanable.dirty.ratio"].value, cfg["delete.retention.ms"].value,
+                    cfg["min.compaction.lag.ms"].value) == ("0.01", "1000", "5")
+            p = Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 0, "batch.num.messages": 1})
+            for rnd in range(50):
+                for k in range(10):
+                    p.produce("kept", key=b"key%d" % k, value=b"round-%d" % rnd)
+                    p.poll(0)
+            p.flush(20)
+            time.sleep(2)  # ten retention passes
+            c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "t", "enable.auto.commit": False})
+            c.assign([TopicPartition("kept", 0, 0)])
+            n = 0
+            while n < 500:
+                m = c.poll(5)
+                assert m is not None and m.error() is None
+                n += 1
+            c.close()
+            log = open(b.log_path).read()
+            assert "unknown config key log.cleaner" not in log
+        finally:
+            b.stop()
