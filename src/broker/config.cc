@@ -31,6 +31,9 @@ const std::set<std::string> kKnownButIgnored = {
     "log.message.format.version",  // ignored by Kafka since 3.0 too
     // The cleaner's tuning: compaction runs on each shard in the retention pass.
     "log.cleaner.threads",
+    // Replication's tuning: a partition has one replica.
+    "replica.lag.time.max.ms",
+    "num.replica.fetchers",
     "log.cleaner.backoff.ms",
     "log.cleaner.dedupe.buffer.size",
     "log.cleaner.io.buffer.size",
@@ -135,6 +138,9 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     return absl::OkStatus();
   }
   if (key == "log.roll.ms") return ParseInt<int64_t>(key, value, 1, &c.log_roll_ms);
+  if (key == "delete.topic.enable") return ParseBool(key, value, &c.delete_topic_enable);
+  if (key == "unclean.leader.election.enable")
+    return ParseBool(key, value, &c.unclean_leader_election_enable);
   if (key == "log.cleaner.enable") return ParseBool(key, value, &c.log_cleaner_enable);
   if (key == "log.cleaner.min.cleanable.ratio") {
     double ratio = 0;

@@ -42,6 +42,7 @@ enum KafkaError : int16_t {
   kUnknownLeaderEpoch = 75,
   kUnsupportedCompressionType = 76,
   kInvalidRecord = 87,
+  kTopicDeletionDisabled = 73,
   kUnknownTopicId = 100,
 };
 

@@ -146,8 +146,8 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   if (n == "max.compaction.lag.ms") return std::to_string(b.log_cleaner_max_compaction_lag_ms);
   if (n == "min.cleanable.dirty.ratio") return absl::StrCat(b.log_cleaner_min_cleanable_ratio);
   if (n == "min.compaction.lag.ms") return std::to_string(b.log_cleaner_min_compaction_lag_ms);
-  if (n == "remote.storage.enable" || n == "unclean.leader.election.enable" ||
-      n == "remote.log.copy.disable" || n == "remote.log.delete.on.disable") {
+  if (n == "unclean.leader.election.enable") return b.unclean_leader_election_enable ? "true" : "false";
+  if (n == "remote.storage.enable" || n == "remote.log.copy.disable" || n == "remote.log.delete.on.disable") {
     return "false";
   }
   if (n == "message.format.version") return "3.0-IV1";
@@ -398,6 +398,9 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
   return {
       {"advertised.listeners", {listeners(c.advertised_listeners), ConfigType::kString}},
       {"auto.create.topics.enable", {c.auto_create_topics_enable ? "true" : "false", ConfigType::kBoolean}},
+      {"delete.topic.enable", {c.delete_topic_enable ? "true" : "false", ConfigType::kBoolean}},
+      {"unclean.leader.election.enable",
+       {c.unclean_leader_election_enable ? "true" : "false", ConfigType::kBoolean}},
       {"default.replication.factor", {std::to_string(c.default_replication_factor), ConfigType::kInt}},
       {"listeners", {listeners(c.listeners), ConfigType::kString}},
       {"log.dirs", {absl::StrJoin(c.log_dirs, ","), ConfigType::kString}},

@@ -384,3 +384,29 @@ def test_alter_configs_shape_checks_come_first(broker):
     r = call(broker, IncrementalAlterConfigsRequest_v0(
         [(2, "shape", [("retention.ms", 0, "3000"), ("segment.ms", 1, None)])], False))
     assert r.responses[0][0] == 0 and retention().value == "3000"
+
+
+def test_topic_deletion_can_be_disabled(tmp_path):
+    """delete.topic.enable=false: DeleteTopics is refused whole, TOPIC_DELETION_DISABLED
+    from v3 and INVALID_REQUEST before (Kafka's controller), and the topic stays.
+    Kafka's sample server.properties starts without warnings about these keys."""
+    from kafka.protocol.admin import DeleteTopicsRequest
+    from conftest import Broker
+
+    b = Broker(str(tmp_path), extra=["delete.topic.enable=false", "unclean.leader.election.enable=false",
+                                     "replica.lag.time.max.ms=30000", "num.replica.fetchers=1"]).start()
+    try:
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        admin.create_topics([NewTopic("stays", 1, 1)])["stays"].result()
+        try:  # librdkafka 2.0 sends DeleteTopics v1
+            admin.delete_topics(["stays"])["stays"].result()
+            raise AssertionError("deletion should be refused")
+        except KafkaException as e:
+            assert e.args[0].code() == KafkaError.INVALID_REQUEST
+        assert call(b, DeleteTopicsRequest[1](["stays"], 10000)).topic_error_codes == [("stays", 42)]
+        assert call(b, DeleteTopicsRequest[3](["stays"], 10000)).topic_error_codes == [
+            ("stays", KafkaError.TOPIC_DELETION_DISABLED)]
+        assert "stays" in admin.list_topics(timeout=10).topics
+        assert "unknown config key" not in open(b.log_path).read()
+    finally:
+        b.stop()

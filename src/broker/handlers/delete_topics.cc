@@ -40,6 +40,18 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
     }
   }
   protocol::DeleteTopicsResponse resp;
+  // delete.topic.enable=false: Kafka's controller refuses the whole request, with
+  // TOPIC_DELETION_DISABLED from v3 (INVALID_REQUEST before it had that code).
+  if (!c.broker.effective_config()->delete_topic_enable) {
+    for (const auto& [name, id] : wanted) {
+      auto& out = resp.responses.emplace_back();
+      out.name = name;
+      out.topic_id = id;
+      out.error_code = c.version >= 3 ? kTopicDeletionDisabled : kInvalidRequest;
+      if (c.version >= 5) out.error_message = "Topic deletion is disabled.";
+    }
+    co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+  }
   auto refuse = [&](const std::optional<std::string>& name, const protocol::Uuid& id, const char* why) {
     auto& out = resp.responses.emplace_back();
     out.name = name;
