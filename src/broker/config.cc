@@ -31,9 +31,14 @@ const std::set<std::string> kKnownButIgnored = {
     "log.message.format.version",  // ignored by Kafka since 3.0 too
     // The cleaner's tuning: compaction runs on each shard in the retention pass.
     "log.cleaner.threads",
-    // Replication's tuning: a partition has one replica.
+    // Replication and leadership: a partition has one replica.
     "replica.lag.time.max.ms",
     "num.replica.fetchers",
+    "replica.fetch.max.bytes",
+    "auto.leader.rebalance.enable",
+    "leader.imbalance.check.interval.seconds",
+    "leader.imbalance.per.broker.percentage",
+    "controlled.shutdown.enable",
     "log.cleaner.backoff.ms",
     "log.cleaner.dedupe.buffer.size",
     "log.cleaner.io.buffer.size",
@@ -138,6 +143,7 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     return absl::OkStatus();
   }
   if (key == "log.roll.ms") return ParseInt<int64_t>(key, value, 1, &c.log_roll_ms);
+  if (key == "fetch.max.bytes") return ParseInt<int32_t>(key, value, 1024, &c.fetch_max_bytes);
   if (key == "delete.topic.enable") return ParseBool(key, value, &c.delete_topic_enable);
   if (key == "unclean.leader.election.enable")
     return ParseBool(key, value, &c.unclean_leader_election_enable);

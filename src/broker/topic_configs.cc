@@ -399,6 +399,7 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"advertised.listeners", {listeners(c.advertised_listeners), ConfigType::kString}},
       {"auto.create.topics.enable", {c.auto_create_topics_enable ? "true" : "false", ConfigType::kBoolean}},
       {"delete.topic.enable", {c.delete_topic_enable ? "true" : "false", ConfigType::kBoolean}},
+      {"fetch.max.bytes", {std::to_string(c.fetch_max_bytes), ConfigType::kInt}},
       {"unclean.leader.election.enable",
        {c.unclean_leader_election_enable ? "true" : "false", ConfigType::kBoolean}},
       {"default.replication.factor", {std::to_string(c.default_replication_factor), ConfigType::kInt}},

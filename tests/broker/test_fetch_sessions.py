@@ -110,3 +110,25 @@ def test_sessionless_fetch_returns_every_partition(broker):
     admin.create_topics([NewTopic("fs", 3, 1)])["fs"].result()
     resp = fetch(broker, 0, -1, [(0, 0), (1, 0), (2, 0)])
     assert resp.session_id == 0 and sorted(partitions_of(resp)) == [0, 1, 2]
+
+
+def test_fetch_max_bytes_caps_an_answer(tmp_path):
+    """The broker's fetch.max.bytes bounds a Fetch answer below the request's own
+    max_bytes, as in Kafka (the first batch still goes out whole)."""
+    from kafka.protocol.fetch import FetchRequest
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from conftest import Broker, call
+
+    b = Broker(str(tmp_path), extra=["fetch.max.bytes=2048"]).start()
+    try:
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        admin.create_topics([NewTopic("capped", 1, 1)])["capped"].result()
+        p = Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 0, "batch.num.messages": 1})
+        for i in range(10):
+            p.produce("capped", value=b"%04d" % i * 250)
+            p.flush(10)
+        records = call(b, FetchRequest[4](-1, 100, 1, 1 << 20, 0, [("capped", [(0, 0, 1 << 20)])])).topics[0][1][0][-1]
+        assert 1000 < len(records) <= 2048  # one ~1 KB batch of the ten
+    finally:
+        b.stop()

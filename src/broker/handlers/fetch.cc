@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -129,7 +130,9 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
 
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, req.max_wait_ms));
-  const size_t max_bytes = static_cast<size_t>(std::max(0, req.max_bytes));
+  // As Kafka: the request's limit, and the broker's fetch.max.bytes.
+  const size_t max_bytes =
+      static_cast<size_t>(std::clamp(req.max_bytes, 0, c.broker.effective_config()->fetch_max_bytes));
   std::vector<Result> results;
   while (true) {
     const uint64_t generation = c.home.append_generation();
