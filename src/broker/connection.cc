@@ -48,7 +48,34 @@ struct Pipeline {
   asio::steady_timer wake_reader;  // cancelled to wake the reader
   bool reader_done = false;
   bool writer_done = false;
+  size_t pending = 0;  // requests read and not yet answered (or dropped, acks=0)
+  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
 };
+
+// connections.max.idle.ms, as Kafka: a connection with nothing read or answered for that
+// long, and no request pending, is closed. Lives in a shared_ptr so that the watchdog
+// can see `closed` after the connection is gone; the socket and pipeline are touched
+// only while it is not (all of this runs on the shard's one thread).
+struct IdleWatch {
+  explicit IdleWatch(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  bool closed = false;
+};
+
+asio::awaitable<void> CloseWhenIdle(std::shared_ptr<IdleWatch> w, std::chrono::milliseconds idle,
+                                    asio::ip::tcp::socket& socket, Pipeline& p) {
+  while (true) {
+    w->timer.expires_at(p.last_activity + idle);
+    co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (w->closed) co_return;
+    const auto now = std::chrono::steady_clock::now();
+    if (p.pending > 0) p.last_activity = now;  // a long request is not idleness
+    if (now - p.last_activity < idle) continue;
+    boost::system::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);  // the reader sees the end
+    co_return;
+  }
+}
 
 constexpr size_t kLowWatermarkFrom = 64 * 1024;
 constexpr size_t kLowWatermarkMax = 256 * 1024;
@@ -188,6 +215,8 @@ asio::awaitable<void> WriteResponses(Shard& shard, asio::ip::tcp::socket& socket
         }
         shard.counters().bytes_out.fetch_add(sent, std::memory_order_relaxed);
       }
+      --p.pending;
+      p.last_activity = std::chrono::steady_clock::now();
       shard.counters().RecordRequest(
           out.api_key, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                  std::chrono::steady_clock::now() - out.started)
@@ -219,6 +248,11 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       static_cast<size_t>(std::max(1, broker.config().max_inflight_requests_per_connection));
   Pipeline p(co_await asio::this_coro::executor);
   asio::co_spawn(co_await asio::this_coro::executor, WriteResponses(shard, socket, p, peer), asio::detached);
+  auto idle_watch = std::make_shared<IdleWatch>(co_await asio::this_coro::executor);
+  if (const int64_t idle_ms = broker.config().connections_max_idle_ms; idle_ms > 0) {
+    asio::co_spawn(co_await asio::this_coro::executor,
+                   CloseWhenIdle(idle_watch, std::chrono::milliseconds(idle_ms), socket, p), asio::detached);
+  }
   std::vector<uint8_t> frame;
   bool bad_input = true;  // cleared when the peer simply goes away
   try {
@@ -234,6 +268,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       }
       frame.resize(static_cast<size_t>(size));
       co_await ReadFrameBody(socket, frame);
+      ++p.pending;
+      p.last_activity = std::chrono::steady_clock::now();
       Outgoing out;
       out.started = std::chrono::steady_clock::now();
       shard.counters().bytes_in.fetch_add(4 + frame.size(), std::memory_order_relaxed);
@@ -288,6 +324,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
   p.reader_done = true;
   p.wake_writer.cancel();
   while (!p.writer_done) co_await Park(p.wake_reader);
+  idle_watch->closed = true;
+  idle_watch->timer.cancel();
   boost::system::error_code ignored;
   socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket.close(ignored);

@@ -400,6 +400,7 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"auto.create.topics.enable", {c.auto_create_topics_enable ? "true" : "false", ConfigType::kBoolean}},
       {"delete.topic.enable", {c.delete_topic_enable ? "true" : "false", ConfigType::kBoolean}},
       {"fetch.max.bytes", {std::to_string(c.fetch_max_bytes), ConfigType::kInt}},
+      {"connections.max.idle.ms", {std::to_string(c.connections_max_idle_ms), ConfigType::kLong}},
       {"unclean.leader.election.enable",
        {c.unclean_leader_election_enable ? "true" : "false", ConfigType::kBoolean}},
       {"default.replication.factor", {std::to_string(c.default_replication_factor), ConfigType::kInt}},

@@ -227,3 +227,35 @@ def test_an_acks_0_produce_that_fails_closes_the_connection(broker):
         s.sendall(produce_acks_0(7) + versions)  # no partition 7
         assert s.recv(4) == b""  # closed, nothing answered
     assert still_serves(broker)
+
+
+def test_idle_connections_are_closed(tmp_path):
+    """connections.max.idle.ms, as Kafka: a connection with nothing read or answered
+    for that long is closed; one that keeps asking stays open."""
+    import time
+    from conftest import Broker
+
+    b = Broker(str(tmp_path), extra=["connections.max.idle.ms=600"]).start()
+    try:
+        def ask(s, corr):
+            req = api_versions_request(0, corr)
+            s.sendall(struct.pack(">i", len(req)) + req)
+            data = b""
+            while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+                chunk = s.recv(65536)
+                assert chunk, "closed while active"
+                data += chunk
+            assert struct.unpack(">i", data[4:8])[0] == corr
+
+        idle = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+        busy = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+        ask(idle, 1)
+        for i in range(10):  # 2 s of a request every 200 ms
+            ask(busy, 10 + i)
+            time.sleep(0.2)
+        idle.settimeout(2)
+        assert idle.recv(100) == b""  # closed by the broker
+        ask(busy, 99)
+        assert still_serves(b)
+    finally:
+        b.stop()
