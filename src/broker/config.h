@@ -78,6 +78,8 @@ struct BrokerConfig {
   int64_t log_local_retention_bytes = -2;                       // log.local.retention.bytes
   int32_t socket_request_max_bytes = 104857600;                 // socket.request.max.bytes
   int64_t connections_max_idle_ms = 600000;                     // connections.max.idle.ms (<= 0: never)
+  int64_t max_connections = INT32_MAX;                          // max.connections
+  int64_t max_connections_per_ip = INT32_MAX;                   // max.connections.per.ip
   int32_t max_inflight_requests_per_connection = 100;           // fjord
   int32_t max_incremental_fetch_session_cache_slots = 1000;     // max.incremental.fetch.session.cache.slots
   // Consumer groups (Kafka's names and defaults).

@@ -233,7 +233,8 @@ asio::awaitable<void> WriteResponses(Shard& shard, asio::ip::tcp::socket& socket
 
 }  // namespace
 
-asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tcp::socket socket) {
+asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tcp::socket socket,
+                                      ConnectionLimits::Slot slot) {
   std::string peer;
   std::string peer_host;
   try {

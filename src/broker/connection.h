@@ -20,10 +20,13 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "broker/broker.h"
+#include "broker/connection_limits.h"
 
 namespace fjord::broker {
 
+// `slot` is the connection's place under max.connections, given back when it ends.
 boost::asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard,
-                                             boost::asio::ip::tcp::socket socket);
+                                             boost::asio::ip::tcp::socket socket,
+                                             ConnectionLimits::Slot slot);
 
 }  // namespace fjord::broker

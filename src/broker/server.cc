@@ -16,7 +16,11 @@ namespace fjord::broker {
 namespace asio = boost::asio;
 
 Server::Server(Broker& broker, asio::io_context& accept_context)
-    : broker_(broker), ctx_(accept_context), acceptor_(accept_context) {}
+    : broker_(broker),
+      ctx_(accept_context),
+      acceptor_(accept_context),
+      limits_(std::make_shared<ConnectionLimits>(broker.config().max_connections,
+                                                 broker.config().max_connections_per_ip)) {}
 
 absl::StatusOr<uint16_t> Server::Listen() {
   const Listener& l = broker_.config().client_listener();
@@ -52,8 +56,17 @@ asio::awaitable<void> Server::AcceptLoop() {
       spdlog::warn("accept: {}", ec.message());
       continue;
     }
+    const std::string address = socket.remote_endpoint(ec).address().to_string();
+    ConnectionLimits::Slot slot = limits_->Acquire(address);
+    if (!slot) {
+      spdlog::warn("{}: past max.connections ({}) or max.connections.per.ip ({}); closing", address,
+                   broker_.config().max_connections, broker_.config().max_connections_per_ip);
+      socket.close(ec);
+      continue;
+    }
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    asio::co_spawn(shard.context(), ServeConnection(broker_, shard, std::move(socket)), asio::detached);
+    asio::co_spawn(shard.context(), ServeConnection(broker_, shard, std::move(socket), std::move(slot)),
+                   asio::detached);
   }
 }
 

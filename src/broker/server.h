@@ -2,6 +2,8 @@
 // connection to the next shard, round robin.
 #pragma once
 
+#include "broker/connection_limits.h"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -23,6 +25,7 @@ class Server {
   boost::asio::io_context& ctx_;
   boost::asio::ip::tcp::acceptor acceptor_;
   size_t next_shard_ = 0;
+  std::shared_ptr<ConnectionLimits> limits_;
 };
 
 }  // namespace fjord::broker

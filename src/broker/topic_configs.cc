@@ -401,6 +401,8 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"delete.topic.enable", {c.delete_topic_enable ? "true" : "false", ConfigType::kBoolean}},
       {"fetch.max.bytes", {std::to_string(c.fetch_max_bytes), ConfigType::kInt}},
       {"connections.max.idle.ms", {std::to_string(c.connections_max_idle_ms), ConfigType::kLong}},
+      {"max.connections", {std::to_string(c.max_connections), ConfigType::kInt}},
+      {"max.connections.per.ip", {std::to_string(c.max_connections_per_ip), ConfigType::kInt}},
       {"unclean.leader.election.enable",
        {c.unclean_leader_election_enable ? "true" : "false", ConfigType::kBoolean}},
       {"default.replication.factor", {std::to_string(c.default_replication_factor), ConfigType::kInt}},

@@ -5,6 +5,8 @@ import struct
 import subprocess
 import time
 
+import pytest
+
 
 def roundtrip(broker, payload, read=True):
     s = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
@@ -257,5 +259,42 @@ def test_idle_connections_are_closed(tmp_path):
         assert idle.recv(100) == b""  # closed by the broker
         ask(busy, 99)
         assert still_serves(b)
+    finally:
+        b.stop()
+
+
+@pytest.mark.parametrize("limit", ["max.connections", "max.connections.per.ip"])
+def test_connections_past_the_limit_are_closed(tmp_path, limit):
+    """max.connections / max.connections.per.ip: a connection past the limit is closed
+    at once; once one closes, a new one is served."""
+    import time
+    from conftest import Broker
+
+    b = Broker(str(tmp_path), extra=[f"{limit}=2"]).start()
+    try:
+        def served(s, corr=5):
+            req = api_versions_request(0, corr)
+            try:
+                s.sendall(struct.pack(">i", len(req)) + req)
+                data = s.recv(65536)
+            except (ConnectionResetError, BrokenPipeError):
+                return False
+            return len(data) > 8 and struct.unpack(">i", data[4:8])[0] == corr
+
+        def connect_served():  # a slot comes back once the broker has seen its close
+            deadline = time.time() + 5
+            while True:
+                s = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+                if served(s) or time.time() > deadline:
+                    return s
+                time.sleep(0.1)
+
+        first, second = connect_served(), connect_served()  # (the start-up probe's slot too)
+        assert served(first, 8) and served(second, 9)
+        third = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+        assert not served(third)
+        first.close()
+        assert served(connect_served(), 6)
+        assert "past max.connections" in open(b.log_path).read()
     finally:
         b.stop()
