@@ -80,7 +80,8 @@ boost::asio::awaitable<void> TickGroups(Shard& shard) {
 
 // Every log.retention.check.interval.ms: each open log, with its topic's current
 // config, compacts (cleanup.policy=compact) and deletes the closed segments past
-// retention.ms / retention.bytes (cleanup.policy=delete).
+// retention.ms / retention.bytes (cleanup.policy=delete), and forgets idempotent
+// producers idle past producer.id.expiration.ms.
 boost::asio::awaitable<void> EnforceRetention(Broker& broker, Shard& shard) {
   boost::asio::steady_timer timer(shard.context());
   while (true) {
@@ -104,6 +105,10 @@ boost::asio::awaitable<void> EnforceRetention(Broker& broker, Shard& shard) {
         spdlog::info("compaction of {}-{}: {} segment(s), {} records removed, {} -> {} bytes", tp.topic,
                      tp.partition, compacted->segments_rewritten, compacted->records_removed,
                      compacted->bytes_before, compacted->bytes_after);
+      }
+      if (const size_t expired = log.ExpireProducers(now); expired > 0) {
+        spdlog::info("{}-{}: forgot {} idempotent producer(s) idle past producer.id.expiration.ms", tp.topic,
+                     tp.partition, expired);
       }
       auto deleted = log.ApplyRetention(now);
       if (!deleted.ok()) {

@@ -144,6 +144,8 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
   }
   if (key == "log.roll.ms") return ParseInt<int64_t>(key, value, 1, &c.log_roll_ms);
   if (key == "connections.max.idle.ms") return ParseInt<int64_t>(key, value, -1, &c.connections_max_idle_ms);
+  if (key == "producer.id.expiration.ms")
+    return ParseInt<int64_t>(key, value, 1, &c.producer_id_expiration_ms);
   if (key == "max.connections") return ParseInt<int64_t>(key, value, 0, &c.max_connections);
   if (key == "max.connections.per.ip") return ParseInt<int64_t>(key, value, 0, &c.max_connections_per_ip);
   if (key == "fetch.max.bytes") return ParseInt<int32_t>(key, value, 1024, &c.fetch_max_bytes);

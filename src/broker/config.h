@@ -80,6 +80,7 @@ struct BrokerConfig {
   int64_t connections_max_idle_ms = 600000;                     // connections.max.idle.ms (<= 0: never)
   int64_t max_connections = INT32_MAX;                          // max.connections
   int64_t max_connections_per_ip = INT32_MAX;                   // max.connections.per.ip
+  int64_t producer_id_expiration_ms = 86400000;                 // producer.id.expiration.ms
   int32_t max_inflight_requests_per_connection = 100;           // fjord
   int32_t max_incremental_fetch_session_cache_slots = 1000;     // max.incremental.fetch.session.cache.slots
   // Consumer groups (Kafka's names and defaults).

@@ -263,6 +263,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   lc.segment_index_bytes = b.log_index_size_max_bytes;
   lc.flush_messages = b.log_flush_interval_messages;
   lc.flush_ms = b.log_flush_interval_ms;
+  lc.producer_id_expiration_ms = b.producer_id_expiration_ms;
   // log.flush.on.ack is not a per-append flush: acks=all produce requests wait for the
   // shard's group commit instead (group_commit.h).
   lc.flush_on_every_append = false;
@@ -402,6 +403,7 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"fetch.max.bytes", {std::to_string(c.fetch_max_bytes), ConfigType::kInt}},
       {"connections.max.idle.ms", {std::to_string(c.connections_max_idle_ms), ConfigType::kLong}},
       {"max.connections", {std::to_string(c.max_connections), ConfigType::kInt}},
+      {"producer.id.expiration.ms", {std::to_string(c.producer_id_expiration_ms), ConfigType::kInt}},
       {"max.connections.per.ip", {std::to_string(c.max_connections_per_ip), ConfigType::kInt}},
       {"unclean.leader.election.enable",
        {c.unclean_leader_election_enable ? "true" : "false", ConfigType::kBoolean}},

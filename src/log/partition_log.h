@@ -35,23 +35,24 @@
 namespace fjord::log {
 
 struct LogConfig {
-  int64_t segment_bytes = 1LL << 30;            // segment.bytes
-  int32_t index_interval_bytes = 4096;          // index.interval.bytes
-  int32_t segment_index_bytes = 10485760;       // segment.index.bytes: roll when an index is this full
-  int64_t flush_messages = INT64_MAX;           // flush.messages: fsync after this many
-  int64_t flush_ms = INT64_MAX;                 // flush.ms: fsync what is this long unflushed
-  bool flush_on_every_append = false;           // fsync before acknowledging (Redpanda-style)
-  bool log_append_time = false;                 // message.timestamp.type=LogAppendTime
-  int64_t retention_ms = -1;                    // retention.ms (-1: keep forever)
-  int64_t retention_bytes = -1;                 // retention.bytes (-1: no size limit)
-  int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // segment.ms: roll a segment this old
-  int64_t segment_jitter_ms = 0;                // segment.jitter.ms: up to this much sooner
-  bool delete_retention = true;                 // cleanup.policy has "delete" (compact-only: keep)
-  bool compact = false;                         // cleanup.policy has "compact"
-  double min_cleanable_dirty_ratio = 0.5;       // min.cleanable.dirty.ratio
-  int64_t delete_retention_ms = 86400000;       // delete.retention.ms (tombstones)
-  int64_t min_compaction_lag_ms = 0;            // min.compaction.lag.ms: records this new stay
-  int64_t max_compaction_lag_ms = INT64_MAX;    // max.compaction.lag.ms: dirty this long, compact
+  int64_t segment_bytes = 1LL << 30;             // segment.bytes
+  int32_t index_interval_bytes = 4096;           // index.interval.bytes
+  int32_t segment_index_bytes = 10485760;        // segment.index.bytes: roll when an index is this full
+  int64_t flush_messages = INT64_MAX;            // flush.messages: fsync after this many
+  int64_t flush_ms = INT64_MAX;                  // flush.ms: fsync what is this long unflushed
+  int64_t producer_id_expiration_ms = 86400000;  // producer.id.expiration.ms (broker-wide)
+  bool flush_on_every_append = false;            // fsync before acknowledging (Redpanda-style)
+  bool log_append_time = false;                  // message.timestamp.type=LogAppendTime
+  int64_t retention_ms = -1;                     // retention.ms (-1: keep forever)
+  int64_t retention_bytes = -1;                  // retention.bytes (-1: no size limit)
+  int64_t segment_ms = 7LL * 24 * 3600 * 1000;   // segment.ms: roll a segment this old
+  int64_t segment_jitter_ms = 0;                 // segment.jitter.ms: up to this much sooner
+  bool delete_retention = true;                  // cleanup.policy has "delete" (compact-only: keep)
+  bool compact = false;                          // cleanup.policy has "compact"
+  double min_cleanable_dirty_ratio = 0.5;        // min.cleanable.dirty.ratio
+  int64_t delete_retention_ms = 86400000;        // delete.retention.ms (tombstones)
+  int64_t min_compaction_lag_ms = 0;             // min.compaction.lag.ms: records this new stay
+  int64_t max_compaction_lag_ms = INT64_MAX;     // max.compaction.lag.ms: dirty this long, compact
   // log.page.cache.window.bytes (ours): bytes more than this far behind the log end
   // are written back and dropped from the page cache (0: leave it all to the kernel, as
   // Kafka does). See KeepWindowCached.
@@ -151,6 +152,11 @@ class PartitionLog {
   // flush.ms: Flush when something is unflushed and the last flush (here or through
   // NoteFlushed) is at least that long ago.
   absl::Status FlushIfDue();
+  // producer.id.expiration.ms: forgets idempotent producers whose last batch is stamped
+  // that long before now_ms; returns how many.
+  size_t ExpireProducers(int64_t now_ms) {
+    return producers_.ExpireBefore(now_ms - config_.producer_id_expiration_ms);
+  }
   // Disk errors (ENOSPC, EIO, EROFS, EDQUOT) take the log offline: from then on appends
   // and reads fail with the same error until the broker restarts, so nothing is
   // acknowledged on top of a segment whose state is unknown (Kafka's rule).

@@ -51,6 +51,11 @@ void ProducerStateTable::Update(const protocol::BatchHeader& h, int64_t base_off
   e.last_timestamp = h.max_timestamp;
 }
 
+size_t ProducerStateTable::ExpireBefore(int64_t cutoff_ms) {
+  return std::erase_if(producers_,
+                       [&](const auto& entry) { return entry.second.last_timestamp <= cutoff_ms; });
+}
+
 std::vector<ProducerSummary> ProducerStateTable::Active() const {
   std::vector<ProducerSummary> out;
   for (const auto& [id, e] : producers_) {

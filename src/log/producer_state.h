@@ -7,7 +7,9 @@
 //    duplicate, answered with the original offsets and not written again;
 //  - a new epoch must start at sequence 0; within an epoch the first sequence must
 //    follow the last one written (int32 wraps to 0): else kOutOfOrderSequence;
-//  - a producer with no state here (new, or its state expired) may start anywhere.
+//  - a producer with no state here (new, or its state expired) may start anywhere;
+//  - a producer whose last batch is stamped producer.id.expiration.ms or more before
+//    now is forgotten (ExpireBefore), so the table does not grow without bound.
 // Snapshotted at segment rolls and clean closes (state_snapshot.h); at open, the
 // newest snapshot is loaded and only the batch headers after it are replayed.
 #pragma once
@@ -47,6 +49,9 @@ class ProducerStateTable {
   // Records a batch written at base_offset (after Check said kAppend, or at recovery).
   void Update(const protocol::BatchHeader& h, int64_t base_offset);
   size_t producers() const { return producers_.size(); }
+  // Forgets every producer whose last batch's max timestamp is at or before `cutoff_ms`
+  // (Kafka's producer-id expiry); returns how many.
+  size_t ExpireBefore(int64_t cutoff_ms);
   // Every producer with state here, by id (DescribeProducers).
   std::vector<ProducerSummary> Active() const;
 

@@ -4,6 +4,7 @@ producer state rebuilt from the log after a restart. Requests are built by hand 
 client library hides retries; confluent-kafka's idempotent producer runs end to end."""
 import socket
 import struct
+import time
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -32,12 +33,13 @@ def varint(v):
     return out + bytes([v])
 
 
-def batch(pid, epoch, seq, values):
+def batch(pid, epoch, seq, values, ts=None):
+    ts = int(time.time() * 1000) if ts is None else ts
     recs = b""
     for i, val in enumerate(values):
         body = b"\x00" + varint(0) + varint(i) + varint(-1) + varint(len(val)) + val + varint(0)
         recs += varint(len(body)) + body
-    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, 1000, 1000, pid, epoch, seq, len(values)) + recs
+    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts, pid, epoch, seq, len(values)) + recs
     rest = struct.pack(">ibI", -1, 2, crc32c(after_crc)) + after_crc
     return struct.pack(">qi", 0, len(rest)) + rest
 
@@ -155,3 +157,23 @@ def test_confluent_idempotent_producer(broker):
         total += hi - lo
     c.close()
     assert total == 5000
+
+
+def test_idle_producers_expire(tmp_path):
+    """producer.id.expiration.ms: a producer whose last batch is stamped that long ago is
+    forgotten (Kafka's expiry), so its old batch is no longer known as a duplicate."""
+    from conftest import Broker
+    b = Broker(str(tmp_path), extra=["producer.id.expiration.ms=60000", "log.retention.check.interval.ms=200"]).start()
+    try:
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        admin.create_topics([NewTopic("expiring", 1, 1)])["expiring"].result()
+        c = Conn(b.port)
+        old, recent = c.init_producer_id()[0], c.init_producer_id()[0]
+        stale = batch(old, 0, 0, [b"a"], ts=int(time.time() * 1000) - 120_000)  # two minutes old
+        fresh = batch(recent, 0, 0, [b"b"])
+        assert c.produce("expiring", stale) == (0, 0) and c.produce("expiring", fresh) == (0, 1)
+        time.sleep(1)  # several expiry passes
+        assert c.produce("expiring", fresh) == (0, 1)  # still known: a duplicate
+        assert c.produce("expiring", stale) == (0, 2)  # forgotten: written again
+    finally:
+        b.stop()

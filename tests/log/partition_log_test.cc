@@ -577,6 +577,29 @@ TEST_F(PartitionLogTest, SegmentJitterRollsSomeSegmentsSooner) {
 
 // Producer state comes back after a restart from the newest snapshot plus a replay of
 // what follows it; a damaged snapshot falls back to an older one (or a full replay).
+// producer.id.expiration.ms: a producer whose last batch is that old is forgotten, and
+// may then start at any sequence, as a new one (Kafka's expiry).
+TEST(ProducerStateTable, ExpireBeforeForgetsIdleProducers) {
+  ProducerStateTable table;
+  BatchHeader h;
+  h.producer_epoch = 0;
+  h.base_sequence = 0;
+  h.producer_id = 1;
+  h.max_timestamp = 1000;
+  table.Update(h, 0);
+  h.producer_id = 2;
+  h.max_timestamp = 5000;
+  table.Update(h, 1);
+  BatchMeta original{};
+  h.producer_id = 1;
+  h.base_sequence = 7;
+  EXPECT_EQ(table.Check(h, &original), SequenceCheck::kOutOfOrderSequence);
+  EXPECT_EQ(table.ExpireBefore(1000), 1u);
+  EXPECT_EQ(table.producers(), 1u);
+  EXPECT_EQ(table.Check(h, &original), SequenceCheck::kAppend);  // no state: starts anywhere
+  EXPECT_EQ(table.ExpireBefore(4999), 0u);
+}
+
 TEST_F(PartitionLogTest, ProducerStateSurvivesRestartsThroughSnapshots) {
   LogConfig config;
   config.segment_bytes = 600;  // several rolls, so several snapshots
