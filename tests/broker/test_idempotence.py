@@ -49,9 +49,9 @@ class Conn:
         self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.corr = 0
 
-    def call(self, api, version, body):
-        self.corr += 1
-        frame = struct.pack(">hhih", api, version, self.corr, 4) + b"test" + body
+    def exchange(self, frame):
+        """Sends one request frame (after its size) and returns the response after the
+        correlation id, which must be this request's."""
         self.s.sendall(struct.pack(">i", len(frame)) + frame)
         data = b""
         while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
@@ -60,6 +60,10 @@ class Conn:
             data += chunk
         assert struct.unpack(">i", data[4:8])[0] == self.corr
         return data[8:]
+
+    def call(self, api, version, body):
+        self.corr += 1
+        return self.exchange(struct.pack(">hhih", api, version, self.corr, 4) + b"test" + body)
 
     def init_producer_id(self):
         r = self.call(22, 0, struct.pack(">hi", -1, 60000))
@@ -71,16 +75,9 @@ class Conn:
         """v3+ (flexible) carries the producer's current id and epoch (KIP-360)."""
         tid = b"\x00" if transactional_id is None else bytes([len(transactional_id) + 1]) + transactional_id
         self.corr += 1
-        frame = (struct.pack(">hhih", 22, 4, self.corr, 4) + b"test\x00" + tid +
-                 struct.pack(">iqh", 60000, producer_id, producer_epoch) + b"\x00")
-        self.s.sendall(struct.pack(">i", len(frame)) + frame)
-        data = b""
-        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
-            chunk = self.s.recv(65536)
-            assert chunk, "connection closed"
-            data += chunk
-        assert struct.unpack(">i", data[4:8])[0] == self.corr
-        _, err, pid, epoch = struct.unpack(">ihqh", data[9:25])  # after the header's tags
+        r = self.exchange(struct.pack(">hhih", 22, 4, self.corr, 4) + b"test\x00" + tid +
+                          struct.pack(">iqh", 60000, producer_id, producer_epoch) + b"\x00")
+        _, err, pid, epoch = struct.unpack(">ihqh", r[1:17])  # after the header's tags
         return err, pid, epoch
 
     def produce(self, topic, records):

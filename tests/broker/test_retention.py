@@ -17,6 +17,16 @@ def low_high(b, topic):
     return lo, hi
 
 
+def produce_rounds(b, topic):
+    """50 rounds of the same ten keys, one record per batch; returns the producer."""
+    p = Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 0, "batch.num.messages": 1})
+    for rnd in range(50):
+        for k in range(10):
+            p.produce(topic, key=b"key%d" % k, value=b"round-%d" % rnd)
+            p.poll(0)
+    return p
+
+
 def test_retention_by_size_and_time():
     with tempfile.TemporaryDirectory(prefix="fjord-retention-") as d:
         b = Broker(d, extra=["log.retention.check.interval.ms=200"]).start()
@@ -79,11 +89,7 @@ def test_compaction_keeps_the_newest_value_per_key():
             admin.create_topics([NewTopic("table", 1, 1, config={
                 "cleanup.policy": "compact", "segment.bytes": "2048", "min.cleanable.dirty.ratio": "0.01"})])[
                 "table"].result()
-            p = Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 0, "batch.num.messages": 1})
-            for rnd in range(50):
-                for k in range(10):
-                    p.produce("table", key=b"key%d" % k, value=b"round-%d" % rnd)
-                    p.poll(0)
+            p = produce_rounds(b, "table")
             p.flush(20)
             # a record without a key has no place in a compacted log: Kafka refuses it
             refused = []
@@ -154,11 +160,7 @@ def test_compaction_lags():
                 NewTopic("rolled", 1, 1, config={"cleanup.policy": "compact", "max.compaction.lag.ms": "1000"})])
             for f in fs.values():
                 f.result()
-            p = Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 0, "batch.num.messages": 1})
-            for rnd in range(50):
-                for k in range(10):
-                    p.produce("young", key=b"key%d" % k, value=b"round-%d" % rnd)
-                    p.poll(0)
+            p = produce_rounds(b, "young")
             now = int(time.time() * 1000)
             for i in range(3):  # two seconds apart in record time
                 p.produce("rolled", key=b"k", value=b"v%d" % i, timestamp=now + 2000 * i)
@@ -193,11 +195,7 @@ def test_cleaner_settings_from_server_properties():
             cfg = admin.describe_configs([res])[res].result()
             assert (cfg["min.cleanable.dirty.ratio"].value, cfg["delete.retention.ms"].value,
                     cfg["min.compaction.lag.ms"].value) == ("0.01", "1000", "5")
-            p = Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 0, "batch.num.messages": 1})
-            for rnd in range(50):
-                for k in range(10):
-                    p.produce("kept", key=b"key%d" % k, value=b"round-%d" % rnd)
-                    p.poll(0)
+            p = produce_rounds(b, "kept")
             p.flush(20)
             time.sleep(2)  # ten retention passes
             c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "t", "enable.auto.commit": False})
