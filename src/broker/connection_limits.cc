@@ -21,9 +21,4 @@ void ConnectionLimits::Release(const std::string& address) {
     per_address_.erase(it);
 }
 
-int64_t ConnectionLimits::open() const {
-  std::lock_guard lock(mu_);
-  return total_;
-}
-
 }  // namespace fjord::broker

@@ -40,14 +40,13 @@ class ConnectionLimits : public std::enable_shared_from_this<ConnectionLimits> {
 
   // A slot for a connection from `address`, or an empty one past a limit.
   Slot Acquire(const std::string& address);
-  int64_t open() const;
 
  private:
   void Release(const std::string& address);
 
   const int64_t max_total_;
   const int64_t max_per_address_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   int64_t total_ = 0;
   std::map<std::string, int64_t> per_address_;
 };

@@ -18,6 +18,9 @@ namespace fjord::log {
 namespace {
 
 constexpr char kCleanShutdown[] = ".clean-shutdown";
+constexpr char kLogStartCheckpoint[] = "log-start-offset";
+constexpr size_t kSnapshotsKept = 2;
+constexpr char kRecoveryPoint[] = "recovery-point-offset-checkpoint";
 
 // A segment's share of segment.jitter.ms: uniform below min(jitter, segment.ms), as Kafka.
 int64_t RollJitter(const LogConfig& config) {
@@ -26,9 +29,6 @@ int64_t RollJitter(const LogConfig& config) {
   thread_local std::mt19937_64 random{std::random_device{}()};
   return static_cast<int64_t>(random() % static_cast<uint64_t>(bound));
 }
-constexpr char kLogStartCheckpoint[] = "log-start-offset";
-constexpr size_t kSnapshotsKept = 2;
-constexpr char kRecoveryPoint[] = "recovery-point-offset-checkpoint";
 
 }  // namespace
 

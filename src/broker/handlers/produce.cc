@@ -148,6 +148,9 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
     return out;
   }
   const size_t max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(config, topic));
+  const std::string compression_type = EffectiveCompressionType(config, topic);
+  const std::optional<protocol::Compression> target = TargetCompression(compression_type);
+  bool rewrite = false;  // a batch is not in the topic's codec
   const bool create_time = !log_config.log_append_time;
   const TimestampBounds bounds = EffectiveTimestampBounds(config, topic);
   const int64_t now = NowMs();
@@ -161,6 +164,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
       out.message = std::string(h.status().message());
       return out;
     }
+    rewrite |= target && h->compression() != *target;
     if (c.version < 7 && h->compression() == protocol::Compression::kZstd) {
       out.error = kUnsupportedCompressionType;
       out.message = absl::StrCat("Produce requests with version ", c.version,
@@ -207,11 +211,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
   }
   // compression.type other than "producer": as Kafka's LogValidator, a batch in another
   // codec is rewritten in the topic's, and its size checked again.
-  const std::string compression_type = EffectiveCompressionType(config, topic);
-  if (const auto target = TargetCompression(compression_type);
-      target && std::any_of(batches->begin(), batches->end(), [&](protocol::ByteView b) {
-        return protocol::ParseBatchHeader(b)->compression() != *target;
-      })) {
+  if (rewrite) {
     auto& rewritten = c.arena.emplace_back();
     const int level = EffectiveCompressionLevel(config, topic, compression_type);
     for (protocol::ByteView b : *batches) {
