@@ -31,6 +31,11 @@ const std::set<std::string> kKnownButIgnored = {
     "log.message.format.version",  // ignored by Kafka since 3.0 too
     // The cleaner's tuning: compaction runs on each shard in the retention pass.
     "log.cleaner.threads",
+    "log.cleaner.backoff.ms",
+    "log.cleaner.dedupe.buffer.size",
+    "log.cleaner.io.buffer.size",
+    "log.cleaner.io.buffer.load.factor",
+    "log.cleaner.io.max.bytes.per.second",
     // Replication and leadership: a partition has one replica.
     "replica.lag.time.max.ms",
     "num.replica.fetchers",
@@ -39,11 +44,6 @@ const std::set<std::string> kKnownButIgnored = {
     "leader.imbalance.check.interval.seconds",
     "leader.imbalance.per.broker.percentage",
     "controlled.shutdown.enable",
-    "log.cleaner.backoff.ms",
-    "log.cleaner.dedupe.buffer.size",
-    "log.cleaner.io.buffer.size",
-    "log.cleaner.io.buffer.load.factor",
-    "log.cleaner.io.max.bytes.per.second",
 };
 
 absl::Status Bad(const std::string& key, const std::string& value, const std::string& why) {
