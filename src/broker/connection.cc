@@ -63,7 +63,7 @@ struct IdleWatch {
 };
 
 asio::awaitable<void> CloseWhenIdle(std::shared_ptr<IdleWatch> w, std::chrono::milliseconds idle,
-                                    asio::ip::tcp::socket& socket, Pipeline& p) {
+                                    asio::ip::tcp::socket& socket, Pipeline& p, ShardCounters& counters) {
   while (true) {
     w->timer.expires_at(p.last_activity + idle);
     co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -73,6 +73,7 @@ asio::awaitable<void> CloseWhenIdle(std::shared_ptr<IdleWatch> w, std::chrono::m
     if (now - p.last_activity < idle) continue;
     boost::system::error_code ignored;
     socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);  // the reader sees the end
+    counters.connections_closed_idle.fetch_add(1, std::memory_order_relaxed);
     co_return;
   }
 }
@@ -248,11 +249,13 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
   const size_t max_inflight =
       static_cast<size_t>(std::max(1, broker.config().max_inflight_requests_per_connection));
   Pipeline p(co_await asio::this_coro::executor);
+  shard.counters().connections_open.fetch_add(1, std::memory_order_relaxed);
   asio::co_spawn(co_await asio::this_coro::executor, WriteResponses(shard, socket, p, peer), asio::detached);
   auto idle_watch = std::make_shared<IdleWatch>(co_await asio::this_coro::executor);
   if (const int64_t idle_ms = broker.config().connections_max_idle_ms; idle_ms > 0) {
     asio::co_spawn(co_await asio::this_coro::executor,
-                   CloseWhenIdle(idle_watch, std::chrono::milliseconds(idle_ms), socket, p), asio::detached);
+                   CloseWhenIdle(idle_watch, std::chrono::milliseconds(idle_ms), socket, p, shard.counters()),
+                   asio::detached);
   }
   std::vector<uint8_t> frame;
   bool bad_input = true;  // cleared when the peer simply goes away
@@ -327,6 +330,7 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
   while (!p.writer_done) co_await Park(p.wake_reader);
   idle_watch->closed = true;
   idle_watch->timer.cancel();
+  shard.counters().connections_open.fetch_sub(1, std::memory_order_relaxed);
   boost::system::error_code ignored;
   socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket.close(ignored);

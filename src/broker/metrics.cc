@@ -76,6 +76,19 @@ std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
                     return s.connections_closed_bad_input.load(std::memory_order_relaxed);
                   }),
                   "\n");
+  absl::StrAppend(
+      &out, "# HELP fjord_connections Client connections open.\n", "# TYPE fjord_connections gauge\n",
+      "fjord_connections ",
+      sum([](const ShardCounters& s) { return s.connections_open.load(std::memory_order_relaxed); }), "\n",
+      "# HELP fjord_connections_closed_idle_total Connections closed after connections.max.idle.ms.\n",
+      "# TYPE fjord_connections_closed_idle_total counter\n", "fjord_connections_closed_idle_total ",
+      sum([](const ShardCounters& s) { return s.connections_closed_idle.load(std::memory_order_relaxed); }),
+      "\n",
+      "# HELP fjord_connections_refused_total Connections closed as accepted, past max.connections or "
+      "max.connections.per.ip.\n",
+      "# TYPE fjord_connections_refused_total counter\n", "fjord_connections_refused_total ",
+      sum([](const ShardCounters& s) { return s.connections_refused.load(std::memory_order_relaxed); }),
+      "\n");
   uint64_t partitions = 0, bytes = 0, flushes = 0, acks = 0, offline = 0, peak_flushes = 0;
   for (const ShardGauges& g : gauges) {
     offline += g.offline_partitions;

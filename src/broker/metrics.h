@@ -28,6 +28,9 @@ struct ShardCounters {
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint64_t> bytes_out{0};
   std::atomic<uint64_t> connections_closed_bad_input{0};
+  std::atomic<int64_t> connections_open{0};          // client connections this shard serves
+  std::atomic<uint64_t> connections_closed_idle{0};  // connections.max.idle.ms
+  std::atomic<uint64_t> connections_refused{0};      // past max.connections(.per.ip)
 
   void RecordRequest(int16_t api_key, uint64_t micros);
 };

@@ -62,6 +62,7 @@ asio::awaitable<void> Server::AcceptLoop() {
       spdlog::warn("{}: past max.connections ({}) or max.connections.per.ip ({}); closing", address,
                    broker_.config().max_connections, broker_.config().max_connections_per_ip);
       socket.close(ec);
+      shard.counters().connections_refused.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     socket.set_option(asio::ip::tcp::no_delay(true), ec);

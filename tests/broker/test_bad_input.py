@@ -231,6 +231,13 @@ def test_an_acks_0_produce_that_fails_closes_the_connection(broker):
     assert still_serves(broker)
 
 
+def metric(b, name):
+    """One unlabelled value from the broker's /metrics."""
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{b.admin_port}/metrics", timeout=10).read().decode()
+    return float(next(line.split()[1] for line in text.splitlines() if line.startswith(name + " ")))
+
+
 def test_idle_connections_are_closed(tmp_path):
     """connections.max.idle.ms, as Kafka: a connection with nothing read or answered
     for that long is closed; one that keeps asking stays open."""
@@ -259,6 +266,8 @@ def test_idle_connections_are_closed(tmp_path):
         assert idle.recv(100) == b""  # closed by the broker
         ask(busy, 99)
         assert still_serves(b)
+        assert metric(b, "fjord_connections_closed_idle_total") >= 1
+        assert metric(b, "fjord_connections") >= 1  # busy
     finally:
         b.stop()
 
@@ -296,5 +305,6 @@ def test_connections_past_the_limit_are_closed(tmp_path, limit):
         first.close()
         assert served(connect_served(), 6)
         assert "past max.connections" in open(b.log_path).read()
+        assert metric(b, "fjord_connections_refused_total") >= 1
     finally:
         b.stop()
