@@ -303,10 +303,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   // Compaction settings (only compacted logs read them; this runs on every produce):
   // the topic's override, else the broker's (dynamic) default.
   if (lc.compact) {
-    auto setting = [&](const char* name) {
-      const std::string* s = get(name);
-      return s != nullptr ? *s : TopicConfigDefault(*FindTopicConfig(name), b);
-    };
+    auto setting = [&](const char* name) { return EffectiveTopicConfig(b, topic, name); };
     (void)absl::SimpleAtod(setting("min.cleanable.dirty.ratio"), &lc.min_cleanable_dirty_ratio);
     (void)absl::SimpleAtoi(setting("delete.retention.ms"), &lc.delete_retention_ms);
     (void)absl::SimpleAtoi(setting("min.compaction.lag.ms"), &lc.min_compaction_lag_ms);
@@ -343,6 +340,17 @@ TimestampBounds EffectiveTimestampBounds(const BrokerConfig& b, const TopicInfo*
   return out;
 }
 
+std::string EffectiveTopicConfig(const BrokerConfig& b, const TopicInfo* topic, const std::string& name) {
+  if (topic != nullptr) {
+    if (auto it = topic->configs.find(name); it != topic->configs.end()) return it->second;
+  }
+  const TopicConfigSpec* spec = FindTopicConfig(name);
+  return spec != nullptr ? TopicConfigDefault(*spec, b) : "";
+}
+
+// compression.type and min.insync.replicas are read on every produced partition: the
+// override, else the broker's own field (dynamic values are already laid over it), with
+// no search of the spec table.
 std::string EffectiveCompressionType(const BrokerConfig& b, const TopicInfo* topic) {
   if (topic != nullptr) {
     if (auto it = topic->configs.find("compression.type"); it != topic->configs.end()) return it->second;
@@ -351,24 +359,15 @@ std::string EffectiveCompressionType(const BrokerConfig& b, const TopicInfo* top
 }
 
 int EffectiveCompressionLevel(const BrokerConfig& b, const TopicInfo* topic, const std::string& codec) {
-  const std::string key = absl::StrCat("compression.", codec, ".level");
-  const TopicConfigSpec* spec = FindTopicConfig(key);
-  if (spec == nullptr) return protocol::kDefaultLevel;
-  std::string value = TopicConfigDefault(*spec, b);
-  if (topic != nullptr) {
-    if (auto it = topic->configs.find(key); it != topic->configs.end()) value = it->second;
-  }
   int level = 0;
-  return absl::SimpleAtoi(value, &level) ? level : protocol::kDefaultLevel;
+  return absl::SimpleAtoi(EffectiveTopicConfig(b, topic, absl::StrCat("compression.", codec, ".level")),
+                          &level)
+             ? level
+             : protocol::kDefaultLevel;
 }
 
 bool EffectiveDownConversion(const BrokerConfig& b, const TopicInfo* topic) {
-  if (topic != nullptr) {
-    if (auto it = topic->configs.find("message.downconversion.enable"); it != topic->configs.end()) {
-      return it->second == "true";
-    }
-  }
-  return b.log_message_downconversion_enable;
+  return EffectiveTopicConfig(b, topic, "message.downconversion.enable") == "true";
 }
 
 int32_t EffectiveMinInsyncReplicas(const BrokerConfig& b, const TopicInfo* topic) {

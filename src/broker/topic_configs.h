@@ -61,6 +61,10 @@ struct TimestampBounds {
 };
 TimestampBounds EffectiveTimestampBounds(const BrokerConfig& broker, const TopicInfo* topic);
 
+// A topic config's value for the topic: its override, else the default (the broker's
+// dynamic or static synonym, else Kafka's default); "" for a name Kafka does not have.
+std::string EffectiveTopicConfig(const BrokerConfig& broker, const TopicInfo* topic, const std::string& name);
+
 // compression.type for the topic: "producer" (keep the producer's codec),
 // "uncompressed", or a codec every batch is stored in.
 std::string EffectiveCompressionType(const BrokerConfig& broker, const TopicInfo* topic);

@@ -37,10 +37,8 @@ bool PartitionLog::DirtyLongerThanMaxLag(const Segment& first_dirty, int64_t now
   std::vector<uint8_t> head;
   if (first_dirty.size() < kEnd || !first_dirty.ReadAt(0, kEnd, &head).ok() || head.size() < kEnd)
     return false;
-  int64_t max_timestamp = 0;
-  for (size_t i = protocol::kBatchMaxTimestampOffset; i < kEnd; ++i)
-    max_timestamp = (max_timestamp << 8) | head[i];
-  return now_ms - max_timestamp > config_.max_compaction_lag_ms;
+  protocol::Reader max_timestamp(head.data() + protocol::kBatchMaxTimestampOffset, 8);
+  return now_ms - max_timestamp.Int64() > config_.max_compaction_lag_ms;
 }
 
 int64_t PartitionLog::CleanedUpTo() const {
