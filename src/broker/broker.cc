@@ -181,6 +181,7 @@ absl::Status Broker::Start() {
   settings.max_size = config_.group_max_size;
   settings.offset_metadata_max_bytes = config_.offset_metadata_max_bytes;
   settings.offsets_retention_ms = config_.offsets_retention_ms;
+  settings.offsets_retention_check_interval_ms = config_.offsets_retention_check_interval_ms;
   for (auto& s : shards_) {
     Shard* shard = s.get();
     shard->set_groups(std::make_unique<group::GroupCoordinator>(

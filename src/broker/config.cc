@@ -20,8 +20,6 @@ namespace {
 const std::set<std::string> kKnownButIgnored = {
     "num.network.threads",
     "num.io.threads",
-    "socket.send.buffer.bytes",
-    "socket.receive.buffer.bytes",
     "num.recovery.threads.per.data.dir",
     "offsets.topic.replication.factor",
     "transaction.state.log.replication.factor",
@@ -148,6 +146,14 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     return ParseInt<int64_t>(key, value, 1, &c.producer_id_expiration_ms);
   if (key == "max.connections") return ParseInt<int64_t>(key, value, 0, &c.max_connections);
   if (key == "max.connections.per.ip") return ParseInt<int64_t>(key, value, 0, &c.max_connections_per_ip);
+  if (key == "socket.listen.backlog.size")
+    return ParseInt<int32_t>(key, value, 1, &c.socket_listen_backlog_size);
+  if (key == "socket.send.buffer.bytes")
+    return ParseInt<int32_t>(key, value, -1, &c.socket_send_buffer_bytes);
+  if (key == "socket.receive.buffer.bytes")
+    return ParseInt<int32_t>(key, value, -1, &c.socket_receive_buffer_bytes);
+  if (key == "offsets.retention.check.interval.ms")
+    return ParseInt<int64_t>(key, value, 1, &c.offsets_retention_check_interval_ms);
   if (key == "fetch.max.bytes") return ParseInt<int32_t>(key, value, 1024, &c.fetch_max_bytes);
   if (key == "delete.topic.enable") return ParseBool(key, value, &c.delete_topic_enable);
   if (key == "unclean.leader.election.enable")

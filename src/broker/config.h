@@ -80,21 +80,27 @@ struct BrokerConfig {
   int64_t connections_max_idle_ms = 600000;                     // connections.max.idle.ms (<= 0: never)
   int64_t max_connections = INT32_MAX;                          // max.connections
   int64_t max_connections_per_ip = INT32_MAX;                   // max.connections.per.ip
-  int64_t producer_id_expiration_ms = 86400000;                 // producer.id.expiration.ms
-  int32_t max_inflight_requests_per_connection = 100;           // fjord
-  int32_t max_incremental_fetch_session_cache_slots = 1000;     // max.incremental.fetch.session.cache.slots
+  int32_t socket_listen_backlog_size = 50;                      // socket.listen.backlog.size
+  // SO_SNDBUF / SO_RCVBUF of client connections; -1 leaves them to the kernel, whose
+  // autotuning grows them with the traffic (Kafka's default is a fixed 102400).
+  int32_t socket_send_buffer_bytes = -1;                     // socket.send.buffer.bytes
+  int32_t socket_receive_buffer_bytes = -1;                  // socket.receive.buffer.bytes
+  int64_t producer_id_expiration_ms = 86400000;              // producer.id.expiration.ms
+  int32_t max_inflight_requests_per_connection = 100;        // fjord
+  int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots
   // Consumer groups (Kafka's names and defaults).
-  int32_t offsets_topic_num_partitions = 50;            // offsets.topic.num.partitions
-  int64_t offsets_topic_segment_bytes = 104857600;      // offsets.topic.segment.bytes
-  int64_t offsets_retention_ms = 7LL * 24 * 3600000;    // offsets.retention.minutes
-  int32_t group_initial_rebalance_delay_ms = 3000;      // group.initial.rebalance.delay.ms
-  int32_t group_min_session_timeout_ms = 6000;          // group.min.session.timeout.ms
-  int32_t group_max_session_timeout_ms = 1800000;       // group.max.session.timeout.ms
-  int32_t group_max_size = INT32_MAX;                   // group.max.size
-  int32_t offset_metadata_max_bytes = 4096;             // offset.metadata.max.bytes
-  Listener admin_listener{"ADMIN", "127.0.0.1", 9644};  // admin.listener (host:port)
-  int smp = 0;                                          // --smp: 0 = one shard per core
-  std::set<std::string> explicitly_set;                 // keys given in the file or as overrides
+  int32_t offsets_topic_num_partitions = 50;             // offsets.topic.num.partitions
+  int64_t offsets_topic_segment_bytes = 104857600;       // offsets.topic.segment.bytes
+  int64_t offsets_retention_ms = 7LL * 24 * 3600000;     // offsets.retention.minutes
+  int64_t offsets_retention_check_interval_ms = 600000;  // offsets.retention.check.interval.ms
+  int32_t group_initial_rebalance_delay_ms = 3000;       // group.initial.rebalance.delay.ms
+  int32_t group_min_session_timeout_ms = 6000;           // group.min.session.timeout.ms
+  int32_t group_max_session_timeout_ms = 1800000;        // group.max.session.timeout.ms
+  int32_t group_max_size = INT32_MAX;                    // group.max.size
+  int32_t offset_metadata_max_bytes = 4096;              // offset.metadata.max.bytes
+  Listener admin_listener{"ADMIN", "127.0.0.1", 9644};   // admin.listener (host:port)
+  int smp = 0;                                           // --smp: 0 = one shard per core
+  std::set<std::string> explicitly_set;                  // keys given in the file or as overrides
   // Dynamic configs (AlterConfigs) laid over the file's values: this broker's own,
   // and the cluster-wide defaults. Empty in the static config.
   std::map<std::string, std::string> dynamic_node;

@@ -35,7 +35,10 @@ absl::StatusOr<uint16_t> Server::Listen() {
       return absl::InvalidArgumentError(absl::StrCat("cannot resolve listener host ", l.host));
     ep = *results.begin();
   }
-  if (absl::Status s = OpenAcceptor(acceptor_, ep, "listen on"); !s.ok()) return s;
+  const BrokerConfig& config = broker_.config();
+  const ListenOptions options{config.socket_listen_backlog_size, config.socket_send_buffer_bytes,
+                              config.socket_receive_buffer_bytes};
+  if (absl::Status s = OpenAcceptor(acceptor_, ep, "listen on", options); !s.ok()) return s;
   asio::co_spawn(ctx_, AcceptLoop(), asio::detached);
   return acceptor_.local_endpoint().port();
 }

@@ -786,7 +786,8 @@ void GroupCoordinator::Tick() {
   }
   // offsets.retention: offsets of a group without members expire retention after it
   // emptied (or after their commit, for groups that never had members).
-  if (now - last_retention_check_ < std::chrono::seconds(1)) return;
+  if (now - last_retention_check_ < std::chrono::milliseconds(settings_.offsets_retention_check_interval_ms))
+    return;
   last_retention_check_ = now;
   const int64_t wall = WallMs();
   // Collected first: applying a tombstone may remove a group from groups_.

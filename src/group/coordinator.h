@@ -57,13 +57,14 @@ enum GroupError : int16_t {
 };
 
 struct Settings {
-  int32_t offsets_partitions = 50;                // offsets.topic.num.partitions
-  int32_t min_session_timeout_ms = 6000;          // group.min.session.timeout.ms
-  int32_t max_session_timeout_ms = 1800000;       // group.max.session.timeout.ms
-  int32_t initial_rebalance_delay_ms = 3000;      // group.initial.rebalance.delay.ms
-  int32_t max_size = INT32_MAX;                   // group.max.size
-  int32_t offset_metadata_max_bytes = 4096;       // offset.metadata.max.bytes
-  int64_t offsets_retention_ms = 7 * 86400000LL;  // offsets.retention.minutes
+  int32_t offsets_partitions = 50;                       // offsets.topic.num.partitions
+  int32_t min_session_timeout_ms = 6000;                 // group.min.session.timeout.ms
+  int32_t max_session_timeout_ms = 1800000;              // group.max.session.timeout.ms
+  int32_t initial_rebalance_delay_ms = 3000;             // group.initial.rebalance.delay.ms
+  int32_t max_size = INT32_MAX;                          // group.max.size
+  int32_t offset_metadata_max_bytes = 4096;              // offset.metadata.max.bytes
+  int64_t offsets_retention_ms = 7 * 86400000LL;         // offsets.retention.minutes
+  int64_t offsets_retention_check_interval_ms = 600000;  // offsets.retention.check.interval.ms
 };
 
 // Which `__consumer_offsets` partition holds a group: Kafka's rule, on Java's
@@ -207,7 +208,8 @@ class GroupCoordinator {
                                      int16_t* group_error);
 
   // Expires sessions and pending members, completes rebalances whose time is up,
-  // and removes offsets past offsets.retention. Called every 100 ms or so.
+  // and, at most once per offsets.retention.check.interval.ms (the first call always),
+  // removes offsets past offsets.retention. Called every 100 ms or so.
   void Tick();
 
   // For tests and metrics.

@@ -308,3 +308,38 @@ def test_connections_past_the_limit_are_closed(tmp_path, limit):
         assert metric(b, "fjord_connections_refused_total") >= 1
     finally:
         b.stop()
+
+
+def _ss(*args):
+    import subprocess
+
+    return subprocess.run(["ss", "-Hn", *args], capture_output=True, text=True, check=True).stdout
+
+
+def test_listen_backlog_defaults_to_kafkas_50(broker):
+    """socket.listen.backlog.size: ss shows a listening socket's backlog as its Send-Q."""
+    fields = _ss("-lt", f"sport = :{broker.port}").split()
+    assert fields[2] == "50", fields
+
+
+def test_socket_options_from_server_properties(tmp_path):
+    """socket.listen.backlog.size, socket.send.buffer.bytes and socket.receive.buffer.bytes
+    reach the sockets (Linux reports twice what setsockopt asked for, its bookkeeping)."""
+    import re
+    from conftest import Broker
+
+    b = Broker(str(tmp_path), extra=["socket.listen.backlog.size=77", "socket.send.buffer.bytes=32768",
+                                     "socket.receive.buffer.bytes=65536"]).start()
+    try:
+        assert _ss("-lt", f"sport = :{b.port}").split()[2] == "77"
+        client = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+        req = api_versions_request(0, 3)
+        client.sendall(struct.pack(">i", len(req)) + req)
+        assert client.recv(65536)
+        server_side = _ss("-tm", "state", "established", f"sport = :{b.port}")
+        mem = re.search(r"skmem:\(r\d+,rb(\d+),t\d+,tb(\d+)", server_side)
+        assert mem, server_side
+        assert (int(mem.group(1)), int(mem.group(2))) == (2 * 65536, 2 * 32768)
+        client.close()
+    finally:
+        b.stop()

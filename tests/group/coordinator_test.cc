@@ -176,6 +176,24 @@ TEST_F(CoordinatorTest, OffsetsOfAGroupWithoutMembersExpireAfterRetention) {
   EXPECT_EQ(c->Fetch("simple", std::nullopt, &group_error).size(), 0u);
 }
 
+TEST_F(CoordinatorTest, OffsetsRetentionIsCheckedOncePerCheckInterval) {
+  settings_.offsets_retention_ms = 100;
+  settings_.offsets_retention_check_interval_ms = 2000;
+  auto c = Make();
+  int16_t group_error = 0;
+  c->Commit({"simple", -1, "", std::nullopt, {{"t", 0, 5, -1, ""}}}, &group_error);
+  ASSERT_EQ(group_error, kNone);
+  c->Tick();  // the first check: the offset is too new
+  for (int i = 0; i < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(650));
+    c->Tick();  // past retention, but the next check is not due
+    EXPECT_EQ(c->Fetch("simple", std::nullopt, &group_error).size(), 1u);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  c->Tick();
+  EXPECT_EQ(c->Fetch("simple", std::nullopt, &group_error).size(), 0u);
+}
+
 TEST_F(CoordinatorTest, GroupMaxSizeAndSessionTimeoutBounds) {
   settings_.max_size = 1;
   auto c = Make();
