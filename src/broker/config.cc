@@ -25,7 +25,6 @@ const std::set<std::string> kKnownButIgnored = {
     "transaction.state.log.replication.factor",
     "transaction.state.log.min.isr",
     "inter.broker.listener.name",
-    "listener.security.protocol.map",
     "log.message.format.version",  // ignored by Kafka since 3.0 too
     // The cleaner's tuning: compaction runs on each shard in the retention pass.
     "log.cleaner.threads",
@@ -78,6 +77,34 @@ std::vector<std::string> List(const std::string& value) {
   return out;
 }
 
+// Every listener's security protocol, as Kafka resolves it: its entry in
+// listener.security.protocol.map or, while that key is left at its default, PLAINTEXT
+// for a controller listener (KRaft's rule). Only PLAINTEXT is served: a listener meant
+// for TLS or SASL stops start-up rather than take its clients' bytes in the clear.
+absl::Status CheckListenerSecurity(const BrokerConfig& c) {
+  const bool map_set = c.explicitly_set.contains("listener.security.protocol.map");
+  for (const Listener& l : c.listeners) {
+    const std::string name = absl::AsciiStrToUpper(l.name);
+    std::string protocol;
+    if (auto it = c.listener_security_protocol_map.find(name); it != c.listener_security_protocol_map.end()) {
+      protocol = it->second;
+    } else if (!map_set && std::find(c.controller_listener_names.begin(), c.controller_listener_names.end(),
+                                     l.name) != c.controller_listener_names.end()) {
+      protocol = "PLAINTEXT";
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config listeners: listener ", l.name,
+                       " has no security protocol in listener.security.protocol.map"));
+    }
+    if (protocol != "PLAINTEXT") {
+      return absl::InvalidArgumentError(absl::StrCat("config listener.security.protocol.map: listener ",
+                                                     l.name, " is ", protocol,
+                                                     ", and fjord serves PLAINTEXT only (no TLS or SASL)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const std::string& value,
@@ -95,6 +122,22 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     auto l = ParseListeners(value);
     if (!l.ok()) return Bad(key, value, std::string(l.status().message()));
     (key == "listeners" ? c.listeners : c.advertised_listeners) = *l;
+    return absl::OkStatus();
+  }
+  if (key == "listener.security.protocol.map") {
+    static const std::set<std::string> kProtocols = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
+    std::map<std::string, std::string> map;
+    for (const std::string& item : List(value)) {
+      const std::vector<std::string> parts = absl::StrSplit(item, ':');
+      if (parts.size() != 2 || parts[0].empty())
+        return Bad(key, value, absl::StrCat("'", item, "' is not LISTENER_NAME:SECURITY_PROTOCOL"));
+      const std::string protocol = absl::AsciiStrToUpper(parts[1]);
+      if (!kProtocols.contains(protocol))
+        return Bad(key, value, absl::StrCat(parts[1], " is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"));
+      if (!map.emplace(absl::AsciiStrToUpper(parts[0]), protocol).second)
+        return Bad(key, value, absl::StrCat("listener ", parts[0], " is mapped twice"));
+    }
+    c.listener_security_protocol_map = std::move(map);
     return absl::OkStatus();
   }
   if (key == "controller.listener.names") {
@@ -383,6 +426,7 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
     if (absl::Status s = ApplyBrokerConfig(c, k, v, warnings); !s.ok()) return s;
     c.explicitly_set.insert(k);
   }
+  if (absl::Status s = CheckListenerSecurity(c); !s.ok()) return s;
   return c;
 }
 

@@ -22,11 +22,17 @@ struct Listener {
 };
 
 struct BrokerConfig {
-  int32_t node_id = 1;                                      // node.id
-  std::vector<std::string> process_roles = {"broker"};      // process.roles
-  std::vector<Listener> listeners;                          // listeners
-  std::vector<Listener> advertised_listeners;               // advertised.listeners
-  std::vector<std::string> controller_listener_names;       // controller.listener.names
+  int32_t node_id = 1;                                  // node.id
+  std::vector<std::string> process_roles = {"broker"};  // process.roles
+  std::vector<Listener> listeners;                      // listeners
+  std::vector<Listener> advertised_listeners;           // advertised.listeners
+  std::vector<std::string> controller_listener_names;   // controller.listener.names
+  // listener.security.protocol.map: listener name (upper case) -> security protocol.
+  // Kafka's default; LoadConfig refuses a listener that maps to anything but PLAINTEXT.
+  std::map<std::string, std::string> listener_security_protocol_map = {{"PLAINTEXT", "PLAINTEXT"},
+                                                                       {"SSL", "SSL"},
+                                                                       {"SASL_PLAINTEXT", "SASL_PLAINTEXT"},
+                                                                       {"SASL_SSL", "SASL_SSL"}};
   std::string controller_quorum_voters;                     // controller.quorum.voters
   int32_t controller_quorum_election_timeout_ms = 1000;     // controller.quorum.election.timeout.ms
   int32_t broker_session_timeout_ms = 9000;                 // broker.session.timeout.ms

@@ -413,6 +413,8 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
        {c.unclean_leader_election_enable ? "true" : "false", ConfigType::kBoolean}},
       {"default.replication.factor", {std::to_string(c.default_replication_factor), ConfigType::kInt}},
       {"listeners", {listeners(c.listeners), ConfigType::kString}},
+      {"listener.security.protocol.map",
+       {absl::StrJoin(c.listener_security_protocol_map, ",", absl::PairFormatter(":")), ConfigType::kString}},
       {"log.dirs", {absl::StrJoin(c.log_dirs, ","), ConfigType::kString}},
       {"log.flush.interval.messages", {std::to_string(c.log_flush_interval_messages), ConfigType::kLong}},
       {"log.flush.interval.ms", {std::to_string(c.log_flush_interval_ms), ConfigType::kLong}},

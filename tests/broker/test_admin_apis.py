@@ -5,6 +5,8 @@ INVALID_REQUEST answers to a topic or resource named twice in one admin request.
 import json
 import os
 
+import pytest
+
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, NewTopic
 from kafka import KafkaAdminClient
@@ -407,6 +409,50 @@ def test_topic_deletion_can_be_disabled(tmp_path):
         assert call(b, DeleteTopicsRequest[3](["stays"], 10000)).topic_error_codes == [
             ("stays", KafkaError.TOPIC_DELETION_DISABLED)]
         assert "stays" in admin.list_topics(timeout=10).topics
+        assert "unknown config key" not in open(b.log_path).read()
+    finally:
+        b.stop()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["listeners=SSL://127.0.0.1:0"], "listener SSL is SSL, and fjord serves PLAINTEXT only"),
+    (["listener.security.protocol.map=PLAINTEXT:SASL_PLAINTEXT"],
+     "listener PLAINTEXT is SASL_PLAINTEXT, and fjord serves PLAINTEXT only"),
+    (["listeners=CLIENT://127.0.0.1:0"], "config listeners: listener CLIENT has no security protocol"),
+    (["listener.security.protocol.map=PLAINTEXT:PLAINTEXT",
+      "listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0", "controller.listener.names=CONTROLLER"],
+     "listener CONTROLLER has no security protocol"),
+    (["listener.security.protocol.map=PLAINTEXT:TLS"], "TLS is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"),
+])
+def test_listeners_not_served_in_plaintext_stop_start_up(tmp_path, overrides, message):
+    """listener.security.protocol.map, resolved as Kafka does: a listener meant for TLS or
+    SASL stops start-up with the key named, rather than serve its clients in the clear."""
+    import subprocess
+    from conftest import BIN
+
+    args = [BIN, "--override", f"log.dirs={tmp_path}/data", "--override", "admin.listener=127.0.0.1:0"]
+    for o in overrides:
+        args += ["--override", o]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert message in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_listener_names_of_ones_own_through_the_security_protocol_map(tmp_path):
+    """A listener named CLIENT, mapped to PLAINTEXT, serves clients and is what Metadata
+    advertises."""
+    from conftest import Broker
+
+    b = Broker(str(tmp_path))
+    b.extra = [f"listeners=CLIENT://127.0.0.1:{b.port},CONTROLLER://127.0.0.1:{b.controller_port}",
+               f"advertised.listeners=CLIENT://127.0.0.1:{b.port}",
+               "listener.security.protocol.map=CLIENT:PLAINTEXT,CONTROLLER:PLAINTEXT"]
+    b.start()
+    try:
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        admin.create_topics([NewTopic("named", 1, 1)])["named"].result()
+        md = admin.list_topics(timeout=10)
+        assert "named" in md.topics and md.brokers[1].port == b.port
         assert "unknown config key" not in open(b.log_path).read()
     finally:
         b.stop()
