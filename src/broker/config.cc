@@ -124,6 +124,11 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     (key == "listeners" ? c.listeners : c.advertised_listeners) = *l;
     return absl::OkStatus();
   }
+  if (key == "authorizer.class.name") {
+    // Accepting one and enforcing nothing would leave an operator believing ACLs hold.
+    if (!value.empty()) return Bad(key, value, "fjord has no authorizer (every client may do everything)");
+    return absl::OkStatus();
+  }
   if (key == "listener.security.protocol.map") {
     static const std::set<std::string> kProtocols = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
     std::map<std::string, std::string> map;

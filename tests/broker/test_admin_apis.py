@@ -423,10 +423,13 @@ def test_topic_deletion_can_be_disabled(tmp_path):
       "listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0", "controller.listener.names=CONTROLLER"],
      "listener CONTROLLER has no security protocol"),
     (["listener.security.protocol.map=PLAINTEXT:TLS"], "TLS is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"),
+    (["authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"],
+     "config authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer: fjord has no authorizer"),
 ])
 def test_listeners_not_served_in_plaintext_stop_start_up(tmp_path, overrides, message):
     """listener.security.protocol.map, resolved as Kafka does: a listener meant for TLS or
-    SASL stops start-up with the key named, rather than serve its clients in the clear."""
+    SASL stops start-up with the key named, rather than serve its clients in the clear; so
+    does an authorizer, rather than leave every client allowed everything."""
     import subprocess
     from conftest import BIN
 
