@@ -22,6 +22,62 @@ void ShardCounters::RecordRequest(int16_t api_key, uint64_t micros) {
   }
 }
 
+namespace {
+
+// Per topic, summed over the shards holding its partitions (topic names are
+// [a-zA-Z0-9._-], so they need no escaping in a label).
+void RenderTopics(const std::vector<ShardGauges>& gauges, std::string* out) {
+  std::map<std::string, TopicTraffic> topics;
+  for (const ShardGauges& g : gauges) {
+    for (const auto& [name, t] : g.topics) {
+      TopicTraffic& sum = topics[name];
+      sum.messages_in += t.messages_in;
+      sum.bytes_in += t.bytes_in;
+      sum.bytes_out += t.bytes_out;
+    }
+  }
+  struct Family {
+    const char* name;
+    const char* help;
+    uint64_t TopicTraffic::*field;
+  };
+  for (const Family& f :
+       {Family{"fjord_topic_messages_in_total", "Records appended to the topic.", &TopicTraffic::messages_in},
+        Family{"fjord_topic_bytes_in_total", "Record batch bytes appended to the topic.",
+               &TopicTraffic::bytes_in},
+        Family{"fjord_topic_bytes_out_total", "Record batch bytes fetched from the topic.",
+               &TopicTraffic::bytes_out}}) {
+    absl::StrAppend(out, "# HELP ", f.name, " ", f.help, "\n# TYPE ", f.name, " counter\n");
+    for (const auto& [name, t] : topics)
+      absl::StrAppend(out, f.name, "{topic=\"", name, "\"} ", t.*f.field, "\n");
+  }
+}
+
+void RenderPartitions(const std::vector<ShardGauges>& gauges, std::string* out) {
+  struct Family {
+    const char* name;
+    const char* help;
+    int64_t PartitionGauges::*field;
+  };
+  for (const Family& f :
+       {Family{"fjord_partition_log_size_bytes", "Bytes in the partition's log.",
+               &PartitionGauges::size_bytes},
+        Family{"fjord_partition_log_start_offset", "The partition's first offset.",
+               &PartitionGauges::log_start_offset},
+        Family{"fjord_partition_log_end_offset", "The offset the partition's next record gets.",
+               &PartitionGauges::log_end_offset}}) {
+    absl::StrAppend(out, "# HELP ", f.name, " ", f.help, "\n# TYPE ", f.name, " gauge\n");
+    for (const ShardGauges& g : gauges) {
+      for (const PartitionGauges& p : g.logs) {
+        absl::StrAppend(out, f.name, "{topic=\"", p.topic, "\",partition=\"", p.partition, "\"} ", p.*f.field,
+                        "\n");
+      }
+    }
+  }
+}
+
+}  // namespace
+
 std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
                              const std::vector<ShardGauges>& gauges, const std::string& io_backend,
                              uint64_t topics) {
@@ -122,6 +178,8 @@ std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
   absl::StrAppend(&out,
                   "# HELP fjord_io_backend The log I/O backend in use.\n# TYPE fjord_io_backend gauge\n",
                   "fjord_io_backend{backend=\"", io_backend, "\"} 1\n");
+  RenderTopics(gauges, &out);
+  RenderPartitions(gauges, &out);
   return out;
 }
 

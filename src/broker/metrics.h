@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,23 @@ struct ShardCounters {
   void RecordRequest(int16_t api_key, uint64_t micros);
 };
 
+// A topic's traffic through one shard (Kafka's BrokerTopicMetrics), kept by the shard
+// that owns the topic's partitions and touched only on its thread.
+struct TopicTraffic {
+  uint64_t messages_in = 0;  // records appended (duplicates of idempotent producers not)
+  uint64_t bytes_in = 0;     // record batch bytes appended
+  uint64_t bytes_out = 0;    // record batch bytes fetched
+};
+
+// One open partition log, as a scrape sees it (Kafka's Log metrics).
+struct PartitionGauges {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t size_bytes = 0;
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;
+};
+
 // What a scrape collects from each shard's own data (asked on the shard's thread).
 struct ShardGauges {
   uint64_t partitions = 0;
@@ -43,6 +61,8 @@ struct ShardGauges {
   uint64_t group_commit_flushes = 0;         // fdatasync rounds for acks=all (log.flush.on.ack)
   uint64_t group_commit_acks = 0;            // partition acknowledgements they released
   uint64_t group_commit_peak_in_flight = 0;  // most of those rounds running at once
+  std::map<std::string, TopicTraffic> topics;
+  std::vector<PartitionGauges> logs;
 };
 
 std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,

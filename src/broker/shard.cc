@@ -71,6 +71,7 @@ absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp, const lo
 absl::Status Shard::DeleteLog(const TopicPartition& tp) {
   committer_->Forget(tp);
   logs_.erase(tp);
+  traffic_.erase(tp.topic);
   // As Kafka does: renamed to <dir>.<unique>-delete at once (a topic re-created under
   // the same name starts empty, and a restart sweeps leftovers), removed in the background.
   const std::filesystem::path dir = data_dir_ / absl::StrCat(tp.topic, "-", tp.partition);
@@ -120,7 +121,13 @@ ShardGauges Shard::Gauges() const {
   ShardGauges g;
   g.partitions = logs_.size();
   for (const auto& [tp, log] : logs_) g.offline_partitions += log->offline() ? 1 : 0;
-  for (const auto& [tp, log] : logs_) g.log_bytes += log->size_bytes();
+  g.logs.reserve(logs_.size());
+  for (const auto& [tp, log] : logs_) {
+    g.log_bytes += log->size_bytes();
+    g.logs.push_back({tp.topic, tp.partition, static_cast<int64_t>(log->size_bytes()),
+                      log->log_start_offset(), log->log_end_offset()});
+  }
+  g.topics.insert(traffic_.begin(), traffic_.end());
   g.group_commit_flushes = committer_->flushes();
   g.group_commit_acks = committer_->completed_waits();
   g.group_commit_peak_in_flight = committer_->peak_flushes_in_flight();

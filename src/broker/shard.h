@@ -82,6 +82,9 @@ class Shard {
   ShardCounters& counters() { return counters_; }
   // Partition and byte counts of the logs this shard owns. Shard thread only.
   ShardGauges Gauges() const;
+  // The topic's traffic through this shard, for the produce and fetch paths to count
+  // in (forgotten when the topic's partitions here are deleted). Shard thread only.
+  TopicTraffic& traffic(const std::string& topic) { return traffic_[topic]; }
 
   void Start();
   void Stop();
@@ -100,6 +103,7 @@ class Shard {
   std::list<boost::asio::steady_timer*> waiters_;
   uint64_t append_generation_ = 0;
   ShardCounters counters_;
+  std::map<std::string, TopicTraffic, std::less<>> traffic_;
   std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<group::GroupCoordinator> groups_;
 };

@@ -137,6 +137,29 @@ def call(broker, request, correlation_id=7):
     return request.RESPONSE_TYPE.decode(data[4:])
 
 
+def delete_records(broker, topic, partition, offset):
+    """DeleteRecords v0 (kafka-python 2.0 has no class for it): (error code, low watermark)."""
+    from kafka.protocol.api import Request, Response
+    from kafka.protocol.types import Array, Int16, Int32, Int64, Schema, String
+
+    class DeleteRecordsResponse_v0(Response):
+        API_KEY, API_VERSION = 21, 0
+        SCHEMA = Schema(("throttle_time_ms", Int32),
+                        ("topics", Array(("name", String("utf-8")),
+                                         ("partitions", Array(("partition", Int32), ("low_watermark", Int64),
+                                                              ("error_code", Int16))))))
+
+    class DeleteRecordsRequest_v0(Request):
+        API_KEY, API_VERSION, RESPONSE_TYPE = 21, 0, DeleteRecordsResponse_v0
+        SCHEMA = Schema(("topics", Array(("name", String("utf-8")),
+                                         ("partitions", Array(("partition", Int32), ("offset", Int64))))),
+                        ("timeout_ms", Int32))
+
+    r = call(broker, DeleteRecordsRequest_v0([(topic, [(partition, offset)])], 10000))
+    (_, low, error), = r.topics[0][1]
+    return error, low
+
+
 def recv_exact(s, n):
     buf = b""
     while len(buf) < n:

@@ -46,3 +46,37 @@ def test_metrics_count_requests_bytes_and_partitions(broker):
     assert metric(text, "fjord_raft_term") >= 1 and metric(text, "fjord_raft_leader_id") == 1
     assert metric(text, "fjord_raft_commit_index") == metric(text, "fjord_raft_applied_index") > 0
     assert metric(text, f'fjord_io_backend{{backend="{chosen}"}}') == 1
+
+
+def test_metrics_per_topic_and_per_partition(broker):
+    """Kafka's BrokerTopicMetrics and Log metrics: records and bytes in and out per topic,
+    and each partition's size and offsets; a deleted topic's series go with it."""
+    import time
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from conftest import delete_records
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("per", 2, 1)])["per"].result()
+    for partition, n in ((0, 300), (1, 200)):
+        subprocess.run(["kcat", "-b", broker.bootstrap, "-P", "-t", "per", "-p", str(partition)],
+                       input=b"".join(b"r%d\n" % i for i in range(n)), check=True, timeout=60)
+    read = subprocess.run(["kcat", "-b", broker.bootstrap, "-C", "-t", "per", "-p", "0", "-e", "-q"],
+                          capture_output=True, check=True, timeout=60).stdout
+    assert read.count(b"\n") == 300
+    assert delete_records(broker, "per", 1, 50) == (0, 50)
+    _, text = get(broker, "/metrics")
+    assert metric(text, 'fjord_topic_messages_in_total{topic="per"}') == 500
+    sizes = [metric(text, f'fjord_partition_log_size_bytes{{topic="per",partition="{p}"}}') for p in (0, 1)]
+    assert all(s > 0 for s in sizes)
+    assert metric(text, 'fjord_topic_bytes_in_total{topic="per"}') == sum(sizes)
+    assert metric(text, 'fjord_topic_bytes_out_total{topic="per"}') == sizes[0]  # partition 0, read once
+    assert metric(text, 'fjord_partition_log_end_offset{topic="per",partition="0"}') == 300
+    assert metric(text, 'fjord_partition_log_end_offset{topic="per",partition="1"}') == 200
+    assert metric(text, 'fjord_partition_log_start_offset{topic="per",partition="1"}') == 50
+    admin.delete_topics(["per"])["per"].result()
+    for _ in range(50):
+        _, text = get(broker, "/metrics")
+        if 'topic="per"' not in text:
+            break
+        time.sleep(0.1)
+    assert 'topic="per"' not in text

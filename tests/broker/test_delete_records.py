@@ -52,23 +52,7 @@ def test_delete_records_refusals_are_kafkas(broker):
     offset other than -1 (OFFSET_OUT_OF_RANGE, 1)."""
     from confluent_kafka import Producer
     from confluent_kafka.admin import AdminClient, NewTopic
-    from kafka.protocol.api import Request, Response
-    from kafka.protocol.types import Array, Int16, Int32, Int64, Schema, String
-
-    from conftest import call
-
-    class DeleteRecordsResponse_v0(Response):
-        API_KEY, API_VERSION = 21, 0
-        SCHEMA = Schema(("throttle_time_ms", Int32),
-                        ("topics", Array(("name", String("utf-8")),
-                                         ("partitions", Array(("partition", Int32), ("low_watermark", Int64),
-                                                              ("error_code", Int16))))))
-
-    class DeleteRecordsRequest_v0(Request):
-        API_KEY, API_VERSION, RESPONSE_TYPE = 21, 0, DeleteRecordsResponse_v0
-        SCHEMA = Schema(("topics", Array(("name", String("utf-8")),
-                                         ("partitions", Array(("partition", Int32), ("offset", Int64))))),
-                        ("timeout_ms", Int32))
+    from conftest import delete_records
 
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     for f in admin.create_topics([NewTopic("plain", 1, 1),
@@ -81,9 +65,7 @@ def test_delete_records_refusals_are_kafkas(broker):
     p.flush(20)
 
     def delete(topic, offset):
-        r = call(broker, DeleteRecordsRequest_v0([(topic, [(0, offset)])], 10000))
-        (_, low, error), = r.topics[0][1]
-        return error, low
+        return delete_records(broker, topic, 0, offset)
 
     assert delete("__consumer_offsets", 0)[0] == 17
     assert delete("table", 1)[0] == 44

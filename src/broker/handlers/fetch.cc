@@ -177,7 +177,9 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
         }
         // A batch beyond the limit is only sent when nothing else has been.
         if (slice->length == 0 || (!first_data && slice->length > limit)) return r;
+        TopicTraffic& traffic = c.broker.OwnerOf(tp).traffic(tp.topic);
         if (c.version >= 4 && slice->length >= kZeroCopyFrom && c.slices != nullptr) {
+          traffic.bytes_out += slice->length;
           r.slice = std::move(*slice);
           return r;
         }
@@ -199,6 +201,7 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
                                            protocol::kDefaultMaxDecompressed, &converted);
           r.bytes = std::move(converted);
         }
+        if (r.status.ok()) traffic.bytes_out += r.bytes.size();
         return r;
       });
       result.high_watermark = read.high_watermark;

@@ -376,17 +376,22 @@ boost::asio::awaitable<absl::Status> HandleProduce(RequestContext& c) {
         continue;
       }
       TopicPartition tp{t.name, p.index};
-      auto result = co_await c.broker.RunOn(c.broker.OwnerOf(tp),
-                                            [&]() -> absl::StatusOr<std::pair<log::AppendResult, int64_t>> {
-                                              auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
-                                              if (!log.ok()) return log.status();
-                                              auto r = (*log)->Append(checked.data, checked.size, NowMs());
-                                              if (!r.ok()) {
-                                                c.broker.OwnerOf(tp).ReportOffline();
-                                                return r.status();
-                                              }
-                                              return std::make_pair(*r, (*log)->log_start_offset());
-                                            });
+      auto result = co_await c.broker.RunOn(
+          c.broker.OwnerOf(tp), [&]() -> absl::StatusOr<std::pair<log::AppendResult, int64_t>> {
+            auto log = c.broker.OwnerOf(tp).Log(tp, log_config);
+            if (!log.ok()) return log.status();
+            auto r = (*log)->Append(checked.data, checked.size, NowMs());
+            if (!r.ok()) {
+              c.broker.OwnerOf(tp).ReportOffline();
+              return r.status();
+            }
+            if (r->sequence == log::SequenceCheck::kAppend) {
+              TopicTraffic& t = c.broker.OwnerOf(tp).traffic(tp.topic);
+              t.messages_in += static_cast<uint64_t>(r->last_offset - r->base_offset + 1);
+              t.bytes_in += checked.size;
+            }
+            return std::make_pair(*r, (*log)->log_start_offset());
+          });
       if (!result.ok()) {
         rp.error_code = ToKafkaError(result.status());
         rp.error_message = std::string(result.status().message());
