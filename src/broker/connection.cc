@@ -80,6 +80,7 @@ asio::awaitable<void> CloseWhenIdle(std::shared_ptr<IdleWatch> w, std::chrono::m
 
 constexpr size_t kLowWatermarkFrom = 64 * 1024;
 constexpr size_t kLowWatermarkMax = 256 * 1024;
+constexpr size_t kFrameGrowthFloor = 1 << 20;
 
 void SetReceiveLowWatermark(asio::ip::tcp::socket& socket, size_t bytes) {
   const int value = static_cast<int>(bytes);
@@ -91,14 +92,22 @@ void SetReceiveLowWatermark(asio::ip::tcp::socket& socket, size_t bytes) {
 // The watermark never exceeds what is still to come (re-set after every read, as a
 // read may take only part of what it waits for), else the wake-up would wait for
 // bytes the client never sends.
-asio::awaitable<void> ReadFrameBody(asio::ip::tcp::socket& socket, std::vector<uint8_t>& frame) {
+// The buffer grows with what has arrived (at most twice that, or kFrameGrowthFloor)
+// rather than to the size prefix at once: a prefix alone, or a frame trickled in, then
+// holds memory in proportion to the bytes sent, not to the size claimed (up to
+// socket.request.max.bytes per connection, on as many connections as a client opens).
+// A buffer already that large from an earlier frame is reused as it is.
+asio::awaitable<void> ReadFrameBody(asio::ip::tcp::socket& socket, std::vector<uint8_t>& frame, size_t size) {
   size_t done = 0;
   size_t watermark = 1;
-  while (done < frame.size()) {
-    const size_t left = frame.size() - done;
+  frame.resize(std::min(size, std::max(frame.capacity(), kFrameGrowthFloor)));
+  while (done < size) {
+    if (done == frame.size()) frame.resize(std::min(size, 2 * done));
+    const size_t left = size - done;
     const size_t want = left > kLowWatermarkFrom ? std::min(left, kLowWatermarkMax) : 1;
     if (want != watermark) SetReceiveLowWatermark(socket, watermark = want);
-    done += co_await socket.async_read_some(asio::buffer(frame.data() + done, left), asio::use_awaitable);
+    done += co_await socket.async_read_some(asio::buffer(frame.data() + done, frame.size() - done),
+                                            asio::use_awaitable);
   }
   if (watermark != 1) SetReceiveLowWatermark(socket, 1);
 }
@@ -270,8 +279,7 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
                      max_frame);
         break;
       }
-      frame.resize(static_cast<size_t>(size));
-      co_await ReadFrameBody(socket, frame);
+      co_await ReadFrameBody(socket, frame, static_cast<size_t>(size));
       ++p.pending;
       p.last_activity = std::chrono::steady_clock::now();
       Outgoing out;

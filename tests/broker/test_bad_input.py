@@ -49,6 +49,29 @@ def test_two_gib_length_prefix_closes_without_allocating(broker):
     assert broker.alive() and still_serves(broker)
 
 
+def test_size_prefixes_without_their_bytes_hold_no_memory(broker):
+    """Eight connections each claim a frame of socket.request.max.bytes (100 MiB) and send
+    a few bytes of it: the broker's memory grows with what arrived, not with the claims."""
+    import time
+
+    def rss_mib():
+        with open(f"/proc/{broker.proc.pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+    before = rss_mib()
+    claims = []
+    for _ in range(8):
+        s = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
+        s.sendall(struct.pack(">i", 100 * 1024 * 1024) + b"\x00\x12" + b"x" * 4094)
+        claims.append(s)
+    time.sleep(1)
+    grown = rss_mib() - before
+    for s in claims:
+        s.close()
+    assert grown < 64, f"{grown:.0f} MiB for 32 KiB sent"  # 800 MiB if each claim were allocated
+    assert broker.alive() and still_serves(broker)
+
+
 def test_unknown_api_key_closes(broker):
     frame = struct.pack(">hhih", 999, 0, 1, -1)
     assert roundtrip(broker, struct.pack(">i", len(frame)) + frame) == b""
