@@ -38,6 +38,7 @@ enum KafkaError : int16_t {
   kKafkaStorageError = 56,
   kFetchSessionIdNotFound = 70,
   kInvalidFetchSessionEpoch = 71,
+  kSecurityDisabled = 54,
   kFencedLeaderEpoch = 74,
   kUnknownLeaderEpoch = 75,
   kUnsupportedCompressionType = 76,

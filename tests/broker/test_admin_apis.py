@@ -226,6 +226,7 @@ def test_platformatic_admin_apis(broker):
     assert str(out["unknownTopic"]) == "3"
     assert dtp["cursor"] == ["pf", 2]
     assert out["offsetForLeaderEpoch"] == [0, 0, 4]
+    assert out["acls"] == {"describe": 54, "create": 54, "delete": 54}  # SECURITY_DISABLED
     # Kafka's AclOperation bits (READ 3 ... IDEMPOTENT_WRITE 12) for a topic, the cluster
     # and a group; INT32_MIN where the request did not ask
     topic_ops = sum(1 << op for op in (3, 4, 5, 6, 7, 8, 10, 11))
@@ -439,6 +440,34 @@ def test_listeners_not_served_in_plaintext_stop_start_up(tmp_path, overrides, me
     r = subprocess.run(args, capture_output=True, text=True, timeout=30)
     assert r.returncode != 0
     assert message in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_acl_apis_answer_as_kafka_without_an_authorizer(broker):
+    """DescribeAcls, CreateAcls and DeleteAcls through kafka-python (v0-v1): SECURITY_DISABLED,
+    "No Authorizer is configured.", as Kafka answers with authorizer.class.name unset
+    (@platformatic/kafka's v3 calls are in test_platformatic_admin_apis)."""
+    import kafka.errors
+    from kafka.admin import ACL, ACLFilter, ACLOperation, ACLPermissionType, ResourcePattern, ResourcePatternFilter
+    from kafka.admin import ACLResourcePatternType, ResourceType
+
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        acl = ACL("User:alice", "*", ACLOperation.READ, ACLPermissionType.ALLOW,
+                  ResourcePattern(ResourceType.TOPIC, "t", ACLResourcePatternType.LITERAL))
+        acl_filter = ACLFilter("User:alice", "*", ACLOperation.ANY, ACLPermissionType.ANY,
+                               ResourcePatternFilter(ResourceType.TOPIC, "t", ACLResourcePatternType.LITERAL))
+        try:
+            admin.describe_acls(acl_filter)
+            raise AssertionError("DescribeAcls should be refused")
+        except kafka.errors.SecurityDisabledError as e:
+            assert "No Authorizer is configured." in str(e)
+        created = admin.create_acls([acl])
+        assert created["succeeded"] == [] and len(created["failed"]) == 1
+        assert created["failed"][0][1] is kafka.errors.SecurityDisabledError  # a class, as kafka-python reports it
+        (_, matched, error), = admin.delete_acls([acl_filter])
+        assert matched == [] and error is kafka.errors.SecurityDisabledError
+    finally:
+        admin.close()
 
 
 def test_listener_names_of_ones_own_through_the_security_protocol_map(tmp_path):

@@ -146,6 +146,19 @@ try {
   }])
   const e = epochs.topics[0].partitions[0]
   out.offsetForLeaderEpoch = [e.errorCode, e.leaderEpoch, Number(e.endOffset)]
+  // ACLs (v3, flexible): Kafka without an authorizer refuses each call with SECURITY_DISABLED.
+  const acl = { resourceType: 2, resourceName: topic, resourcePatternType: 3, principal: 'User:alice', host: '*',
+    operation: 3, permissionType: 3 }
+  out.acls = {}
+  for (const [name, call] of [['describe', () => admin.describeAcls({ filter: acl })],
+    ['create', () => admin.createAcls({ creations: [acl] })], ['delete', () => admin.deleteAcls({ filters: [acl] })]]) {
+    try {
+      await call()
+      out.acls[name] = 'accepted'
+    } catch (e) {
+      out.acls[name] = codeOf(e) ?? String(e)
+    }
+  }
   await conn.close()
   await admin.close()
   console.log(JSON.stringify(out))

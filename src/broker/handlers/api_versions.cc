@@ -44,6 +44,9 @@ const std::vector<AdvertisedApi>& AdvertisedApis() {
       {15, 0, 5, HandleDescribeGroups},
       {42, 0, 2, HandleDeleteGroups},
       {47, 0, 0, HandleOffsetDelete},
+      {29, 0, 3, HandleDescribeAcls},
+      {30, 0, 3, HandleCreateAcls},
+      {31, 0, 3, HandleDeleteAcls},
   };
   return apis;
 }

@@ -93,6 +93,9 @@ boost::asio::awaitable<absl::Status> HandleListGroups(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleDescribeGroups(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleDeleteGroups(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleOffsetDelete(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleDescribeAcls(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleCreateAcls(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleDeleteAcls(RequestContext& c);
 
 // Runs start(coordinator, done) on the shard whose group coordinator owns `group_id`
 // and resumes with the value given to done(R), which the coordinator may call later
