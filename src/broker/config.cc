@@ -18,9 +18,24 @@ namespace {
 // Kafka keys that are accepted and not yet acted on are still "known": they are not
 // warned about as typos. Everything else unknown gets a warning.
 const std::set<std::string> kKnownButIgnored = {
+    // Threads and request queues: each shard reads, handles and answers its connections'
+    // requests itself, as they arrive (--smp sets the shards, and
+    // fjord.max.inflight.requests.per.connection how many answers a connection queues).
     "num.network.threads",
     "num.io.threads",
+    "background.threads",
+    "queued.max.requests",
+    "queued.max.request.bytes",
     "num.recovery.threads.per.data.dir",
+    // JVM metrics reporters: the metrics are Prometheus text on admin.listener.
+    "metric.reporters",
+    "kafka.metrics.reporters",
+    "auto.include.jmx.reporter",
+    // The offsets topic's write tuning: it has one replica and is written as any other.
+    "offsets.commit.required.acks",
+    "offsets.commit.timeout.ms",
+    "offsets.load.buffer.size",
+    "offsets.topic.compression.codec",
     "offsets.topic.replication.factor",
     "transaction.state.log.replication.factor",
     "transaction.state.log.min.isr",

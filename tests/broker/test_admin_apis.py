@@ -397,7 +397,9 @@ def test_topic_deletion_can_be_disabled(tmp_path):
     from conftest import Broker
 
     b = Broker(str(tmp_path), extra=["delete.topic.enable=false", "unclean.leader.election.enable=false",
-                                     "replica.lag.time.max.ms=30000", "num.replica.fetchers=1"]).start()
+                                     "replica.lag.time.max.ms=30000", "num.replica.fetchers=1",
+                                     "queued.max.requests=500", "background.threads=10",
+                                     "auto.include.jmx.reporter=true", "offsets.commit.timeout.ms=5000"]).start()
     try:
         admin = AdminClient({"bootstrap.servers": b.bootstrap})
         admin.create_topics([NewTopic("stays", 1, 1)])["stays"].result()
