@@ -33,7 +33,8 @@ ControllerMetadataStore::ControllerMetadataStore(const BrokerConfig& config, std
     : config_(config),
       cluster_id_(std::move(cluster_id)),
       incarnation_id_(RandomBytes(16)),
-      client_(voters),
+      voters_(std::move(voters)),
+      client_(voters_),
       image_(std::make_shared<MetadataImage>()) {}
 
 absl::StatusOr<std::unique_ptr<ControllerMetadataStore>> ControllerMetadataStore::Open(
@@ -337,6 +338,37 @@ absl::StatusOr<int64_t> ControllerMetadataStore::AllocateProducerIds(int32_t cou
                          kWriteTimeout);
   if (!st.ok()) return controller::FromGrpc(st);
   return resp.first_producer_id();
+}
+
+absl::StatusOr<QuorumDescription> ControllerMetadataStore::DescribeQuorum() {
+  // Any voter answers with its own view; only the leader's has the replicas.
+  rpc::DescribeQuorumResponse resp;
+  grpc::Status st = client_.CallLeader(
+      [&](rpc::Controller::Stub& stub, grpc::ClientContext& ctx) {
+        return stub.DescribeQuorum(&ctx, rpc::DescribeQuorumRequest(), &resp);
+      },
+      kWriteTimeout);
+  if (st.ok() && resp.role() != "leader") {
+    rpc::Controller::Stub* leader = client_.StubOf(resp.leader_id());
+    if (leader == nullptr) return absl::UnavailableError("the controller quorum has no leader");
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(kWriteTimeout));
+    st = leader->DescribeQuorum(&ctx, rpc::DescribeQuorumRequest(), &resp);
+  }
+  if (!st.ok()) return controller::FromGrpc(st);
+  if (resp.role() != "leader") return absl::UnavailableError("the controller quorum has no leader");
+  QuorumDescription q;
+  q.leader_id = resp.leader_id();
+  q.leader_epoch = static_cast<int64_t>(resp.term());
+  q.high_watermark = static_cast<int64_t>(resp.commit_index());
+  for (const auto& [in, out] :
+       {std::pair{&resp.voters(), &q.voters}, std::pair{&resp.observers(), &q.observers}}) {
+    for (const rpc::VoterState& v : *in) {
+      out->push_back({v.id(), v.match_index() == 0 ? -1 : static_cast<int64_t>(v.match_index())});
+    }
+  }
+  for (const auto& [id, address] : voters_) q.voter_endpoints[id] = {address.host, address.port};
+  return q;
 }
 
 }  // namespace fjord::broker

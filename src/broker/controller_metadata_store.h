@@ -40,6 +40,7 @@ class ControllerMetadataStore : public MetadataStore {
   absl::Status SetBrokerConfigs(const std::string& resource,
                                 std::map<std::string, std::string> configs) override;
   absl::StatusOr<int64_t> AllocateProducerIds(int32_t count) override;
+  absl::StatusOr<QuorumDescription> DescribeQuorum() override;
 
  private:
   ControllerMetadataStore(const BrokerConfig& config, std::string cluster_id,
@@ -56,6 +57,7 @@ class ControllerMetadataStore : public MetadataStore {
   const BrokerConfig& config_;
   const std::string cluster_id_;
   const std::string incarnation_id_;
+  const std::map<int32_t, controller::VoterAddress> voters_;
   controller::ControllerClient client_;
   std::atomic<int64_t> broker_epoch_{-1};
   std::atomic<bool> stopping_{false};

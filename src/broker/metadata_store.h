@@ -74,6 +74,21 @@ struct CreateTopicRequest {
 absl::StatusOr<TopicInfo> ResolveNewTopic(const CreateTopicRequest& request, int32_t num_partitions,
                                           int16_t default_replication_factor);
 
+// The controller quorum as its leader sees it (DescribeQuorum). Offsets are Raft
+// indexes: entry i is the metadata log's offset i - 1, so an index is also the offset
+// after it (a log end offset) and the commit index is the high watermark.
+struct QuorumDescription {
+  struct Replica {
+    int32_t id = -1;
+    int64_t log_end_offset = -1;  // -1 while the leader does not know it
+  };
+  int32_t leader_id = -1;
+  int64_t leader_epoch = -1;  // the Raft term
+  int64_t high_watermark = -1;
+  std::vector<Replica> voters, observers;
+  std::map<int32_t, std::pair<std::string, uint16_t>> voter_endpoints;  // controller.quorum.voters
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -96,6 +111,12 @@ class MetadataStore {
   // Reserves `count` producer ids no one else will get and returns the first (the
   // controller's AllocateProducerIds). Durable before it returns.
   virtual absl::StatusOr<int64_t> AllocateProducerIds(int32_t count) = 0;
+  // The controller quorum, from its leader: Unavailable while there is none;
+  // FailedPrecondition for a store without a quorum.
+  virtual absl::StatusOr<QuorumDescription> DescribeQuorum() {
+    return absl::FailedPreconditionError(
+        "this broker has no controller quorum (controller.quorum.voters is unset)");
+  }
 };
 
 // Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".

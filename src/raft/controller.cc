@@ -381,6 +381,17 @@ class ControllerServices final : public rpc::Controller::Service {
     resp->set_snapshot_index(s.snapshot_index);
     resp->set_applied_index(s.applied);
     resp->set_cluster_id(options_.cluster_id);
+    if (s.role == raft::Role::kLeader) {
+      for (const auto& [ids, out] : {std::pair{&s.voters, resp->mutable_voters()},
+                                     std::pair{&s.observers, resp->mutable_observers()}}) {
+        for (raft::NodeId id : *ids) {
+          auto it = s.match.find(id);
+          rpc::VoterState* v = out->Add();
+          v->set_id(id);
+          v->set_match_index(it == s.match.end() ? 0 : it->second);
+        }
+      }
+    }
     return grpc::Status::OK;
   }
 

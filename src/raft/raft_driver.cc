@@ -276,6 +276,9 @@ void RaftDriver::PublishStatus() {
   status_.last = node_->last_index();
   status_.snapshot_index = node_->snapshot().index;
   status_.applied = applied_;
+  status_.voters = node_->voters();
+  status_.observers = node_->observers();
+  status_.match = node_->MatchIndexes();
 }
 
 }  // namespace fjord::controller

@@ -51,6 +51,8 @@ struct QuorumStatus {
   raft::Role role = raft::Role::kFollower;
   uint64_t term = 0, commit = 0, last = 0, snapshot_index = 0, applied = 0;
   std::chrono::steady_clock::time_point leader_since;  // when this node last became leader
+  std::vector<raft::NodeId> voters, observers;
+  std::map<raft::NodeId, uint64_t> match;  // the leader's: RaftNode::MatchIndexes
 };
 
 struct MetadataUpdate {

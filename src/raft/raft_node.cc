@@ -18,6 +18,13 @@ RaftNode::RaftNode(RaftConfig config, HardState hard_state, Snapshot snapshot, s
   ResetElectionTimer();
 }
 
+std::map<NodeId, uint64_t> RaftNode::MatchIndexes() const {
+  if (role_ != Role::kLeader) return {};
+  std::map<NodeId, uint64_t> out = match_;
+  out[id()] = last_index();
+  return out;
+}
+
 bool RaftNode::is_voter() const {
   return std::find(config_.voters.begin(), config_.voters.end(), config_.id) != config_.voters.end();
 }

@@ -62,6 +62,11 @@ class RaftNode {
   const Snapshot& snapshot() const { return snapshot_; }
   NodeId id() const { return config_.id; }
   bool is_voter() const;
+  const std::vector<NodeId>& voters() const { return config_.voters; }
+  const std::vector<NodeId>& observers() const { return config_.observers; }
+  // The leader's view of how far each voter's and observer's log matches its own (its
+  // own entry is its last index; 0 while unknown). Empty on any other node.
+  std::map<NodeId, uint64_t> MatchIndexes() const;
 
  private:
   uint64_t TermAt(uint64_t index) const {  // 0 when unknown

@@ -13,8 +13,8 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 from ports import free_port  # noqa: E402
+from platformatic import CLIENTS_DIR, node_major, run_platformatic  # noqa: E402,F401
 
-CLIENTS_DIR = str(pathlib.Path(__file__).resolve().parents[1] / "clients")
 BIN = os.environ.get("FJORD_BIN", str(pathlib.Path(__file__).resolve().parents[2] / "build/bin/fjord"))
 
 
@@ -103,24 +103,6 @@ def broker():
         b = Broker(d, extra=["num.partitions=6"]).start()
         yield b
         b.stop()
-
-
-def node_major():
-    """Node's major version, 0 when node is missing."""
-    try:
-        r = subprocess.run(["node", "-p", "process.versions.node.split('.')[0]"], capture_output=True, timeout=10)
-        return int(r.stdout.decode().strip() or 0)
-    except (OSError, ValueError):
-        return 0
-
-
-def run_platformatic(script, *args, timeout=120):
-    """Runs tests/clients/<script> with @platformatic/kafka (Node 22's API, shimmed on
-    Node 20) and returns the CompletedProcess. Skips the test on an older Node."""
-    if node_major() < 20:
-        pytest.skip("@platformatic/kafka needs Node >= 20")
-    return subprocess.run(["node", "--import", f"{CLIENTS_DIR}/node-shims.mjs", f"{CLIENTS_DIR}/{script}", *args],
-                          capture_output=True, timeout=timeout, cwd=CLIENTS_DIR)
 
 
 def call(broker, request, correlation_id=7):

@@ -472,6 +472,27 @@ def test_acl_apis_answer_as_kafka_without_an_authorizer(broker):
         admin.close()
 
 
+def test_describe_quorum_on_a_combined_node(broker):
+    """DescribeQuorum (v0 and v2, @platformatic/kafka): the node's one-voter quorum, its
+    log end offset the high watermark, its controller endpoint; a partition other than
+    __cluster_metadata-0 gets UNKNOWN_TOPIC_OR_PARTITION."""
+    r = run_platformatic("platformatic_quorum.mjs", broker.bootstrap)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    for version in ("v0", "v2"):
+        assert out[version]["errorCode"] == 0
+        (p,) = out[version]["topics"][0]["partitions"]
+        assert (p["errorCode"], p["leaderId"]) == (0, 1) and p["leaderEpoch"] >= 1
+        (voter,) = p["currentVoters"]
+        assert voter["replicaId"] == 1 and voter["logEndOffset"] == p["highWatermark"] > 0
+        assert p["observers"] == []
+    assert out["v2"]["nodes"] == [{"nodeId": 1, "listeners": [
+        {"name": "CONTROLLER", "host": "127.0.0.1", "port": broker.controller_port}]}]
+    assert out["v2"]["topics"][0]["partitions"][0]["currentVoters"][0]["lastCaughtUpTimestamp"] > 0
+    (wrong,) = out["wrongPartition"]["topics"][0]["partitions"]
+    assert (wrong["partitionIndex"], wrong["errorCode"]) == (1, 3)
+
+
 def test_listener_names_of_ones_own_through_the_security_protocol_map(tmp_path):
     """A listener named CLIENT, mapped to PLAINTEXT, serves clients and is what Metadata
     advertises."""

@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 from ports import free_port  # noqa: E402
+from platformatic import run_platformatic  # noqa: E402
 
 BIN_DIR = pathlib.Path(os.environ.get("FJORD_BIN_DIR", pathlib.Path(__file__).resolve().parents[2] / "build/bin"))
 FJORD = str(BIN_DIR / "fjord")
@@ -152,6 +153,15 @@ class Quorum:
         for i in range(start, start + count):
             r = self.tool("set-config", f"fjord.test.key={i}")
             assert r.returncode == 0, r.stderr
+
+
+def describe_quorum(kafka_port):
+    """DescribeQuorum v2 sent to a broker by @platformatic/kafka: the metadata partition's
+    answer and the voters' endpoints."""
+    r = run_platformatic("platformatic_quorum.mjs", f"127.0.0.1:{kafka_port}", timeout=60)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    return out["v2"]["topics"][0]["partitions"][0], out["v2"]["nodes"]
 
 
 def brokers_in(metadata):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import ELECTION_TIMEOUT_MS, FJORD, Quorum, brokers_in, partitions_in, wait_until
+from conftest import ELECTION_TIMEOUT_MS, FJORD, Quorum, brokers_in, describe_quorum, partitions_in, wait_until
 
 
 @pytest.fixture
@@ -230,3 +230,19 @@ def test_a_broker_follows_the_metadata_across_a_controller_failover(quorum):
     # The broker's stream from the dead leader broke; it reconnects to the new one.
     wait_until(lambda: '"after" with 2 partitions' in kafka_topics(), 15, "the broker to see a topic created after")
     assert not brokers_in(quorum.metadata())[11]["fenced"]  # its heartbeats found the new leader in time
+    # DescribeQuorum through the broker (as kafka-metadata-quorum.sh asks): the new
+    # leader's view, the live follower caught up, the killed voter left behind.
+    new_leader = quorum.leader()
+    follower = next(i for i in quorum.controllers if i not in (leader, new_leader))
+
+    def quorum_seen():
+        partition, nodes = describe_quorum(broker.kafka_port)
+        ends = {v["replicaId"]: v["logEndOffset"] for v in partition["currentVoters"]}
+        return (partition, nodes, ends) if ends.get(follower) == partition["highWatermark"] else None
+
+    partition, nodes, ends = wait_until(quorum_seen, 15, "DescribeQuorum to show the follower caught up")
+    assert partition["errorCode"] == 0 and partition["leaderId"] == new_leader
+    assert set(ends) == {1, 2, 3} and ends[new_leader] >= partition["highWatermark"] > 0
+    assert ends[leader] < partition["highWatermark"]  # dead since before "after" (-1: never heard from)
+    assert {n["nodeId"]: (n["listeners"][0]["host"], n["listeners"][0]["port"]) for n in nodes} == \
+        quorum.addresses

@@ -234,6 +234,9 @@ TEST(RaftNode, AnObserverFollowsTheLogButNeverVotesOrLeads) {
   c.Pump();
   c.Ticks(3);
   EXPECT_EQ(c.applied[4].back(), "x");
+  // The leader's view of every log (DescribeQuorum): all hold the no-op and "x".
+  EXPECT_EQ(c.nodes[leader]->MatchIndexes(), (std::map<NodeId, uint64_t>{{1, 2}, {2, 2}, {3, 2}, {4, 2}}));
+  EXPECT_TRUE(c.nodes[4]->MatchIndexes().empty());
   // With both other voters cut off, the observer's ack makes no majority.
   for (NodeId id : voters) {
     if (id != leader) c.cut.insert(id);
@@ -242,6 +245,8 @@ TEST(RaftNode, AnObserverFollowsTheLogButNeverVotesOrLeads) {
   ASSERT_TRUE(c.nodes[leader]->Propose("y").ok());
   c.Ticks(3);
   EXPECT_EQ(c.nodes[leader]->commit_index(), commit);
+  for (const auto& [id, match] : c.nodes[leader]->MatchIndexes())
+    EXPECT_EQ(match, id == leader || id == 4 ? 3u : 2u) << id;  // the cut voters stay behind
   // Alone with no leader for many election timeouts, it never campaigns.
   const uint64_t term = c.nodes[4]->term();
   c.cut.insert(leader);

@@ -47,6 +47,7 @@ const std::vector<AdvertisedApi>& AdvertisedApis() {
       {29, 0, 3, HandleDescribeAcls},
       {30, 0, 3, HandleCreateAcls},
       {31, 0, 3, HandleDeleteAcls},
+      {55, 0, 2, HandleDescribeQuorum},
   };
   return apis;
 }

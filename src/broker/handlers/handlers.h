@@ -96,6 +96,7 @@ boost::asio::awaitable<absl::Status> HandleOffsetDelete(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleDescribeAcls(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleCreateAcls(RequestContext& c);
 boost::asio::awaitable<absl::Status> HandleDeleteAcls(RequestContext& c);
+boost::asio::awaitable<absl::Status> HandleDescribeQuorum(RequestContext& c);
 
 // Runs start(coordinator, done) on the shard whose group coordinator owns `group_id`
 // and resumes with the value given to done(R), which the coordinator may call later
