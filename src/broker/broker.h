@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
 #include <mutex>
@@ -51,12 +52,25 @@ class Broker {
     co_return co_await PostTo(shard, std::move(fn));
   }
 
+  // Runs fn(), which may block, off the shards: on the broker's metadata threads. For
+  // calls to the controller quorum (a write waits for its commit, up to 30 s while the
+  // quorum has no leader), so the calling shard keeps serving its other connections
+  // meanwhile. Capture by reference, as for RunOn.
+  template <typename F>
+  auto RunBlocking(F fn) -> boost::asio::awaitable<decltype(fn())> {
+    co_return co_await PostToExecutor(metadata_threads_.get_executor(), std::move(fn));
+  }
+
   // Runs fn() on `shard`'s thread and resumes the caller on its own executor.
   template <typename F>
   static auto PostTo(Shard& shard, F fn) {
+    return PostToExecutor(shard.context().get_executor(), std::move(fn));
+  }
+  template <typename Executor, typename F>
+  static auto PostToExecutor(Executor target, F fn) {
     using R = decltype(fn());
-    auto initiate = [&shard](auto handler, F work) {
-      boost::asio::post(shard.context(), [work = std::move(work), handler = std::move(handler)]() mutable {
+    auto initiate = [target](auto handler, F work) {
+      boost::asio::post(target, [work = std::move(work), handler = std::move(handler)]() mutable {
         R result = work();
         auto ex = boost::asio::get_associated_executor(handler);
         boost::asio::post(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
@@ -84,6 +98,8 @@ class Broker {
   BrokerConfig config_;
   std::string io_backend_;
   std::unique_ptr<MetadataStore> metadata_;
+  // RunBlocking's threads; declared after metadata_, so they are joined before it goes.
+  boost::asio::thread_pool metadata_threads_{2};
   FetchSessionCache fetch_sessions_;
   struct Effective {
     std::shared_ptr<const MetadataImage> image;  // what `config` was computed from

@@ -246,3 +246,51 @@ def test_a_broker_follows_the_metadata_across_a_controller_failover(quorum):
     assert ends[leader] < partition["highWatermark"]  # dead since before "after" (-1: never heard from)
     assert {n["nodeId"]: (n["listeners"][0]["host"], n["listeners"][0]["port"]) for n in nodes} == \
         quorum.addresses
+
+
+def test_an_admin_write_waiting_for_a_lost_quorum_leaves_the_broker_serving(workdir):
+    """CreateTopics while two of three controllers are SIGSTOPped waits for a commit that
+    cannot come; meanwhile the broker (one shard, so the same thread) keeps answering
+    Metadata and Produce for the topics it has. Once the controllers resume, the write
+    completes."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    q = Quorum(workdir, 3).start()
+    try:
+        leader = q.wait_leader()
+        broker = q.add_broker(11, ["broker.heartbeat.interval.ms=200"])
+        wait_until(lambda: 11 in brokers_in(q.metadata()) and not brokers_in(q.metadata())[11]["fenced"], 30,
+                   "the broker to register")
+        assert q.tool("create-topic", "t").returncode == 0
+        bootstrap = f"127.0.0.1:{broker.kafka_port}"
+
+        def listed():
+            return subprocess.run(["kcat", "-b", bootstrap, "-L", "-t", "t", "-m", "5"], capture_output=True,
+                                  text=True, timeout=20).stdout
+
+        wait_until(lambda: '"t" with 1 partitions' in listed(), 10, "the broker to see the topic")
+        stopped = [i for i in q.controllers if i != leader]
+        for i in stopped:
+            q.controllers[i].kill(signal.SIGSTOP)
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        pending = admin.create_topics(
+            [NewTopic("waits", 1, 1)], request_timeout=60, operation_timeout=60)["waits"]
+        time.sleep(1)  # the request is in, waiting on the quorum
+        assert not pending.done(), pending.exception()
+        started = time.time()
+        produced = subprocess.run(["kcat", "-b", bootstrap, "-P", "-t", "t", "-X", "acks=1"],
+                                  input=b"".join(b"r%d\n" % i for i in range(100)), capture_output=True,
+                                  timeout=20)
+        assert produced.returncode == 0, produced.stderr
+        assert '"t" with 1 partitions' in listed()
+        served_in = time.time() - started
+        print(f"produce and metadata answered in {served_in:.2f} s while CreateTopics waited")
+        assert served_in < 10 and not pending.done()
+        for i in stopped:
+            q.controllers[i].kill(signal.SIGCONT)
+        pending.result(timeout=60)
+        wait_until(lambda: '"waits"' in subprocess.run(["kcat", "-b", bootstrap, "-L", "-m", "5"],
+                                                        capture_output=True, text=True, timeout=20).stdout,
+                   10, "the topic created once the quorum was back")
+    finally:
+        q.stop()

@@ -37,10 +37,14 @@ boost::asio::awaitable<absl::Status> HandleAlterConfigs(RequestContext& c) {
     auto& out = resp.responses.emplace_back();
     out.resource_type = r.resource_type;
     out.resource_name = r.resource_name;
-    Answer(out, repeated.contains({r.resource_type, r.resource_name})
-                    ? absl::FailedPreconditionError(kRepeatedResource)
-                    : AlterResourceConfigs(c.broker, r.resource_type, r.resource_name, changes,
-                                           /*replace_all=*/true, req.validate_only));
+    absl::Status result = absl::FailedPreconditionError(kRepeatedResource);
+    if (!repeated.contains({r.resource_type, r.resource_name})) {
+      result = co_await c.broker.RunBlocking([&] {
+        return AlterResourceConfigs(c.broker, r.resource_type, r.resource_name, changes,
+                                    /*replace_all=*/true, req.validate_only);
+      });
+    }
+    Answer(out, result);
   }
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }
@@ -60,10 +64,14 @@ boost::asio::awaitable<absl::Status> HandleIncrementalAlterConfigs(RequestContex
     auto& out = resp.responses.emplace_back();
     out.resource_type = r.resource_type;
     out.resource_name = r.resource_name;
-    Answer(out, repeated.contains({r.resource_type, r.resource_name})
-                    ? absl::FailedPreconditionError(kRepeatedResource)
-                    : AlterResourceConfigs(c.broker, r.resource_type, r.resource_name, changes,
-                                           /*replace_all=*/false, req.validate_only));
+    absl::Status result = absl::FailedPreconditionError(kRepeatedResource);
+    if (!repeated.contains({r.resource_type, r.resource_name})) {
+      result = co_await c.broker.RunBlocking([&] {
+        return AlterResourceConfigs(c.broker, r.resource_type, r.resource_name, changes,
+                                    /*replace_all=*/false, req.validate_only);
+      });
+    }
+    Answer(out, result);
   }
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }

@@ -38,7 +38,8 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
         continue;
       }
     }
-    auto r = c.broker.metadata().CreatePartitions(t.name, t.count, req.validate_only);
+    auto r = co_await c.broker.RunBlocking(
+        [&] { return c.broker.metadata().CreatePartitions(t.name, t.count, req.validate_only); });
     if (!r.ok()) {
       out.error_code = r.status().code() == absl::StatusCode::kOutOfRange
                            ? static_cast<int16_t>(kInvalidPartitions)

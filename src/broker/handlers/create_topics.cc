@@ -106,7 +106,7 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
       create.partitions = static_cast<int32_t>(t.assignments.size());
       create.replication_factor = static_cast<int16_t>(t.assignments.front().broker_ids.size());
     }
-    auto created = c.broker.metadata().CreateTopic(create);
+    auto created = co_await c.broker.RunBlocking([&] { return c.broker.metadata().CreateTopic(create); });
     if (!created.ok()) {
       out.error_code = CreateError(created.status());
       out.error_message = std::string(created.status().message());

@@ -94,7 +94,7 @@ boost::asio::awaitable<absl::Status> HandleDeleteTopics(RequestContext& c) {
       if (c.version >= 5) out.error_message = "internal topic " + topic_name + " cannot be deleted";
       continue;
     }
-    auto removed = c.broker.metadata().DeleteTopic(topic_name);
+    auto removed = co_await c.broker.RunBlocking([&] { return c.broker.metadata().DeleteTopic(topic_name); });
     if (!removed.ok()) {
       out.error_code = ToKafkaError(removed.status());
       out.error_message = std::string(removed.status().message());

@@ -42,7 +42,8 @@ boost::asio::awaitable<absl::Status> HandleDescribeQuorum(RequestContext& c) {
     }
     co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
   }
-  absl::StatusOr<QuorumDescription> quorum = c.broker.metadata().DescribeQuorum();
+  absl::StatusOr<QuorumDescription> quorum =
+      co_await c.broker.RunBlocking([&] { return c.broker.metadata().DescribeQuorum(); });
   if (!quorum.ok()) {
     if (quorum.status().code() == absl::StatusCode::kFailedPrecondition) {
       resp.error_code = kUnknownServerError;
@@ -72,7 +73,8 @@ boost::asio::awaitable<absl::Status> HandleDescribeQuorum(RequestContext& c) {
   const std::string listener = c.broker.config().controller_listener_names.empty()
                                    ? "CONTROLLER"
                                    : c.broker.config().controller_listener_names[0];
-  if (c.version < 2) co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+  if (c.version < 2)
+    co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
   for (const auto& [id, endpoint] : quorum->voter_endpoints) {
     auto& node = resp.nodes.emplace_back();
     node.node_id = id;

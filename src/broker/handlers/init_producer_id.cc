@@ -20,7 +20,7 @@ boost::asio::awaitable<absl::Status> HandleInitProducerId(RequestContext& c) {
   if (req.transactional_id.has_value()) {
     resp.error_code = kInvalidRequest;
   } else {
-    auto id = c.broker.NextProducerId();
+    auto id = co_await c.broker.RunBlocking([&] { return c.broker.NextProducerId(); });
     if (!id.ok()) {
       resp.error_code = ToKafkaError(id.status());
     } else {

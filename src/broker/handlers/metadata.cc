@@ -76,7 +76,7 @@ boost::asio::awaitable<absl::Status> HandleMetadata(RequestContext& c) {
       }
       CreateTopicRequest create;
       create.name = *rt.name;
-      auto created = c.broker.metadata().CreateTopic(create);
+      auto created = co_await c.broker.RunBlocking([&] { return c.broker.metadata().CreateTopic(create); });
       if (created.ok()) {
         DescribeTopic(*created, config.node_id, &out);
       } else if (created.status().code() == absl::StatusCode::kAlreadyExists) {
