@@ -1,7 +1,10 @@
-// fjordctl cluster info | health: brokers, controller, and partitions that are
-// under-replicated (ISR smaller than the replica set) or offline (no leader).
+// fjordctl cluster info | health | quorum: brokers, controller, and partitions that are
+// under-replicated (ISR smaller than the replica set) or offline (no leader); the
+// metadata quorum as its leader sees it (DescribeQuorum, as kafka-metadata-quorum.sh).
 #include <cstdio>
 
+#include "fjord_protocol/messages/describe_quorum_request.h"
+#include "fjord_protocol/messages/describe_quorum_response.h"
 #include "fjordctl/command.h"
 #include "fjordctl/output.h"
 
@@ -99,6 +102,68 @@ boost::asio::awaitable<int> Health(Context& c, const Args&) {
   co_return healthy ? 0 : 1;
 }
 
+// The metadata log's leader, epoch and high watermark, and each voter's and observer's
+// log end offset and lag behind the high watermark.
+boost::asio::awaitable<int> Quorum(Context& c, const Args&) {
+  protocol::DescribeQuorumRequest request;
+  request.topics.push_back({"__cluster_metadata", {{0, {}}}, {}});
+  auto answer = co_await c.client.Call<protocol::DescribeQuorumResponse>(client::Client::kAnyBroker, request);
+  if (!answer.ok()) co_return Fail("cluster quorum", answer.status());
+  if (answer->error_code != 0)
+    co_return Fail("cluster quorum",
+                   client::KafkaError(answer->error_code, answer->error_message.value_or(std::string())));
+  if (answer->topics.size() != 1 || answer->topics[0].partitions.size() != 1)
+    co_return Fail("cluster quorum", absl::InternalError("the answer holds no metadata partition"));
+  const auto& p = answer->topics[0].partitions[0];
+  if (p.error_code != 0)
+    co_return Fail("cluster quorum",
+                   client::KafkaError(p.error_code, p.error_message.value_or(std::string())));
+  std::map<int32_t, std::string> endpoints;  // v2
+  for (const auto& n : answer->nodes) {
+    if (!n.listeners.empty())
+      endpoints[n.node_id] = n.listeners[0].host + ":" + std::to_string(n.listeners[0].port);
+  }
+  struct Row {
+    int32_t id = -1;
+    std::string role;
+    int64_t end = -1;
+  };
+  std::vector<Row> rows;
+  for (const auto& v : p.current_voters)
+    rows.push_back(Row{v.replica_id, v.replica_id == p.leader_id ? "leader" : "follower", v.log_end_offset});
+  for (const auto& o : p.observers) rows.push_back(Row{o.replica_id, "observer", o.log_end_offset});
+  auto lag = [&](int64_t end) {
+    return end < 0 ? int64_t{-1} : std::max<int64_t>(0, p.high_watermark - end);
+  };
+  if (c.json) {
+    Json replicas = Json::Array();
+    for (const Row& r : rows) {
+      Json j = Json::Object();
+      j.Set("node_id", r.id).Set("role", r.role).Set("log_end_offset", r.end);
+      j.Set("lag", r.end < 0 ? Json() : Json(lag(r.end)));
+      j.Set("endpoint", endpoints.contains(r.id) ? Json(endpoints[r.id]) : Json());
+      replicas.Push(std::move(j));
+    }
+    Json out = Json::Object();
+    out.Set("leader_id", p.leader_id)
+        .Set("leader_epoch", p.leader_epoch)
+        .Set("high_watermark", p.high_watermark);
+    out.Set("replicas", std::move(replicas));
+    std::printf("%s\n", out.Dump().c_str());
+    co_return 0;
+  }
+  std::printf("%s %d\n%s %d\n%s %ld\n\n", Bold("LEADER").c_str(), p.leader_id, Bold("EPOCH").c_str(),
+              p.leader_epoch, Bold("HIGH WATERMARK").c_str(), static_cast<long>(p.high_watermark));
+  Table table("NODE", "ROLE", "LOG END OFFSET", "LAG", "ENDPOINT");
+  for (const Row& r : rows) {
+    const bool known = r.end >= 0;
+    table.Add(std::to_string(r.id), r.role, known ? std::to_string(r.end) : "unknown",
+              known ? std::to_string(lag(r.end)) : "-", endpoints.contains(r.id) ? endpoints[r.id] : "-");
+  }
+  std::printf("%s", table.Render().c_str());
+  co_return 0;
+}
+
 }  // namespace
 
 std::vector<CommandInfo> ClusterCommands() {
@@ -112,6 +177,14 @@ std::vector<CommandInfo> ClusterCommands() {
        {},
        NoArgs,
        Health},
+      {"cluster",
+       "quorum",
+       "",
+       "the metadata quorum: leader, epoch, and each controller's log end offset and lag",
+       "",
+       {},
+       NoArgs,
+       Quorum},
   };
 }
 

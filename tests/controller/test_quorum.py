@@ -1,12 +1,13 @@
 """A 3-controller quorum as real processes: leader failover, catch-up from the log and
 from a snapshot, restarts, formatting, and brokers fenced by their session timeout."""
+import json
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import ELECTION_TIMEOUT_MS, FJORD, Quorum, brokers_in, describe_quorum, partitions_in, wait_until
+from conftest import BIN_DIR, ELECTION_TIMEOUT_MS, FJORD, Quorum, brokers_in, describe_quorum, partitions_in, wait_until
 
 
 @pytest.fixture
@@ -246,6 +247,13 @@ def test_a_broker_follows_the_metadata_across_a_controller_failover(quorum):
     assert ends[leader] < partition["highWatermark"]  # dead since before "after" (-1: never heard from)
     assert {n["nodeId"]: (n["listeners"][0]["host"], n["listeners"][0]["port"]) for n in nodes} == \
         quorum.addresses
+    # fjordctl's view of the same (our own client library)
+    r = subprocess.run([str(BIN_DIR / "fjordctl"), "--brokers", f"127.0.0.1:{broker.kafka_port}",
+                        "--json", "cluster", "quorum"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    roles = {x["node_id"]: (x["role"], x["lag"]) for x in json.loads(r.stdout)["replicas"]}
+    assert roles[new_leader] == ("leader", 0) and roles[follower] == ("follower", 0)
+    assert roles[leader][0] == "follower" and roles[leader][1] != 0  # behind, or unknown (null)
 
 
 def test_an_admin_write_waiting_for_a_lost_quorum_leaves_the_broker_serving(workdir):

@@ -89,6 +89,7 @@ def test_consume_what_kcat_produced_to_the_mock(mock):
     (["group", "list"], "ListGroups"),
     (["group", "describe", "g"], "DescribeGroups"),
     (["config", "get"], "DescribeConfigs"),
+    (["cluster", "quorum"], "DescribeQuorum"),
 ])
 def test_commands_the_mock_lacks_fail_in_one_line(mock, argv, api):
     r = ctl(mock, *argv)

@@ -106,6 +106,19 @@ def test_cluster_info_and_health(broker, ctl):
     assert r.returncode == 0 and b"CONTROLLER" in r.stdout and b"\x1b[" not in r.stdout  # no colour off a terminal
 
 
+def test_cluster_quorum(broker, ctl):
+    """DescribeQuorum through the broker: the combined node leads its one-voter quorum and
+    is not behind its own high watermark."""
+    q = ctl.json("cluster", "quorum")
+    assert q["leader_id"] == 1 and q["leader_epoch"] >= 1 and q["high_watermark"] > 0
+    (me,) = q["replicas"]
+    assert (me["node_id"], me["role"], me["lag"]) == (1, "leader", 0)
+    assert me["log_end_offset"] == q["high_watermark"]
+    assert me["endpoint"] == f"127.0.0.1:{broker.controller_port}"
+    table = ctl.run("cluster", "quorum").stdout.decode()
+    assert "HIGH WATERMARK" in table and "LOG END OFFSET" in table and "leader" in table
+
+
 def test_help_is_complete_and_matches_the_readme(ctl):
     import pathlib
     readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -115,7 +128,7 @@ def test_help_is_complete_and_matches_the_readme(ctl):
     commands = [line.split()[:2] for line in r.stdout.decode().splitlines()
                 if line.startswith("  ") and line.split()[0] in ("cluster", "topic", "group", "config")]
     commands += [["produce"], ["consume"]]
-    assert len(commands) == 16
+    assert len(commands) == 17
     for argv in commands:
         h = ctl.run(*argv, "--help", brokers=False)
         assert h.returncode == 0
