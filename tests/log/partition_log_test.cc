@@ -391,23 +391,23 @@ TEST_F(PartitionLogTest, FlushMsFlushesWhatWaitedThatLong) {
   auto log = PartitionLog::Open(dir_, {});
   auto b = MakeBatch(4, "a");
   ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   ASSERT_TRUE((*log)->FlushIfDue().ok());
   EXPECT_EQ((*log)->recovery_point(), 0);  // flush.ms unset
   LogConfig config;
-  config.flush_ms = 200;
+  config.flush_ms = 1000;  // wide: an fdatasync under ctest -j2 took 200 ms once
   (*log)->SetConfig(config);
   ASSERT_TRUE((*log)->FlushIfDue().ok());
   EXPECT_EQ((*log)->recovery_point(), 4);
   ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
   ASSERT_TRUE((*log)->FlushIfDue().ok());
   EXPECT_EQ((*log)->recovery_point(), 4);  // flushed just now: not due yet
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   (*log)->NoteFlushed(8);
   ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
   ASSERT_TRUE((*log)->FlushIfDue().ok());
   EXPECT_EQ((*log)->recovery_point(), 8);
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   ASSERT_TRUE((*log)->FlushIfDue().ok());
   EXPECT_EQ((*log)->recovery_point(), 12);
 }
