@@ -178,7 +178,7 @@ TEST_F(CoordinatorTest, OffsetsOfAGroupWithoutMembersExpireAfterRetention) {
 
 TEST_F(CoordinatorTest, OffsetsRetentionIsCheckedOncePerCheckInterval) {
   settings_.offsets_retention_ms = 100;
-  settings_.offsets_retention_check_interval_ms = 2000;
+  settings_.offsets_retention_check_interval_ms = 3000;
   auto c = Make();
   int16_t group_error = 0;
   c->Commit({"simple", -1, "", std::nullopt, {{"t", 0, 5, -1, ""}}}, &group_error);
@@ -189,7 +189,7 @@ TEST_F(CoordinatorTest, OffsetsRetentionIsCheckedOncePerCheckInterval) {
     c->Tick();  // past retention, but the next check is not due
     EXPECT_EQ(c->Fetch("simple", std::nullopt, &group_error).size(), 1u);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1800));
   c->Tick();
   EXPECT_EQ(c->Fetch("simple", std::nullopt, &group_error).size(), 0u);
 }
