@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "log/io_backend.h"
@@ -116,6 +117,53 @@ absl::Status CheckListenerSecurity(const BrokerConfig& c) {
                                                      l.name, " is ", protocol,
                                                      ", and fjord serves PLAINTEXT only (no TLS or SASL)"));
     }
+  }
+  return absl::OkStatus();
+}
+
+// What Kafka refuses at start-up about listeners and roles, rather than serve half of
+// what was asked (a second listener of one name was never opened; an advertised
+// listener of no listener's name was never advertised; 0.0.0.0 sent clients nowhere).
+absl::Status CheckListenersAndRoles(const BrokerConfig& c) {
+  std::set<std::string> names;
+  std::map<uint16_t, std::string> ports;
+  for (const Listener& l : c.listeners) {
+    if (!names.insert(absl::AsciiStrToUpper(l.name)).second)
+      return absl::InvalidArgumentError(
+          absl::StrCat("config listeners: listener ", l.name, " is named twice"));
+    if (l.port == 0) continue;
+    if (auto [it, fresh] = ports.emplace(l.port, l.name); !fresh) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config listeners: port ", l.port, " is used by both ", it->second, " and ", l.name));
+    }
+  }
+  for (const Listener& a : c.advertised_listeners) {
+    if (!names.contains(absl::AsciiStrToUpper(a.name))) {
+      return absl::InvalidArgumentError(absl::StrCat("config advertised.listeners: listener ", a.name,
+                                                     " is not one of the listeners (",
+                                                     absl::StrJoin(names, ", "), ")"));
+    }
+    if (a.host == "0.0.0.0" || a.host == "::") {
+      return absl::InvalidArgumentError(absl::StrCat("config advertised.listeners: ", a.name, " advertises ",
+                                                     a.host,
+                                                     ", which clients cannot connect to; give an "
+                                                     "address they can reach"));
+    }
+  }
+  if (c.controller_quorum_voters.empty()) return absl::OkStatus();
+  auto voters = controller::ParseVoters(c.controller_quorum_voters);
+  if (!voters.ok()) return voters.status();
+  const bool voter = voters->contains(c.node_id);
+  if (c.has_role("controller") && !voter) {
+    return absl::InvalidArgumentError(absl::StrCat("config node.id=", c.node_id,
+                                                   ": a controller must be one of controller.quorum.voters (",
+                                                   c.controller_quorum_voters, ")"));
+  }
+  if (!c.has_role("controller") && voter) {
+    return absl::InvalidArgumentError(absl::StrCat("config node.id=", c.node_id,
+                                                   ": a broker-only node must not be one of "
+                                                   "controller.quorum.voters (",
+                                                   c.controller_quorum_voters, ")"));
   }
   return absl::OkStatus();
 }
@@ -447,6 +495,7 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
     c.explicitly_set.insert(k);
   }
   if (absl::Status s = CheckListenerSecurity(c); !s.ok()) return s;
+  if (absl::Status s = CheckListenersAndRoles(c); !s.ok()) return s;
   return c;
 }
 

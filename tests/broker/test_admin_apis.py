@@ -428,11 +428,24 @@ def test_topic_deletion_can_be_disabled(tmp_path):
     (["listener.security.protocol.map=PLAINTEXT:TLS"], "TLS is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"),
     (["authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"],
      "config authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer: fjord has no authorizer"),
+    # Listeners and roles Kafka refuses too.
+    (["listeners=PLAINTEXT://127.0.0.1:0,PLAINTEXT://127.0.0.1:1"], "config listeners: listener PLAINTEXT is named twice"),
+    (["listeners=PLAINTEXT://127.0.0.1:19999,CONTROLLER://127.0.0.1:19999", "controller.listener.names=CONTROLLER"],
+     "config listeners: port 19999 is used by both PLAINTEXT and CONTROLLER"),
+    (["advertised.listeners=OTHER://127.0.0.1:9092"], "config advertised.listeners: listener OTHER is not one of"),
+    (["advertised.listeners=PLAINTEXT://0.0.0.0:9092"], "PLAINTEXT advertises 0.0.0.0, which clients cannot connect to"),
+    (["process.roles=broker,controller", "node.id=2", "controller.quorum.voters=1@127.0.0.1:1",
+      "listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0", "controller.listener.names=CONTROLLER"],
+     "config node.id=2: a controller must be one of controller.quorum.voters (1@127.0.0.1:1)"),
+    (["process.roles=broker", "node.id=1", "controller.quorum.voters=1@127.0.0.1:1"],
+     "config node.id=1: a broker-only node must not be one of controller.quorum.voters"),
 ])
 def test_listeners_not_served_in_plaintext_stop_start_up(tmp_path, overrides, message):
     """listener.security.protocol.map, resolved as Kafka does: a listener meant for TLS or
     SASL stops start-up with the key named, rather than serve its clients in the clear; so
-    does an authorizer, rather than leave every client allowed everything."""
+    does an authorizer, rather than leave every client allowed everything, and what Kafka
+    refuses of listeners and roles (a name or port twice, an advertised listener of no
+    listener's name or on 0.0.0.0, a controller outside the voters or a broker inside)."""
     import subprocess
     from conftest import BIN
 
