@@ -232,7 +232,9 @@ TEST(QuorumConfig, ParsesKafkasVoterListAndNamesWhatIsWrong) {
        {"", "1@localhost", "x@localhost:1", "1@:9093", "1@h:0", "1@h:70000", "1@h:1,1@g:2"}) {
     auto r = ParseVoters(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_NE(r.status().message().find("controller.quorum.voters"), std::string::npos);
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("controller.quorum.voters"), std::string::npos);
+    }
   }
 }
 
