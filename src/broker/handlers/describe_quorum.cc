@@ -70,11 +70,11 @@ boost::asio::awaitable<absl::Status> HandleDescribeQuorum(RequestContext& c) {
       state.last_caught_up_timestamp = r.id == quorum->leader_id ? now : -1;
     }
   }
+  if (c.version < 2)
+    co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
   const std::string listener = c.broker.config().controller_listener_names.empty()
                                    ? "CONTROLLER"
                                    : c.broker.config().controller_listener_names[0];
-  if (c.version < 2)
-    co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
   for (const auto& [id, endpoint] : quorum->voter_endpoints) {
     auto& node = resp.nodes.emplace_back();
     node.node_id = id;
