@@ -76,6 +76,50 @@ void RenderPartitions(const std::vector<ShardGauges>& gauges, std::string* out) 
   }
 }
 
+// A label value as Prometheus' text format wants it: group ids may hold any character.
+std::string LabelValue(std::string_view v) {
+  std::string out;
+  for (char ch : v) {
+    if (ch == '\\' || ch == '"') out += '\\';
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+// Consumer lag without an exporter: each group's committed offset per partition and,
+// where this node holds the partition's log, how far the log end is past it.
+void RenderGroups(const std::vector<ShardGauges>& gauges, std::string* out) {
+  std::map<std::pair<std::string, int32_t>, int64_t> ends;
+  for (const ShardGauges& g : gauges) {
+    for (const PartitionGauges& p : g.logs) ends[{p.topic, p.partition}] = p.log_end_offset;
+  }
+  absl::StrAppend(out,
+                  "# HELP fjord_group_committed_offset The group's committed offset for the partition.\n"
+                  "# TYPE fjord_group_committed_offset gauge\n");
+  for (const ShardGauges& g : gauges) {
+    for (const GroupOffsetGauge& o : g.group_offsets) {
+      absl::StrAppend(out, "fjord_group_committed_offset{group=\"", LabelValue(o.group), "\",topic=\"",
+                      o.topic, "\",partition=\"", o.partition, "\"} ", o.offset, "\n");
+    }
+  }
+  absl::StrAppend(out,
+                  "# HELP fjord_group_lag Records between the group's committed offset and the "
+                  "partition's end.\n# TYPE fjord_group_lag gauge\n");
+  for (const ShardGauges& g : gauges) {
+    for (const GroupOffsetGauge& o : g.group_offsets) {
+      auto end = ends.find({o.topic, o.partition});
+      if (end == ends.end()) continue;  // the log is not open on this node
+      absl::StrAppend(out, "fjord_group_lag{group=\"", LabelValue(o.group), "\",topic=\"", o.topic,
+                      "\",partition=\"", o.partition, "\"} ", std::max<int64_t>(0, end->second - o.offset),
+                      "\n");
+    }
+  }
+}
+
 }  // namespace
 
 std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
@@ -180,6 +224,7 @@ std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
                   "fjord_io_backend{backend=\"", io_backend, "\"} 1\n");
   RenderTopics(gauges, &out);
   RenderPartitions(gauges, &out);
+  RenderGroups(gauges, &out);
   return out;
 }
 

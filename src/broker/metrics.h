@@ -53,6 +53,13 @@ struct PartitionGauges {
   int64_t log_end_offset = 0;
 };
 
+// A group's committed offset for a partition (from the shard's group coordinator).
+struct GroupOffsetGauge {
+  std::string group, topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+};
+
 // What a scrape collects from each shard's own data (asked on the shard's thread).
 struct ShardGauges {
   uint64_t partitions = 0;
@@ -63,6 +70,7 @@ struct ShardGauges {
   uint64_t group_commit_peak_in_flight = 0;  // most of those rounds running at once
   std::map<std::string, TopicTraffic> topics;
   std::vector<PartitionGauges> logs;
+  std::vector<GroupOffsetGauge> group_offsets;
 };
 
 std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,

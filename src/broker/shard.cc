@@ -128,6 +128,10 @@ ShardGauges Shard::Gauges() const {
                       log->log_start_offset(), log->log_end_offset()});
   }
   g.topics.insert(traffic_.begin(), traffic_.end());
+  if (groups_) {
+    for (auto& o : groups_->CommittedOffsets())
+      g.group_offsets.push_back({std::move(o.group), std::move(o.topic), o.partition, o.offset});
+  }
   g.group_commit_flushes = committer_->flushes();
   g.group_commit_acks = committer_->completed_waits();
   g.group_commit_peak_in_flight = committer_->peak_flushes_in_flight();

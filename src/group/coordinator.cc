@@ -685,6 +685,14 @@ std::vector<FetchedOffset> GroupCoordinator::Fetch(
   return out;
 }
 
+std::vector<GroupCoordinator::CommittedOffset> GroupCoordinator::CommittedOffsets() const {
+  std::vector<CommittedOffset> out;
+  for (const auto& [id, g] : groups_) {
+    for (const auto& [tp, v] : g.offsets) out.push_back({id, tp.first, tp.second, v.offset});
+  }
+  return out;
+}
+
 std::vector<GroupListing> GroupCoordinator::List() {
   std::vector<GroupListing> out;
   for (const auto& [id, g] : groups_) out.push_back({id, g.protocol_type, StateName(g.state)});

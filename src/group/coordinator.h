@@ -214,6 +214,13 @@ class GroupCoordinator {
 
   // For tests and metrics.
   size_t group_count() const { return groups_.size(); }
+  struct CommittedOffset {
+    std::string group, topic;
+    int32_t partition = 0;
+    int64_t offset = 0;
+  };
+  // Every committed offset of every group this coordinator holds (for the lag metrics).
+  std::vector<CommittedOffset> CommittedOffsets() const;
 
  private:
   enum class State { kEmpty, kPreparingRebalance, kCompletingRebalance, kStable, kDead };

@@ -80,3 +80,23 @@ def test_metrics_per_topic_and_per_partition(broker):
             break
         time.sleep(0.1)
     assert 'topic="per"' not in text
+
+
+def test_metrics_show_each_groups_committed_offset_and_lag(broker):
+    """Consumer lag without an exporter: a group's committed offset per partition and the
+    records between it and the partition's end; a group id is escaped as a label."""
+    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("lagging", 1, 1)])["lagging"].result()
+    subprocess.run(["kcat", "-b", broker.bootstrap, "-P", "-t", "lagging", "-p", "0"],
+                   input=b"".join(b"r%d\n" % i for i in range(500)), check=True, timeout=60)
+    for group, offset in (("readers", 300), ('odd "name"', 500)):
+        c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "enable.auto.commit": False})
+        c.commit(offsets=[TopicPartition("lagging", 0, offset)], asynchronous=False)
+        c.close()
+    _, text = get(broker, "/metrics")
+    assert metric(text, 'fjord_group_committed_offset{group="readers",topic="lagging",partition="0"}') == 300
+    assert metric(text, 'fjord_group_lag{group="readers",topic="lagging",partition="0"}') == 200
+    assert metric(text, 'fjord_group_lag{group="odd \\"name\\"",topic="lagging",partition="0"}') == 0
