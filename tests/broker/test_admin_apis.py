@@ -524,3 +524,53 @@ def test_listener_names_of_ones_own_through_the_security_protocol_map(tmp_path):
         assert "unknown config key" not in open(b.log_path).read()
     finally:
         b.stop()
+
+
+def test_kafkas_sample_kraft_server_properties_starts_without_warnings(tmp_path):
+    """Kafka 3.9's config/kraft/server.properties, ports and paths moved: a node starts from
+    it with every key known (none warned about) and serves."""
+    import subprocess
+    import time
+    from conftest import BIN, free_port
+
+    kafka, controller, admin_port = free_port(), free_port(), free_port()
+    props = tmp_path / "server.properties"
+    props.write_text(f"""process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@localhost:{controller}
+listeners=PLAINTEXT://:{kafka},CONTROLLER://:{controller}
+inter.broker.listener.name=PLAINTEXT
+advertised.listeners=PLAINTEXT://localhost:{kafka},CONTROLLER://localhost:{controller}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
+num.network.threads=3
+num.io.threads=8
+socket.send.buffer.bytes=102400
+socket.receive.buffer.bytes=102400
+socket.request.max.bytes=104857600
+log.dirs={tmp_path}/data
+num.partitions=1
+num.recovery.threads.per.data.dir=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+log.retention.hours=168
+log.segment.bytes=1073741824
+log.retention.check.interval.ms=300000
+""")
+    log = tmp_path / "fjord.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([BIN, str(props), "--override", f"admin.listener=127.0.0.1:{admin_port}"],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 15
+        while "serving Kafka" not in log.read_text() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        text = log.read_text()
+        assert "serving Kafka" in text, text
+        assert "[warning]" not in text, text
+        listed = subprocess.run(["kcat", "-b", f"localhost:{kafka}", "-L"], capture_output=True, timeout=30)
+        assert listed.returncode == 0 and b"broker 1" in listed.stdout
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
