@@ -17,7 +17,24 @@
 namespace fjord::broker {
 
 namespace {
+
 constexpr char kNoAuthorizer[] = "No Authorizer is configured.";
+
+// One SECURITY_DISABLED result per entry of the request (each creation or filter).
+template <typename Request, typename In, typename Response, typename Out>
+boost::asio::awaitable<absl::Status> RefuseEach(RequestContext& c, std::vector<In> Request::*entries,
+                                                std::vector<Out> Response::*results) {
+  Request req;
+  if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
+  Response resp;
+  for (size_t i = 0; i < (req.*entries).size(); ++i) {
+    Out& out = (resp.*results).emplace_back();
+    out.error_code = kSecurityDisabled;
+    out.error_message = kNoAuthorizer;
+  }
+  co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+}
+
 }  // namespace
 
 boost::asio::awaitable<absl::Status> HandleDescribeAcls(RequestContext& c) {
@@ -30,27 +47,11 @@ boost::asio::awaitable<absl::Status> HandleDescribeAcls(RequestContext& c) {
 }
 
 boost::asio::awaitable<absl::Status> HandleCreateAcls(RequestContext& c) {
-  protocol::CreateAclsRequest req;
-  if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
-  protocol::CreateAclsResponse resp;
-  for (size_t i = 0; i < req.creations.size(); ++i) {
-    auto& out = resp.results.emplace_back();
-    out.error_code = kSecurityDisabled;
-    out.error_message = kNoAuthorizer;
-  }
-  co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+  return RefuseEach(c, &protocol::CreateAclsRequest::creations, &protocol::CreateAclsResponse::results);
 }
 
 boost::asio::awaitable<absl::Status> HandleDeleteAcls(RequestContext& c) {
-  protocol::DeleteAclsRequest req;
-  if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
-  protocol::DeleteAclsResponse resp;
-  for (size_t i = 0; i < req.filters.size(); ++i) {
-    auto& out = resp.filter_results.emplace_back();
-    out.error_code = kSecurityDisabled;
-    out.error_message = kNoAuthorizer;
-  }
-  co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
+  return RefuseEach(c, &protocol::DeleteAclsRequest::filters, &protocol::DeleteAclsResponse::filter_results);
 }
 
 }  // namespace fjord::broker
