@@ -364,7 +364,9 @@ absl::StatusOr<QuorumDescription> ControllerMetadataStore::DescribeQuorum() {
   for (const auto& [in, out] :
        {std::pair{&resp.voters(), &q.voters}, std::pair{&resp.observers(), &q.observers}}) {
     for (const rpc::VoterState& v : *in) {
-      out->push_back({v.id(), v.match_index() == 0 ? -1 : static_cast<int64_t>(v.match_index())});
+      out->push_back({v.id(), v.match_index() == 0 ? -1 : static_cast<int64_t>(v.match_index()),
+                      v.last_answer_ms() == 0 ? -1 : v.last_answer_ms(),
+                      v.caught_up_ms() == 0 ? -1 : v.caught_up_ms()});
     }
   }
   for (const auto& [id, address] : voters_) q.voter_endpoints[id] = {address.host, address.port};

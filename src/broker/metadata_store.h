@@ -81,6 +81,10 @@ struct QuorumDescription {
   struct Replica {
     int32_t id = -1;
     int64_t log_end_offset = -1;  // -1 while the leader does not know it
+    // Wall-clock ms, -1 when unknown: the follower's last append answer, and the last
+    // one that showed it caught up with the leader's log.
+    int64_t last_fetch_ms = -1;
+    int64_t last_caught_up_ms = -1;
   };
   int32_t leader_id = -1;
   int64_t leader_epoch = -1;  // the Raft term

@@ -1,6 +1,7 @@
 // fjordctl cluster info | health | quorum: brokers, controller, and partitions that are
 // under-replicated (ISR smaller than the replica set) or offline (no leader); the
 // metadata quorum as its leader sees it (DescribeQuorum, as kafka-metadata-quorum.sh).
+#include <chrono>
 #include <cstdio>
 
 #include "fjord_protocol/messages/describe_quorum_request.h"
@@ -127,11 +128,18 @@ boost::asio::awaitable<int> Quorum(Context& c, const Args&) {
     int32_t id = -1;
     std::string role;
     int64_t end = -1;
+    int64_t caught_up_ms = -1;  // wall clock; -1 unknown
   };
   std::vector<Row> rows;
-  for (const auto& v : p.current_voters)
-    rows.push_back(Row{v.replica_id, v.replica_id == p.leader_id ? "leader" : "follower", v.log_end_offset});
-  for (const auto& o : p.observers) rows.push_back(Row{o.replica_id, "observer", o.log_end_offset});
+  for (const auto& v : p.current_voters) {
+    rows.push_back(Row{v.replica_id, v.replica_id == p.leader_id ? "leader" : "follower", v.log_end_offset,
+                       v.last_caught_up_timestamp});
+  }
+  for (const auto& o : p.observers)
+    rows.push_back(Row{o.replica_id, "observer", o.log_end_offset, o.last_caught_up_timestamp});
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
   auto lag = [&](int64_t end) {
     return end < 0 ? int64_t{-1} : std::max<int64_t>(0, p.high_watermark - end);
   };
@@ -141,6 +149,8 @@ boost::asio::awaitable<int> Quorum(Context& c, const Args&) {
       Json j = Json::Object();
       j.Set("node_id", r.id).Set("role", r.role).Set("log_end_offset", r.end);
       j.Set("lag", r.end < 0 ? Json() : Json(lag(r.end)));
+      j.Set("last_caught_up_ms_ago",
+            r.caught_up_ms < 0 ? Json() : Json(std::max<int64_t>(0, now_ms - r.caught_up_ms)));
       j.Set("endpoint", endpoints.contains(r.id) ? Json(endpoints[r.id]) : Json());
       replicas.Push(std::move(j));
     }
@@ -154,11 +164,14 @@ boost::asio::awaitable<int> Quorum(Context& c, const Args&) {
   }
   std::printf("%s %d\n%s %d\n%s %ld\n\n", Bold("LEADER").c_str(), p.leader_id, Bold("EPOCH").c_str(),
               p.leader_epoch, Bold("HIGH WATERMARK").c_str(), static_cast<long>(p.high_watermark));
-  Table table("NODE", "ROLE", "LOG END OFFSET", "LAG", "ENDPOINT");
+  Table table("NODE", "ROLE", "LOG END OFFSET", "LAG", "CAUGHT UP", "ENDPOINT");
   for (const Row& r : rows) {
     const bool known = r.end >= 0;
     table.Add(std::to_string(r.id), r.role, known ? std::to_string(r.end) : "unknown",
-              known ? std::to_string(lag(r.end)) : "-", endpoints.contains(r.id) ? endpoints[r.id] : "-");
+              known ? std::to_string(lag(r.end)) : "-",
+              r.caught_up_ms < 0 ? "never"
+                                 : std::to_string(std::max<int64_t>(0, now_ms - r.caught_up_ms)) + " ms ago",
+              endpoints.contains(r.id) ? endpoints[r.id] : "-");
   }
   std::printf("%s", table.Render().c_str());
   co_return 0;

@@ -389,6 +389,9 @@ class ControllerServices final : public rpc::Controller::Service {
           rpc::VoterState* v = out->Add();
           v->set_id(id);
           v->set_match_index(it == s.match.end() ? 0 : it->second);
+          if (auto a = s.last_answer_ms.find(id); a != s.last_answer_ms.end())
+            v->set_last_answer_ms(a->second);
+          if (auto u = s.caught_up_ms.find(id); u != s.caught_up_ms.end()) v->set_caught_up_ms(u->second);
         }
       }
     }

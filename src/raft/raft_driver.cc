@@ -132,7 +132,10 @@ void RaftDriver::Loop() {
       inbox.swap(inbox_);
       proposals.swap(proposals_);
     }
-    for (const raft::Message& m : inbox) node_->Step(m);
+    for (const raft::Message& m : inbox) {
+      node_->Step(m);
+      if (m.type == raft::MessageType::kAppendResponse) NoteAppendAnswer(m.from);
+    }
     for (Proposal& p : proposals) {
       auto index = node_->Propose(std::move(p.data));
       if (!index.ok()) {
@@ -152,6 +155,15 @@ void RaftDriver::Loop() {
   for (auto& [index, w] : waiters_)
     w.done.set_value(absl::UnavailableError("the controller is shutting down"));
   waiters_.clear();
+}
+
+void RaftDriver::NoteAppendAnswer(raft::NodeId from) {
+  if (node_->role() != raft::Role::kLeader) return;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  last_answer_ms_[from] = now;
+  if (node_->MatchIndex(from) >= node_->last_index()) caught_up_ms_[from] = now;
 }
 
 void RaftDriver::HandleReady() {
@@ -263,6 +275,8 @@ void RaftDriver::PublishStatus() {
   const bool became_leader = node_->role() == raft::Role::kLeader &&
                              (status_.role != raft::Role::kLeader || status_.term != node_->term());
   if (became_leader) {
+    last_answer_ms_.clear();  // another leader's followers' answers are not ours
+    caught_up_ms_.clear();
     status_.leader_since = std::chrono::steady_clock::now();
     spdlog::info("raft: node {} is the leader of term {}", node_->id(), node_->term());
   }
@@ -279,6 +293,9 @@ void RaftDriver::PublishStatus() {
   status_.voters = node_->voters();
   status_.observers = node_->observers();
   status_.match = node_->MatchIndexes();
+  const bool leader = node_->role() == raft::Role::kLeader;
+  status_.last_answer_ms = leader ? last_answer_ms_ : std::map<raft::NodeId, int64_t>{};
+  status_.caught_up_ms = leader ? caught_up_ms_ : std::map<raft::NodeId, int64_t>{};
 }
 
 }  // namespace fjord::controller

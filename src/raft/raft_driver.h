@@ -53,6 +53,10 @@ struct QuorumStatus {
   std::chrono::steady_clock::time_point leader_since;  // when this node last became leader
   std::vector<raft::NodeId> voters, observers;
   std::map<raft::NodeId, uint64_t> match;  // the leader's: RaftNode::MatchIndexes
+  // The leader's, in wall-clock ms: each follower's last append answer, and the last
+  // one that showed its log matching the leader's whole log (absent: not since this
+  // node became leader).
+  std::map<raft::NodeId, int64_t> last_answer_ms, caught_up_ms;
 };
 
 struct MetadataUpdate {
@@ -88,6 +92,9 @@ class RaftDriver {
   std::vector<MetadataUpdate> UpdatesAfter(uint64_t next_offset, absl::Duration wait) const;
 
  private:
+  // A follower answered an append (leader only): when, and whether it is caught up.
+  void NoteAppendAnswer(raft::NodeId from);
+  std::map<raft::NodeId, int64_t> last_answer_ms_, caught_up_ms_;  // loop thread only
   struct Waiter {
     uint64_t term;
     std::promise<absl::StatusOr<Committed>> done;

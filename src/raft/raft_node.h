@@ -67,6 +67,11 @@ class RaftNode {
   // The leader's view of how far each voter's and observer's log matches its own (its
   // own entry is its last index; 0 while unknown). Empty on any other node.
   std::map<NodeId, uint64_t> MatchIndexes() const;
+  // The leader's match index for one follower (0 while unknown, or off the leader).
+  uint64_t MatchIndex(NodeId id) const {
+    auto it = match_.find(id);
+    return role_ != Role::kLeader || it == match_.end() ? 0 : it->second;
+  }
 
  private:
   uint64_t TermAt(uint64_t index) const {  // 0 when unknown

@@ -245,15 +245,26 @@ def test_a_broker_follows_the_metadata_across_a_controller_failover(quorum):
     assert partition["errorCode"] == 0 and partition["leaderId"] == new_leader
     assert set(ends) == {1, 2, 3} and ends[new_leader] >= partition["highWatermark"] > 0
     assert ends[leader] < partition["highWatermark"]  # dead since before "after" (-1: never heard from)
+    # Kafka's timestamps: the leader fetches from no one and is caught up now; the
+    # follower answered within the last seconds; the dead voter never answered this leader.
+    voters = {v["replicaId"]: v for v in partition["currentVoters"]}
+    now_ms = time.time() * 1000
+    assert voters[new_leader]["lastFetchTimestamp"] == -1
+    assert now_ms - 10000 < voters[new_leader]["lastCaughtUpTimestamp"] <= now_ms + 1000
+    assert now_ms - 10000 < voters[follower]["lastFetchTimestamp"] <= now_ms + 1000
+    assert now_ms - 10000 < voters[follower]["lastCaughtUpTimestamp"] <= now_ms + 1000
+    assert voters[leader]["lastFetchTimestamp"] == voters[leader]["lastCaughtUpTimestamp"] == -1
     assert {n["nodeId"]: (n["listeners"][0]["host"], n["listeners"][0]["port"]) for n in nodes} == \
         quorum.addresses
     # fjordctl's view of the same (our own client library)
     r = subprocess.run([str(BIN_DIR / "fjordctl"), "--brokers", f"127.0.0.1:{broker.kafka_port}",
                         "--json", "cluster", "quorum"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
-    roles = {x["node_id"]: (x["role"], x["lag"]) for x in json.loads(r.stdout)["replicas"]}
+    replicas = {x["node_id"]: x for x in json.loads(r.stdout)["replicas"]}
+    roles = {i: (x["role"], x["lag"]) for i, x in replicas.items()}
     assert roles[new_leader] == ("leader", 0) and roles[follower] == ("follower", 0)
     assert roles[leader][0] == "follower" and roles[leader][1] != 0  # behind, or unknown (null)
+    assert replicas[follower]["last_caught_up_ms_ago"] < 10000 and replicas[leader]["last_caught_up_ms_ago"] is None
 
 
 def test_an_admin_write_waiting_for_a_lost_quorum_leaves_the_broker_serving(workdir):

@@ -115,6 +115,7 @@ def test_cluster_quorum(broker, ctl):
     assert (me["node_id"], me["role"], me["lag"]) == (1, "leader", 0)
     assert me["log_end_offset"] == q["high_watermark"]
     assert me["endpoint"] == f"127.0.0.1:{broker.controller_port}"
+    assert 0 <= me["last_caught_up_ms_ago"] < 10000  # the leader is caught up now
     table = ctl.run("cluster", "quorum").stdout.decode()
     assert "HIGH WATERMARK" in table and "LOG END OFFSET" in table and "leader" in table
 

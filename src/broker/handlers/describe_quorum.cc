@@ -64,10 +64,11 @@ boost::asio::awaitable<absl::Status> HandleDescribeQuorum(RequestContext& c) {
       auto& state = out->emplace_back();
       state.replica_id = r.id;
       state.log_end_offset = r.log_end_offset;
-      // Kafka: the leader reports itself caught up now; the followers' fetch times are
-      // not tracked here, so they are unknown (-1).
-      state.last_fetch_timestamp = -1;
-      state.last_caught_up_timestamp = r.id == quorum->leader_id ? now : -1;
+      // As Kafka: the leader reports no fetch time and itself caught up now; a
+      // follower's "fetch" is its last answer to the leader's appends.
+      const bool leader = r.id == quorum->leader_id;
+      state.last_fetch_timestamp = leader ? -1 : r.last_fetch_ms;
+      state.last_caught_up_timestamp = leader ? now : r.last_caught_up_ms;
     }
   }
   if (c.version < 2)
