@@ -14,6 +14,7 @@
 #include "broker/config.h"
 #include "broker/fetch_sessions.h"
 #include "broker/metadata_store.h"
+#include "broker/request_memory.h"
 #include "broker/shard.h"
 
 namespace fjord::broker {
@@ -31,6 +32,7 @@ class Broker {
   std::shared_ptr<const BrokerConfig> effective_config();
   MetadataStore& metadata() { return *metadata_; }
   FetchSessionCache& fetch_sessions() { return fetch_sessions_; }
+  RequestMemory& request_memory() { return request_memory_; }
   Shard& shard(size_t i) { return *shards_[i]; }
   size_t shard_count() const { return shards_.size(); }
   // The log I/O backend the shards use ("io_uring" or "pwrite"), chosen at Start().
@@ -101,6 +103,7 @@ class Broker {
   // RunBlocking's threads; declared after metadata_, so they are joined before it goes.
   boost::asio::thread_pool metadata_threads_{2};
   FetchSessionCache fetch_sessions_;
+  RequestMemory request_memory_{config_.queued_max_request_bytes};
   struct Effective {
     std::shared_ptr<const MetadataImage> image;  // what `config` was computed from
     std::shared_ptr<const BrokerConfig> config;

@@ -26,7 +26,6 @@ const std::set<std::string> kKnownButIgnored = {
     "num.io.threads",
     "background.threads",
     "queued.max.requests",
-    "queued.max.request.bytes",
     "num.recovery.threads.per.data.dir",
     // JVM metrics reporters: the metrics are Prometheus text on admin.listener.
     "metric.reporters",
@@ -257,6 +256,8 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     return ParseInt<int64_t>(key, value, 1, &c.producer_id_expiration_ms);
   if (key == "max.connections") return ParseInt<int64_t>(key, value, 0, &c.max_connections);
   if (key == "max.connections.per.ip") return ParseInt<int64_t>(key, value, 0, &c.max_connections_per_ip);
+  if (key == "queued.max.request.bytes")
+    return ParseInt<int64_t>(key, value, -1, &c.queued_max_request_bytes);
   if (key == "socket.listen.backlog.size")
     return ParseInt<int32_t>(key, value, 1, &c.socket_listen_backlog_size);
   if (key == "socket.send.buffer.bytes")
@@ -496,6 +497,12 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
   }
   if (absl::Status s = CheckListenerSecurity(c); !s.ok()) return s;
   if (absl::Status s = CheckListenersAndRoles(c); !s.ok()) return s;
+  if (c.queued_max_request_bytes > 0 && c.queued_max_request_bytes < c.socket_request_max_bytes) {
+    // As Kafka: else a request of the largest size could never be read.
+    return absl::InvalidArgumentError(
+        absl::StrCat("config queued.max.request.bytes=", c.queued_max_request_bytes,
+                     ": must be at least socket.request.max.bytes (", c.socket_request_max_bytes, ") or -1"));
+  }
   return c;
 }
 

@@ -93,6 +93,7 @@ struct BrokerConfig {
   int32_t socket_receive_buffer_bytes = -1;                  // socket.receive.buffer.bytes
   int64_t producer_id_expiration_ms = 86400000;              // producer.id.expiration.ms
   int32_t max_inflight_requests_per_connection = 100;        // fjord
+  int64_t queued_max_request_bytes = -1;                     // queued.max.request.bytes (<= 0: no limit)
   int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots
   // Consumer groups (Kafka's names and defaults).
   int32_t offsets_topic_num_partitions = 50;             // offsets.topic.num.partitions

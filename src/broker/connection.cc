@@ -81,6 +81,7 @@ asio::awaitable<void> CloseWhenIdle(std::shared_ptr<IdleWatch> w, std::chrono::m
 constexpr size_t kLowWatermarkFrom = 64 * 1024;
 constexpr size_t kLowWatermarkMax = 256 * 1024;
 constexpr size_t kFrameGrowthFloor = 1 << 20;
+constexpr size_t kKeepFrameCapacity = 16 << 20;
 
 void SetReceiveLowWatermark(asio::ip::tcp::socket& socket, size_t bytes) {
   const int value = static_cast<int>(bytes);
@@ -279,6 +280,13 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
                      max_frame);
         break;
       }
+      // queued.max.request.bytes: wait for room before taking the body off the socket.
+      for (auto backoff = std::chrono::milliseconds(1); !broker.request_memory().TryAcquire(size);
+           backoff = std::min(2 * backoff, std::chrono::milliseconds(50))) {
+        asio::steady_timer room(co_await asio::this_coro::executor, backoff);
+        co_await room.async_wait(asio::use_awaitable);
+      }
+      RequestMemory::Hold held(broker.request_memory(), size);  // until the handler is done
       co_await ReadFrameBody(socket, frame, static_cast<size_t>(size));
       ++p.pending;
       p.last_activity = std::chrono::steady_clock::now();
@@ -311,6 +319,10 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
                            {},     {},    peer_host};
         ctx.slices = &out.slices;
         absl::Status s = co_await api->handler(ctx);
+        held.Reset();
+        // A buffer grown for an unusually large request is not kept for the connection's
+        // whole life (the next one grows a new buffer as its bytes come).
+        if (frame.capacity() > kKeepFrameCapacity) std::vector<uint8_t>().swap(frame);
         if (!s.ok()) {
           spdlog::warn("{}: {} v{}: {}; closing", peer, parsed->api->name, version, std::string(s.message()));
           break;

@@ -405,6 +405,7 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"producer.id.expiration.ms", {std::to_string(c.producer_id_expiration_ms), ConfigType::kInt}},
       {"max.connections.per.ip", {std::to_string(c.max_connections_per_ip), ConfigType::kInt}},
       {"socket.listen.backlog.size", {std::to_string(c.socket_listen_backlog_size), ConfigType::kInt}},
+      {"queued.max.request.bytes", {std::to_string(c.queued_max_request_bytes), ConfigType::kLong}},
       {"socket.send.buffer.bytes", {std::to_string(c.socket_send_buffer_bytes), ConfigType::kInt}},
       {"socket.receive.buffer.bytes", {std::to_string(c.socket_receive_buffer_bytes), ConfigType::kInt}},
       {"offsets.retention.check.interval.ms",

@@ -1,5 +1,6 @@
 """Bad input gets a closed connection or the right error code, and the broker keeps
 serving everyone else."""
+import os
 import socket
 import struct
 import subprocess
@@ -364,5 +365,74 @@ def test_socket_options_from_server_properties(tmp_path):
         assert mem, server_side
         assert (int(mem.group(1)), int(mem.group(2))) == (2 * 65536, 2 * 32768)
         client.close()
+    finally:
+        b.stop()
+
+
+def _rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+def test_queued_max_request_bytes_holds_requests_back_at_the_socket(tmp_path):
+    """queued.max.request.bytes, as Kafka's memory pool: while one connection's 1 MiB request
+    holds the whole budget, another's small request waits unread; it is answered once the
+    first is handled (here: closed as garbage). A budget below socket.request.max.bytes
+    stops start-up."""
+    import subprocess
+    import time
+    from conftest import BIN, Broker
+
+    r = subprocess.run([BIN, "--override", f"log.dirs={tmp_path}/x", "--override", "queued.max.request.bytes=1000"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "queued.max.request.bytes=1000: must be at least socket.request.max.bytes" in r.stderr
+
+    b = Broker(str(tmp_path), extra=["socket.request.max.bytes=1048576", "queued.max.request.bytes=1048576"]).start()
+    try:
+        big = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+        big.sendall(struct.pack(">i", 1048570) + b"\xee" * 100)  # nearly all of the budget
+        time.sleep(0.3)  # its body is being read: the budget is taken
+        small = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+        req = api_versions_request(0, 11)
+        small.sendall(struct.pack(">i", len(req)) + req)
+        small.settimeout(1)
+        try:
+            small.recv(65536)
+            raise AssertionError("answered while the budget was taken")
+        except socket.timeout:
+            pass
+        big.sendall(b"\xee" * (1048570 - 100))  # garbage: the broker closes it and gives the bytes back
+        small.settimeout(10)
+        data = small.recv(65536)
+        assert len(data) > 8 and struct.unpack(">i", data[4:8])[0] == 11
+        big.close()
+        small.close()
+        assert still_serves(b)
+    finally:
+        b.stop()
+
+
+def test_a_connection_does_not_keep_the_buffer_of_one_large_request(tmp_path):
+    """A 40 MB produce request grows the connection's buffer; once it is handled the
+    buffer goes (the producer's connection stays open)."""
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from conftest import Broker
+
+    b = Broker(str(tmp_path), extra=["message.max.bytes=60000000"]).start()
+    try:
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        admin.create_topics([NewTopic("large", 1, 1)])["large"].result()
+        p = Producer({"bootstrap.servers": b.bootstrap, "message.max.bytes": 60000000, "linger.ms": 0,
+                      "compression.type": "none"})
+        p.produce("large", b"warm-up")
+        assert p.flush(30) == 0
+        before = _rss_mib(b.proc.pid)
+        delivered = []
+        p.produce("large", os.urandom(40 * 1024 * 1024), on_delivery=lambda err, m: delivered.append(err))
+        assert p.flush(60) == 0 and delivered == [None]
+        grown = _rss_mib(b.proc.pid) - before
+        assert grown < 20, f"{grown:.0f} MiB still held after a 40 MiB request"
+        assert still_serves(b)
     finally:
         b.stop()
