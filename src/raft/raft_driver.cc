@@ -159,6 +159,11 @@ void RaftDriver::Loop() {
 
 void RaftDriver::NoteAppendAnswer(raft::NodeId from) {
   if (node_->role() != raft::Role::kLeader) return;
+  if (answers_term_ != node_->term()) {  // another leadership's answers are not this one's
+    last_answer_ms_.clear();
+    caught_up_ms_.clear();
+    answers_term_ = node_->term();
+  }
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -275,8 +280,6 @@ void RaftDriver::PublishStatus() {
   const bool became_leader = node_->role() == raft::Role::kLeader &&
                              (status_.role != raft::Role::kLeader || status_.term != node_->term());
   if (became_leader) {
-    last_answer_ms_.clear();  // another leader's followers' answers are not ours
-    caught_up_ms_.clear();
     status_.leader_since = std::chrono::steady_clock::now();
     spdlog::info("raft: node {} is the leader of term {}", node_->id(), node_->term());
   }
@@ -294,8 +297,9 @@ void RaftDriver::PublishStatus() {
   status_.observers = node_->observers();
   status_.match = node_->MatchIndexes();
   const bool leader = node_->role() == raft::Role::kLeader;
-  status_.last_answer_ms = leader ? last_answer_ms_ : std::map<raft::NodeId, int64_t>{};
-  status_.caught_up_ms = leader ? caught_up_ms_ : std::map<raft::NodeId, int64_t>{};
+  const bool current = leader && answers_term_ == node_->term();
+  status_.last_answer_ms = current ? last_answer_ms_ : std::map<raft::NodeId, int64_t>{};
+  status_.caught_up_ms = current ? caught_up_ms_ : std::map<raft::NodeId, int64_t>{};
 }
 
 }  // namespace fjord::controller

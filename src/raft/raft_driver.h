@@ -95,6 +95,7 @@ class RaftDriver {
   // A follower answered an append (leader only): when, and whether it is caught up.
   void NoteAppendAnswer(raft::NodeId from);
   std::map<raft::NodeId, int64_t> last_answer_ms_, caught_up_ms_;  // loop thread only
+  uint64_t answers_term_ = 0;                                      // the term they were heard in
   struct Waiter {
     uint64_t term;
     std::promise<absl::StatusOr<Committed>> done;
