@@ -50,23 +50,22 @@ def test_two_gib_length_prefix_closes_without_allocating(broker):
     assert broker.alive() and still_serves(broker)
 
 
+def _rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
 def test_size_prefixes_without_their_bytes_hold_no_memory(broker):
     """Eight connections each claim a frame of socket.request.max.bytes (100 MiB) and send
     a few bytes of it: the broker's memory grows with what arrived, not with the claims."""
-    import time
-
-    def rss_mib():
-        with open(f"/proc/{broker.proc.pid}/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
-
-    before = rss_mib()
+    before = _rss_mib(broker.proc.pid)
     claims = []
     for _ in range(8):
         s = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
         s.sendall(struct.pack(">i", 100 * 1024 * 1024) + b"\x00\x12" + b"x" * 4094)
         claims.append(s)
     time.sleep(1)
-    grown = rss_mib() - before
+    grown = _rss_mib(broker.proc.pid) - before
     for s in claims:
         s.close()
     assert grown < 64, f"{grown:.0f} MiB for 32 KiB sent"  # 800 MiB if each claim were allocated
@@ -335,8 +334,6 @@ def test_connections_past_the_limit_are_closed(tmp_path, limit):
 
 
 def _ss(*args):
-    import subprocess
-
     return subprocess.run(["ss", "-Hn", *args], capture_output=True, text=True, check=True).stdout
 
 
@@ -369,18 +366,11 @@ def test_socket_options_from_server_properties(tmp_path):
         b.stop()
 
 
-def _rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
-
-
 def test_queued_max_request_bytes_holds_requests_back_at_the_socket(tmp_path):
     """queued.max.request.bytes, as Kafka's memory pool: while one connection's 1 MiB request
     holds the whole budget, another's small request waits unread; it is answered once the
     first is handled (here: closed as garbage). A budget below socket.request.max.bytes
     stops start-up."""
-    import subprocess
-    import time
     from conftest import BIN, Broker
 
     r = subprocess.run([BIN, "--override", f"log.dirs={tmp_path}/x", "--override", "queued.max.request.bytes=1000"],
