@@ -64,6 +64,11 @@ absl::Status ValidatePartitionIncrease(const std::string& name, int32_t have, in
     return absl::OutOfRangeError(absl::StrCat("The topic ", name, " currently has ", have, " partition(s); ",
                                               count, " would not be an increase."));
   }
+  return ValidateNewPartitionCount(int64_t{count} - have);
+}
+
+absl::Status ValidateNewPartitionCount(int64_t added) {
+  if (added > kMaxNewPartitionsPerRequest) return absl::ResourceExhaustedError(kTooManyPartitions);
   return absl::OkStatus();
 }
 

@@ -104,8 +104,17 @@ absl::Status ValidateTopicName(const std::string& name);
 // where several do).
 absl::Status ValidateNoCollision(const std::string& name, const std::vector<std::string_view>& existing);
 // A topic's partition count only grows: OutOfRange (INVALID_PARTITIONS) in Kafka's words
-// when `count` is not more than the `have` it has.
+// when `count` is not more than the `have` it has; ValidateNewPartitionCount's answer when
+// it adds too many.
 absl::Status ValidatePartitionIncrease(const std::string& name, int32_t have, int32_t count);
+
+// As Kafka's controller: one request adds at most this many partitions (their records are
+// one batch, held in memory until committed). A CreatePartitions to 2^31-1 used to build
+// records until the node ran out of memory.
+inline constexpr int64_t kMaxNewPartitionsPerRequest = 10000;
+inline constexpr char kTooManyPartitions[] = "Excessively large number of partitions per request.";
+// ResourceExhausted (POLICY_VIOLATION, with Kafka's message) when `added` is over the cap.
+absl::Status ValidateNewPartitionCount(int64_t added);
 
 // A readable name for a 16-byte topic id (Kafka's base64url form, as Kafka prints ids).
 std::string TopicIdString(const std::string& id);

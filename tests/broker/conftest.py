@@ -119,6 +119,11 @@ def call(broker, request, correlation_id=7):
     return request.RESPONSE_TYPE.decode(data[4:])
 
 
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
 def delete_records(broker, topic, partition, offset):
     """DeleteRecords v0 (kafka-python 2.0 has no class for it): (error code, low watermark)."""
     from kafka.protocol.api import Request, Response

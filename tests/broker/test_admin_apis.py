@@ -16,7 +16,7 @@ from kafka.protocol.admin import AlterConfigsRequest_v0, DescribeConfigsRequest_
 from kafka.protocol.api import Request, Response
 from kafka.protocol.types import Array, Int8, Int16, Int32, Int64, Schema, String, Boolean
 
-from conftest import call, run_platformatic
+from conftest import call, rss_mib, run_platformatic
 
 
 def describe(admin, rtype, name, keys=None):
@@ -295,6 +295,40 @@ def test_create_partitions_refusals_are_kafkas(broker):
         ("grow", 39, "Attempted to add 2 additional partition(s), but only 1 assignment(s) were specified.")]
     assert grow(5, [[1], [1]]) == [("grow", 0, None)]
     assert grow(5, [[1, 1], [1]]) == [("grow", 39, "The manual partition assignment includes the broker 1 more than once.")]
+
+
+def test_one_request_adds_at_most_ten_thousand_partitions(broker):
+    """Kafka's controller cap: a CreateTopics or CreatePartitions that would add more than
+    10,000 partitions, over all its topics, is refused whole with POLICY_VIOLATION (44). A
+    CreatePartitions to 2^31-1 used to build metadata records until the node ran out of
+    memory (1.9 GiB of RSS within 10 s, heartbeats to the quorum timing out)."""
+    from kafka.protocol.admin import CreatePartitionsRequest_v0, CreateTopicsRequest_v1
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    partitions = lambda t: len(admin.list_topics(timeout=10).topics[t].partitions)  # noqa: E731
+    too_many = "Excessively large number of partitions per request."
+
+    def create(topics, validate_only=False):
+        return sorted(call(broker, CreateTopicsRequest_v1([(n, p, 1, [], []) for n, p in topics], 10000,
+                                                          validate_only)).topic_errors)
+
+    def grow(topics, validate_only=False):
+        r = call(broker, CreatePartitionsRequest_v0([(n, (c, None)) for n, c in topics], 10000, validate_only))
+        return sorted(r.topic_errors)
+
+    assert create([("huge", 2**31 - 1)]) == [("huge", 44, too_many)]
+    assert create([("a", 6000), ("b", 6000)]) == [("a", 44, too_many), ("b", 44, too_many)]
+    assert create([("c", 10000)], validate_only=True) == [("c", 0, "")]
+    assert create([("g1", 1), ("g2", 1)]) == [("g1", 0, ""), ("g2", 0, "")]
+    assert not {"huge", "a", "b", "c"} & set(admin.list_topics(timeout=10).topics)
+
+    before = rss_mib(broker.proc.pid)
+    assert grow([("g1", 2**31 - 1)]) == [("g1", 44, too_many)]
+    assert grow([("g1", 5002), ("g2", 5002)]) == [("g1", 44, too_many), ("g2", 44, too_many)]
+    assert grow([("g1", 10001)], validate_only=True) == [("g1", 0, None)]
+    assert rss_mib(broker.proc.pid) - before < 64
+    assert partitions("g1") == 1 and partitions("g2") == 1
+    assert grow([("g1", 3)]) == [("g1", 0, None)] and partitions("g1") == 3
 
 
 def test_manual_assignments_kafka_refuses(broker):

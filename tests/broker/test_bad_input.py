@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from conftest import rss_mib
+
 
 def roundtrip(broker, payload, read=True):
     s = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
@@ -50,22 +52,17 @@ def test_two_gib_length_prefix_closes_without_allocating(broker):
     assert broker.alive() and still_serves(broker)
 
 
-def _rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
-
-
 def test_size_prefixes_without_their_bytes_hold_no_memory(broker):
     """Eight connections each claim a frame of socket.request.max.bytes (100 MiB) and send
     a few bytes of it: the broker's memory grows with what arrived, not with the claims."""
-    before = _rss_mib(broker.proc.pid)
+    before = rss_mib(broker.proc.pid)
     claims = []
     for _ in range(8):
         s = socket.create_connection(("127.0.0.1", broker.port), timeout=5)
         s.sendall(struct.pack(">i", 100 * 1024 * 1024) + b"\x00\x12" + b"x" * 4094)
         claims.append(s)
     time.sleep(1)
-    grown = _rss_mib(broker.proc.pid) - before
+    grown = rss_mib(broker.proc.pid) - before
     for s in claims:
         s.close()
     assert grown < 64, f"{grown:.0f} MiB for 32 KiB sent"  # 800 MiB if each claim were allocated
@@ -417,11 +414,11 @@ def test_a_connection_does_not_keep_the_buffer_of_one_large_request(tmp_path):
                       "compression.type": "none"})
         p.produce("large", b"warm-up")
         assert p.flush(30) == 0
-        before = _rss_mib(b.proc.pid)
+        before = rss_mib(b.proc.pid)
         delivered = []
         p.produce("large", os.urandom(40 * 1024 * 1024), on_delivery=lambda err, m: delivered.append(err))
         assert p.flush(60) == 0 and delivered == [None]
-        grown = _rss_mib(b.proc.pid) - before
+        grown = rss_mib(b.proc.pid) - before
         assert grown < 20, f"{grown:.0f} MiB still held after a 40 MiB request"
         assert still_serves(b)
     finally:

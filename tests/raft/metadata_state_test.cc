@@ -195,6 +195,17 @@ TEST(TopicNames, DotAndUnderscoreCollideAsKafkaSays) {
             "Topic 'x_y.z' collides with existing topic: x.y.z");  // the least of the two
 }
 
+TEST(PartitionCounts, OneRequestAddsAtMostKafkasCap) {
+  EXPECT_TRUE(ValidatePartitionIncrease("t", 3, 10003).ok());
+  absl::Status s = ValidatePartitionIncrease("t", 3, 10004);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(s.message(), "Excessively large number of partitions per request.");
+  EXPECT_EQ(ValidatePartitionIncrease("t", 1, 2147483647).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ValidatePartitionIncrease("t", 5, 5).code(), absl::StatusCode::kOutOfRange);  // checked first
+  EXPECT_TRUE(ValidateNewPartitionCount(10000).ok());
+  EXPECT_EQ(ValidateNewPartitionCount(10001).code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST(Placement, SpreadsReplicasOverRacksAndLeadersOverBrokers) {
   std::vector<PlacementBroker> brokers;
   for (int32_t id = 1; id <= 6; ++id) brokers.push_back({id, "rack" + std::to_string(id % 3)});

@@ -17,10 +17,23 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
   std::vector<std::string_view> names;
   for (const auto& t : req.topics) names.push_back(t.name);
   const auto repeated = Repeated(names);
+  // As Kafka's controller, the cap holds for the request as a whole: all or none.
+  int64_t new_partitions = 0;
+  for (const auto& t : req.topics) {
+    const TopicInfo* now = image->Find(t.name);
+    if (!repeated.contains(t.name) && now != nullptr)
+      new_partitions += std::max(t.count - now->partitions, 0);
+  }
+  const absl::Status too_many = metadata::ValidateNewPartitionCount(new_partitions);
   for (const auto& t : req.topics) {
     if (repeated.contains(t.name)) continue;
     auto& out = resp.results.emplace_back();
     out.name = t.name;
+    if (!too_many.ok()) {
+      out.error_code = kPolicyViolation;
+      out.error_message = std::string(too_many.message());
+      continue;
+    }
     const TopicInfo* now = image->Find(t.name);
     if (t.assignments && now != nullptr && t.count > now->partitions &&
         static_cast<int32_t>(t.assignments->size()) != t.count - now->partitions) {
@@ -41,9 +54,16 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
     auto r = co_await c.broker.RunBlocking(
         [&] { return c.broker.metadata().CreatePartitions(t.name, t.count, req.validate_only); });
     if (!r.ok()) {
-      out.error_code = r.status().code() == absl::StatusCode::kOutOfRange
-                           ? static_cast<int16_t>(kInvalidPartitions)
-                           : ToKafkaError(r.status());
+      switch (r.status().code()) {
+        case absl::StatusCode::kOutOfRange:
+          out.error_code = kInvalidPartitions;
+          break;
+        case absl::StatusCode::kResourceExhausted:
+          out.error_code = kPolicyViolation;
+          break;
+        default:
+          out.error_code = ToKafkaError(r.status());
+      }
       out.error_message = std::string(r.status().message());
     }
   }

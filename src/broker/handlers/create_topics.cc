@@ -28,6 +28,8 @@ int16_t CreateError(const absl::Status& s) {
       return kInvalidPartitions;
     case absl::StatusCode::kFailedPrecondition:
       return kInvalidReplicationFactor;
+    case absl::StatusCode::kResourceExhausted:
+      return kPolicyViolation;
     default:
       return ToKafkaError(s);
   }
@@ -43,10 +45,27 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
   std::vector<std::string_view> names;
   for (const auto& t : req.topics) names.push_back(t.name);
   const auto repeated = Repeated(names);
+  // As Kafka's controller, the cap holds for the request as a whole: all or none.
+  int64_t new_partitions = 0;
+  for (const auto& t : req.topics) {
+    if (repeated.contains(t.name)) continue;
+    if (!t.assignments.empty()) {
+      new_partitions += static_cast<int64_t>(t.assignments.size());
+    } else {
+      new_partitions +=
+          t.num_partitions == -1 ? c.broker.config().num_partitions : std::max(t.num_partitions, 0);
+    }
+  }
+  const absl::Status too_many = metadata::ValidateNewPartitionCount(new_partitions);
   for (const auto& t : req.topics) {
     if (repeated.contains(t.name)) continue;
     auto& out = resp.topics.emplace_back();
     out.name = t.name;
+    if (!too_many.ok()) {
+      out.error_code = kPolicyViolation;
+      out.error_message = std::string(too_many.message());
+      continue;
+    }
     if (t.name == kMetadataLogTopic) {  // Kafka's metadata log's name: Kafka refuses it too
       out.error_code = kInvalidRequest;
       out.error_message = absl::StrCat("Creation of internal topic ", kMetadataLogTopic, " is prohibited.");
