@@ -9,7 +9,7 @@ seeds=build-fuzz/seeds
 corpus=build-fuzz/corpus-$(basename "$fuzzer")  # one corpus per fuzzer
 mkdir -p "$seeds" "$corpus"
 # Form 0 of the fuzzer input: a zero byte, then a whole request frame.
-for f in tests/golden/captures/*/*.bin; do
+for f in tests/golden/captures/*/*.bin tests/golden/requests/*.bin; do
   name=$(echo "$f" | tr '/' '_')
   { printf '\x00'; cat "$f"; } > "$seeds/$name"
 done
