@@ -17,6 +17,13 @@ namespace fjord::broker {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
+namespace {
+// A request that has not arrived by then (or an answer not taken) lets its connection
+// go: each one holds a file descriptor, which the Kafka listener and the logs share.
+constexpr auto kRequestDeadline = std::chrono::seconds(5);
+constexpr auto kAnswerDeadline = std::chrono::seconds(30);
+}  // namespace
+
 AdminHttp::AdminHttp(Broker& broker, asio::io_context& ctx) : broker_(broker), ctx_(ctx), acceptor_(ctx) {}
 
 absl::StatusOr<uint16_t> AdminHttp::Listen(const std::string& host, uint16_t port) {
@@ -61,11 +68,13 @@ asio::awaitable<std::string> AdminHttp::Metrics() {
 }
 
 asio::awaitable<void> AdminHttp::Serve(asio::ip::tcp::socket socket) {
+  boost::beast::tcp_stream stream(std::move(socket));
   boost::beast::flat_buffer buffer(16 * 1024);
   http::request_parser<http::empty_body> parser;
   parser.header_limit(8 * 1024);
   boost::system::error_code ec;
-  co_await http::async_read(socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  stream.expires_after(kRequestDeadline);
+  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
   const auto& req = parser.get();
   http::response<http::string_body> res;
@@ -91,8 +100,9 @@ asio::awaitable<void> AdminHttp::Serve(asio::ip::tcp::socket socket) {
     res.body() = "unknown path; try /metrics, /health or /ready\n";
   }
   res.prepare_payload();
-  co_await http::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
-  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream.expires_after(kAnswerDeadline);
+  co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
 }
 
 }  // namespace fjord::broker

@@ -1,4 +1,5 @@
 """The admin HTTP endpoint: /health, /ready and Prometheus /metrics that move with load."""
+import os
 import subprocess
 import urllib.request
 
@@ -100,3 +101,25 @@ def test_metrics_show_each_groups_committed_offset_and_lag(broker):
     assert metric(text, 'fjord_group_committed_offset{group="readers",topic="lagging",partition="0"}') == 300
     assert metric(text, 'fjord_group_lag{group="readers",topic="lagging",partition="0"}') == 200
     assert metric(text, 'fjord_group_lag{group="odd \\"name\\"",topic="lagging",partition="0"}') == 0
+
+
+def test_a_client_that_sends_nothing_is_let_go(broker):
+    """A connection that never finishes its request (or never reads the answer) held a
+    coroutine and a file descriptor, shared with the Kafka listener and the logs, for as
+    long as it stayed open; the endpoint gives each request 5 s to arrive."""
+    import socket
+    import time
+
+    fds = lambda: len(os.listdir(f"/proc/{broker.proc.pid}/fd"))  # noqa: E731
+    before = fds()
+    idle = [socket.create_connection(("127.0.0.1", broker.admin_port), timeout=15) for _ in range(20)]
+    idle[0].sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # a header that never ends
+    start = time.monotonic()
+    assert get(broker, "/health")[0] == 200  # served meanwhile (after the 20 were taken)
+    held = fds()
+    assert held >= before + 15
+    for s in idle:
+        assert s.recv(1) == b""  # closed by the broker
+    assert 4 < time.monotonic() - start < 12
+    assert fds() <= held - 15
+    assert get(broker, "/health")[0] == 200
