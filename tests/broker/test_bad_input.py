@@ -46,6 +46,24 @@ def test_garbage_closes_the_connection(broker):
     assert broker.alive() and still_serves(broker)
 
 
+def test_a_client_sending_garbage_in_a_loop_does_not_flood_the_log(broker):
+    """Each closed connection wrote a warning: 300 garbage frames, 300 lines. Now at most
+    10 per 5 s over the process, then one line saying how many were held back."""
+    warnings = lambda: [l for l in broker.log_path.read_text().splitlines() if "[warning]" in l]  # noqa: E731
+    for _ in range(300):
+        assert roundtrip(broker, b"\x00\x00\x00\x10" + b"\xde\xad\xbe\xef" * 4) == b""
+    assert 1 <= len(warnings()) <= 10
+    time.sleep(5.5)  # a new window: the next warning comes after the count held back
+    assert roundtrip(broker, struct.pack(">i", -5)) == b""
+    time.sleep(0.2)
+    last = warnings()[-2:]
+    assert "more warnings about clients' bad input were not logged (at most 10 per 5 s)" in last[0]
+    held_back = int(last[0].split("] ")[-1].split()[0])
+    assert len(warnings()) - 2 + held_back == 300, last
+    assert "request size -5" in last[1]
+    assert broker.alive() and still_serves(broker)
+
+
 def test_two_gib_length_prefix_closes_without_allocating(broker):
     assert roundtrip(broker, struct.pack(">i", 0x7FFFFFFF) + b"x" * 100) == b""
     assert roundtrip(broker, struct.pack(">i", -5)) == b""
