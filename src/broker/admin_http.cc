@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "broker/accept_failures.h"
 #include "broker/listen.h"
 #include "broker/metrics.h"
 #include "spdlog/spdlog.h"
@@ -42,13 +43,16 @@ void AdminHttp::Close() {
 }
 
 asio::awaitable<void> AdminHttp::AcceptLoop() {
+  AcceptFailures failures("admin listener");
   while (acceptor_.is_open()) {
     boost::system::error_code ec;
     auto socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted) break;
+      co_await failures.Failed(ec);
       continue;
     }
+    failures.Succeeded();
     asio::co_spawn(ctx_, Serve(std::move(socket)), asio::detached);
   }
 }

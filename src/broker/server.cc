@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "broker/accept_failures.h"
 #include "broker/connection.h"
 #include "broker/listen.h"
 #include "spdlog/spdlog.h"
@@ -49,6 +50,10 @@ void Server::Close() {
 }
 
 asio::awaitable<void> Server::AcceptLoop() {
+  boost::system::error_code endpoint_error;
+  const auto endpoint = acceptor_.local_endpoint(endpoint_error);
+  AcceptFailures failures(
+      absl::StrCat("Kafka listener ", endpoint.address().to_string(), ":", endpoint.port()));
   while (acceptor_.is_open()) {
     Shard& shard = broker_.shard(next_shard_++ % broker_.shard_count());
     boost::system::error_code ec;
@@ -56,9 +61,10 @@ asio::awaitable<void> Server::AcceptLoop() {
         co_await acceptor_.async_accept(shard.context(), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted) break;
-      spdlog::warn("accept: {}", ec.message());
+      co_await failures.Failed(ec);
       continue;
     }
+    failures.Succeeded();
     const std::string address = socket.remote_endpoint(ec).address().to_string();
     ConnectionLimits::Slot slot = limits_->Acquire(address);
     if (!slot) {

@@ -64,6 +64,40 @@ def test_a_client_sending_garbage_in_a_loop_does_not_flood_the_log(broker):
     assert broker.alive() and still_serves(broker)
 
 
+def test_out_of_file_descriptors_the_listener_waits_instead_of_spinning(broker):
+    """With no descriptor left, each accept failed at once while the connection stayed in
+    the backlog: the listener spun a core and logged every try (about a million lines in
+    3 s). Now it logs the first failure, tries again every 100 ms, and logs when
+    accepting works again."""
+    import resource
+
+    pid = broker.proc.pid
+
+    def cpu_seconds():  # utime + stime, proc(5)
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    accept_lines = lambda: [l for l in broker.log_path.read_text().splitlines() if "Kafka listener" in l]  # noqa: E731
+    old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (len(os.listdir(f"/proc/{pid}/fd")) + 20, old[1]))
+    connections = []
+    try:
+        for _ in range(40):  # 20 are accepted, the rest wait in the backlog
+            connections.append(socket.create_connection(("127.0.0.1", broker.port), timeout=5))
+        time.sleep(0.5)
+        before = cpu_seconds()
+        time.sleep(3)
+        assert cpu_seconds() - before < 0.5
+        lines = accept_lines()
+        assert len(lines) == 1 and "accept: Too many open files; trying again every 100 ms" in lines[0], lines[:3]
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+        for c in connections:
+            c.close()
+    assert broker.alive() and still_serves(broker)
+    assert "accepting again after" in accept_lines()[-1]
+
+
 def test_two_gib_length_prefix_closes_without_allocating(broker):
     assert roundtrip(broker, struct.pack(">i", 0x7FFFFFFF) + b"x" * 100) == b""
     assert roundtrip(broker, struct.pack(">i", -5)) == b""
