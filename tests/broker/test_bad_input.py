@@ -88,8 +88,9 @@ def test_out_of_file_descriptors_the_listener_waits_instead_of_spinning(broker):
         before = cpu_seconds()
         time.sleep(3)
         assert cpu_seconds() - before < 0.5
-        lines = accept_lines()
-        assert len(lines) == 1 and "accept: Too many open files; trying again every 100 ms" in lines[0], lines[:3]
+        lines = accept_lines()  # one run of failures (a descriptor freed meanwhile may split it)
+        assert 1 <= len(lines) <= 6, lines
+        assert "accept: Too many open files; trying again every 100 ms" in lines[0]
     finally:
         resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
         for c in connections:
