@@ -19,7 +19,7 @@
 #include <deque>
 #include <memory>
 
-#include "broker/bad_input_log.h"
+#include "broker/client_warnings.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "protocol/frame.h"
@@ -204,7 +204,7 @@ asio::awaitable<void> WriteResponses(Shard& shard, asio::ip::tcp::socket& socket
       if (out.deferred) {
         absl::Status s = co_await out.deferred(&out.response);
         if (!s.ok()) {
-          WarnBadInput("{}: api {}: {}; closing", peer, out.api_key, std::string(s.message()));
+          BadInputWarnings().Warn("{}: api {}: {}; closing", peer, out.api_key, std::string(s.message()));
           break;
         }
       }
@@ -277,8 +277,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       const int32_t size = static_cast<int32_t>(static_cast<uint32_t>(size_bytes[0]) << 24 |
                                                 size_bytes[1] << 16 | size_bytes[2] << 8 | size_bytes[3]);
       if (size < 0 || static_cast<size_t>(size) > max_frame) {
-        WarnBadInput("{}: request size {} is outside [0, socket.request.max.bytes={}]; closing", peer, size,
-                     max_frame);
+        BadInputWarnings().Warn("{}: request size {} is outside [0, socket.request.max.bytes={}]; closing",
+                                peer, size, max_frame);
         break;
       }
       // queued.max.request.bytes: wait for room before taking the body off the socket.
@@ -296,8 +296,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       shard.counters().bytes_in.fetch_add(4 + frame.size(), std::memory_order_relaxed);
       auto parsed = protocol::ParseRequest(protocol::ByteView(frame));
       if (!parsed.ok()) {
-        WarnBadInput("{}: malformed request header ({}); closing", peer,
-                     std::string(parsed.status().message()));
+        BadInputWarnings().Warn("{}: malformed request header ({}); closing", peer,
+                                std::string(parsed.status().message()));
         break;
       }
       const int16_t key = parsed->header.request_api_key;
@@ -305,13 +305,14 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
       out.api_key = key;
       const AdvertisedApi* api = FindAdvertised(key);
       if (api == nullptr) {
-        WarnBadInput("{}: api key {} is not implemented; closing", peer, key);
+        BadInputWarnings().Warn("{}: api key {} is not implemented; closing", peer, key);
         break;
       }
       if (version < api->min_version || version > api->max_version) {
         if (key != 18) {
-          WarnBadInput("{}: {} v{} is not supported (v{}-{}); closing", peer,
-                       parsed->api ? parsed->api->name : "?", version, api->min_version, api->max_version);
+          BadInputWarnings().Warn("{}: {} v{} is not supported (v{}-{}); closing", peer,
+                                  parsed->api ? parsed->api->name : "?", version, api->min_version,
+                                  api->max_version);
           break;
         }
         AppendApiVersionsResponse(0, kUnsupportedVersion, parsed->header.correlation_id, &out.response);
@@ -325,7 +326,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
         // whole life (the next one grows a new buffer as its bytes come).
         if (frame.capacity() > kKeepFrameCapacity) std::vector<uint8_t>().swap(frame);
         if (!s.ok()) {
-          WarnBadInput("{}: {} v{}: {}; closing", peer, parsed->api->name, version, std::string(s.message()));
+          BadInputWarnings().Warn("{}: {} v{}: {}; closing", peer, parsed->api->name, version,
+                                  std::string(s.message()));
           break;
         }
         out.send = ctx.send_response;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/accept_failures.h"
+#include "broker/client_warnings.h"
 #include "broker/connection.h"
 #include "broker/listen.h"
 #include "spdlog/spdlog.h"
@@ -68,8 +69,9 @@ asio::awaitable<void> Server::AcceptLoop() {
     const std::string address = socket.remote_endpoint(ec).address().to_string();
     ConnectionLimits::Slot slot = limits_->Acquire(address);
     if (!slot) {
-      spdlog::warn("{}: past max.connections ({}) or max.connections.per.ip ({}); closing", address,
-                   broker_.config().max_connections, broker_.config().max_connections_per_ip);
+      RefusedConnectionWarnings().Warn(
+          "{}: past max.connections ({}) or max.connections.per.ip ({}); closing", address,
+          broker_.config().max_connections, broker_.config().max_connections_per_ip);
       socket.close(ec);
       shard.counters().connections_refused.fetch_add(1, std::memory_order_relaxed);
       continue;

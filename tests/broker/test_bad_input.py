@@ -376,9 +376,17 @@ def test_connections_past_the_limit_are_closed(tmp_path, limit):
         third = socket.create_connection(("127.0.0.1", b.port), timeout=5)
         assert not served(third)
         first.close()
-        assert served(connect_served(), 6)
+        held = connect_served()
+        assert served(held, 6)
         assert "past max.connections" in open(b.log_path).read()
         assert metric(b, "fjord_connections_refused_total") >= 1
+        # A client reconnecting in a loop gets refused each time, and logged 10 times at most
+        # per 5 s (a line per try before).
+        for _ in range(200):
+            with socket.create_connection(("127.0.0.1", b.port), timeout=5) as s:
+                assert not served(s)
+        assert metric(b, "fjord_connections_refused_total") >= 200
+        assert open(b.log_path).read().count("past max.connections") <= 20
     finally:
         b.stop()
 
