@@ -326,6 +326,7 @@ def test_one_request_adds_at_most_ten_thousand_partitions(broker):
     assert grow([("g1", 2**31 - 1)]) == [("g1", 44, too_many)]
     assert grow([("g1", 5002), ("g2", 5002)]) == [("g1", 44, too_many), ("g2", 44, too_many)]
     assert grow([("g1", 10001)], validate_only=True) == [("g1", 0, None)]
+    assert grow([("g1", -2**31), ("g2", 5000)], validate_only=True)[0][1] == 37  # no increase, no overflow
     assert rss_mib(broker.proc.pid) - before < 64
     assert partitions("g1") == 1 and partitions("g2") == 1
     assert grow([("g1", 3)]) == [("g1", 0, None)] and partitions("g1") == 3

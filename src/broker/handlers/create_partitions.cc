@@ -22,7 +22,7 @@ boost::asio::awaitable<absl::Status> HandleCreatePartitions(RequestContext& c) {
   for (const auto& t : req.topics) {
     const TopicInfo* now = image->Find(t.name);
     if (!repeated.contains(t.name) && now != nullptr)
-      new_partitions += std::max(t.count - now->partitions, 0);
+      new_partitions += std::max<int64_t>(int64_t{t.count} - now->partitions, 0);
   }
   const absl::Status too_many = metadata::ValidateNewPartitionCount(new_partitions);
   for (const auto& t : req.topics) {
