@@ -231,6 +231,17 @@ void Broker::Shutdown() {
   }
   for (auto& s : shards_) s->Stop();
   for (auto& s : shards_) s->Join();
+  metadata_threads_.stop();
+  metadata_threads_.join();
+  // Work still queued in one context may hold a coroutine of another (a call posted to
+  // another shard or to the metadata threads); destroying that work posts the
+  // coroutine's teardown to its own context. So every context's pending work is destroyed
+  // while all of them exist, in rounds, as a round can post into a queue it emptied
+  // already (destroying shard after shard touched a freed shard's context: ASan).
+  for (int round = 0; round < 3; ++round) {
+    metadata_threads_.shutdown();
+    for (auto& s : shards_) s->DestroyPendingWork();
+  }
   shards_.clear();
 }
 

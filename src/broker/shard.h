@@ -89,11 +89,21 @@ class Shard {
   void Start();
   void Stop();
   void Join();
+  // After Join: destroys the work still queued or waiting here (Broker::Shutdown says why
+  // this comes before any shard is destroyed). May be called again.
+  void DestroyPendingWork() { ctx_.shutdown(); }
 
  private:
+  // execution_context::shutdown, public, for DestroyPendingWork.
+  class Context : public boost::asio::io_context {
+   public:
+    using boost::asio::execution_context::shutdown;
+    using boost::asio::io_context::io_context;
+  };
+
   int id_;
   std::filesystem::path data_dir_;
-  boost::asio::io_context ctx_{1};
+  Context ctx_{1};
   std::thread thread_;
   // Declared before the logs: it outlives them (their Close syncs through it).
   std::unique_ptr<log::IoBackend> io_;
