@@ -1,6 +1,6 @@
 # The two commands every newcomer runs: `make run` and `make test`.
 # Both install what is missing (scripts/install-deps.sh), then build with CMake+Ninja.
-.PHONY: deps build run test bench fuzz sim fmt clean
+.PHONY: deps build run test bench fuzz sim sanitize fmt clean
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
@@ -40,6 +40,11 @@ fuzz: deps
 # to replay it alone.
 sim: build
 	@FJORD_SIM_SEEDS=$(SEEDS) ./build/bin/raft_simulation_test
+
+# The broker, controller and fjordctl client suites against ASan+UBSan builds; fails on
+# any sanitizer report (tests/sanitize.sh). Slow: a second, sanitized build.
+sanitize: deps
+	@bash tests/sanitize.sh
 
 fmt:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -50,17 +50,20 @@ def test_a_client_sending_garbage_in_a_loop_does_not_flood_the_log(broker):
     """Each closed connection wrote a warning: 300 garbage frames, 300 lines. Now at most
     10 per 5 s over the process, then one line saying how many were held back."""
     warnings = lambda: [l for l in broker.log_path.read_text().splitlines() if "[warning]" in l]  # noqa: E731
+    start = time.monotonic()
     for _ in range(300):
         assert roundtrip(broker, b"\x00\x00\x00\x10" + b"\xde\xad\xbe\xef" * 4) == b""
-    assert 1 <= len(warnings()) <= 10
+    windows = int((time.monotonic() - start) // 5) + 1  # (one, unless the machine crawls)
+    assert 1 <= len(warnings()) <= 11 * windows
     time.sleep(5.5)  # a new window: the next warning comes after the count held back
     assert roundtrip(broker, struct.pack(">i", -5)) == b""
     time.sleep(0.2)
-    last = warnings()[-2:]
-    assert "more warnings about clients' bad input were not logged (at most 10 per 5 s)" in last[0]
-    held_back = int(last[0].split("] ")[-1].split()[0])
-    assert len(warnings()) - 2 + held_back == 300, last
-    assert "request size -5" in last[1]
+    lines = warnings()
+    counts = [l for l in lines if "more warnings about clients' bad input were not logged (at most 10 per 5 s)" in l]
+    assert counts and lines[-2] == counts[-1], lines[-3:]
+    held_back = sum(int(l.split("] ")[-1].split()[0]) for l in counts)
+    assert len(lines) - len(counts) + held_back == 301  # every frame: logged or counted
+    assert "request size -5" in lines[-1]
     assert broker.alive() and still_serves(broker)
 
 
