@@ -101,13 +101,7 @@ class Broker {
   std::string io_backend_;
   std::unique_ptr<MetadataStore> metadata_;
   // RunBlocking's threads; declared after metadata_, so they are joined before it goes.
-  // execution_context::shutdown is public here for Shutdown.
-  class MetadataThreads : public boost::asio::thread_pool {
-   public:
-    using boost::asio::execution_context::shutdown;
-    using boost::asio::thread_pool::thread_pool;
-  };
-  MetadataThreads metadata_threads_{2};
+  ShutdownableContext<boost::asio::thread_pool> metadata_threads_{2};
   FetchSessionCache fetch_sessions_;
   RequestMemory request_memory_{config_.queued_max_request_bytes};
   struct Effective {

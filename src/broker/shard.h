@@ -27,6 +27,15 @@ namespace fjord::broker {
 
 inline constexpr char kDeleteDirSuffix[] = "-delete";
 
+// An asio context (io_context, thread_pool) whose execution_context::shutdown is public:
+// Broker::Shutdown destroys every context's pending work before any context goes.
+template <typename AsioContext>
+class ShutdownableContext : public AsioContext {
+ public:
+  using AsioContext::AsioContext;
+  using boost::asio::execution_context::shutdown;
+};
+
 struct TopicPartition {
   std::string topic;
   int32_t partition = 0;
@@ -94,16 +103,9 @@ class Shard {
   void DestroyPendingWork() { ctx_.shutdown(); }
 
  private:
-  // execution_context::shutdown, public, for DestroyPendingWork.
-  class Context : public boost::asio::io_context {
-   public:
-    using boost::asio::execution_context::shutdown;
-    using boost::asio::io_context::io_context;
-  };
-
   int id_;
   std::filesystem::path data_dir_;
-  Context ctx_{1};
+  ShutdownableContext<boost::asio::io_context> ctx_{1};
   std::thread thread_;
   // Declared before the logs: it outlives them (their Close syncs through it).
   std::unique_ptr<log::IoBackend> io_;
