@@ -43,25 +43,28 @@ absl::StatusOr<size_t> EncodedSize(const M& m, int16_t version) {
 }
 
 // Appends the encoding of m at `version` to *out. With `holes`, bytes fields without
-// data are left unwritten and their positions in *out appended there (Writer).
+// data are left out of *out and their positions in it added there (Writer).
 template <typename M>
-absl::Status Encode(const M& m, int16_t version, std::vector<uint8_t>* out,
-                    std::vector<size_t>* holes = nullptr) {
+absl::Status Encode(const M& m, int16_t version, std::vector<uint8_t>* out, Holes* holes = nullptr) {
   absl::StatusOr<size_t> size = EncodedSize(m, version);
   if (!size.ok()) return size.status();
   const size_t start = out->size();
   out->resize(start + *size);
   Writer w(out->data() + start, *size);
-  const size_t first_hole = holes != nullptr ? holes->size() : 0;
+  const uint64_t hole_bytes_before = holes != nullptr ? holes->bytes : 0;
+  const size_t first_hole = holes != nullptr ? holes->at.size() : 0;
   w.set_hole_sink(holes);
   m.Write(w, version);
   if (!w.ok() || w.size() != *size) {
     out->resize(start);
-    if (holes != nullptr) holes->resize(first_hole);
+    if (holes != nullptr) {
+      holes->at.resize(first_hole);
+      holes->bytes = hole_bytes_before;
+    }
     return absl::InternalError(absl::StrCat(M::kName, ": encoding disagreed with its size: ", w.error()));
   }
   if (holes != nullptr) {
-    for (size_t i = first_hole; i < holes->size(); ++i) (*holes)[i] += start;
+    for (size_t i = first_hole; i < holes->at.size(); ++i) holes->at[i] += start;
   }
   return absl::OkStatus();
 }

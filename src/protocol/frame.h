@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -49,19 +50,24 @@ absl::Status AppendRequestFrame(const M& body, int16_t version, int32_t correlat
 }
 
 // Appends a response frame (size prefix, header, body) for message M; `holes` as in
-// Encode.
+// Encode, and the size prefix counts their bytes.
 template <typename M>
 absl::Status AppendResponseFrame(const M& body, int16_t version, int32_t correlation_id,
-                                 std::vector<uint8_t>* out, std::vector<size_t>* holes = nullptr) {
+                                 std::vector<uint8_t>* out, Holes* holes = nullptr) {
   const ApiInfo* api = FindApi(M::kApiKey);
   ResponseHeader h;
   h.correlation_id = correlation_id;
   const size_t start = out->size();
   out->resize(start + 4);
   if (absl::Status s = Encode(h, ResponseHeaderVersion(*api, version), out); !s.ok()) return s;
+  const uint64_t holes_before = holes != nullptr ? holes->bytes : 0;
   if (absl::Status s = Encode(body, version, out, holes); !s.ok()) return s;
+  const uint64_t size = out->size() - start - 4 + (holes != nullptr ? holes->bytes - holes_before : 0);
+  if (size > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+    return absl::InternalError(absl::StrCat(M::kName, ": response of ", size, " bytes"));
+  }
   Writer w(out->data() + start, 4);
-  w.Int32(static_cast<int32_t>(out->size() - start - 4));
+  w.Int32(static_cast<int32_t>(size));
   return absl::OkStatus();
 }
 

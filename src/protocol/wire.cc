@@ -174,16 +174,19 @@ void Writer::UVarlong(uint64_t v) {
 }
 
 void Writer::Raw(const uint8_t* p, size_t n) {
+  if (p == nullptr && n != 0) return Hole(n);
   if (out_ != nullptr) {
     if (capacity_ - pos_ < n) return Overflow();
-    if (p == nullptr && n != 0) {
-      if (holes_ == nullptr) return Fail("bytes without data outside a hole-aware encoding");
-      holes_->push_back(pos_);
-    } else if (n != 0) {
-      std::memcpy(out_ + pos_, p, n);
-    }
+    if (n != 0) std::memcpy(out_ + pos_, p, n);
   }
   pos_ += n;
+}
+
+void Writer::Hole(size_t n) {
+  if (counting()) return;  // the writing pass reports a missing sink
+  if (holes_ == nullptr) return Fail("bytes without data outside a hole-aware encoding");
+  holes_->at.push_back(pos_);
+  holes_->bytes += n;
 }
 
 void Writer::String(bool compact, std::string_view s) {

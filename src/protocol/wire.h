@@ -133,17 +133,26 @@ class Reader {
   std::string error_;
 };
 
+// Where a hole-aware encoding left bytes for the caller to send: each hole's position
+// in the output (the caller's bytes go there, before what follows), in order, and the
+// bytes of all holes together (the frame's size counts them; the output does not hold
+// them).
+struct Holes {
+  std::vector<size_t> at;
+  uint64_t bytes = 0;
+};
+
 // Writes big-endian Kafka encodings into a buffer, or, constructed without one,
 // only counts the bytes it would write. The first encoding error sticks.
 class Writer {
  public:
   Writer() = default;  // counting mode
   Writer(uint8_t* out, size_t capacity) : out_(out), capacity_(capacity) {}
-  // Bytes without data (a ByteView of null data and non-zero size) become holes: their
-  // room is left unwritten and their positions are appended to *holes, for the caller
-  // to fill (a Fetch response's records are sent from the file with sendfile). Without
-  // a sink such bytes are an encoding error.
-  void set_hole_sink(std::vector<size_t>* holes) { holes_ = holes; }
+  // Bytes without data (a ByteView of null data and non-zero size) become holes: they
+  // take no room in the output (nor in the count), and their positions and size are
+  // added to *holes, for the caller to send in their place (a Fetch response's records
+  // go from the file with sendfile). Without a sink such bytes are an encoding error.
+  void set_hole_sink(Holes* holes) { holes_ = holes; }
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
@@ -186,10 +195,11 @@ class Writer {
     pos_ += sizeof(T);
   }
   void Overflow() { Fail("encode buffer too small"); }
+  void Hole(size_t n);
 
   uint8_t* out_ = nullptr;
   size_t capacity_ = 0;
-  std::vector<size_t>* holes_ = nullptr;
+  Holes* holes_ = nullptr;
   size_t pos_ = 0;
   std::string error_;
 };

@@ -119,8 +119,9 @@ TEST(RoundTrip, SettingAFieldTheVersionLacksIsAnEncodeError) {
   EXPECT_TRUE(Encode(p, 3, &out).ok());
 }
 
-// Records without data become holes: the encoder leaves their room and reports where,
-// so the broker can send those bytes from a file (sendfile). Filling the holes gives
+// Records without data become holes: the encoder leaves them out and reports where they
+// go, so the broker can send those bytes from a file (sendfile) without first reserving
+// (and zeroing) room for them. Sending the output with the records at the holes gives
 // exactly the bytes an ordinary encoding of the same records gives.
 TEST(Holes, RecordsWithoutDataAreLeftForTheCaller) {
   const std::vector<uint8_t> a(3000, 'a'), b(70000, 'b');
@@ -138,13 +139,20 @@ TEST(Holes, RecordsWithoutDataAreLeftForTheCaller) {
   for (int16_t version : {int16_t{4}, int16_t{12}, int16_t{16}}) {
     std::vector<uint8_t> expected, got;
     ASSERT_TRUE(AppendResponseFrame(full, version, 5, &expected).ok());
-    std::vector<size_t> holes;
+    Holes holes;
     ASSERT_TRUE(AppendResponseFrame(holed, version, 5, &got, &holes).ok());
-    ASSERT_EQ(holes.size(), 2u);
-    ASSERT_EQ(got.size(), expected.size());
-    std::copy(a.begin(), a.end(), got.begin() + static_cast<long>(holes[0]));
-    std::copy(b.begin(), b.end(), got.begin() + static_cast<long>(holes[1]));
-    EXPECT_EQ(got, expected) << "version " << version;
+    ASSERT_EQ(holes.at.size(), 2u);
+    EXPECT_EQ(holes.bytes, a.size() + b.size());
+    ASSERT_EQ(got.size() + holes.bytes, expected.size());
+    ASSERT_LE(holes.at[0], holes.at[1]);
+    ASSERT_LE(holes.at[1], got.size());
+    std::vector<uint8_t> sent(got.begin(), got.begin() + static_cast<long>(holes.at[0]));
+    sent.insert(sent.end(), a.begin(), a.end());
+    sent.insert(sent.end(), got.begin() + static_cast<long>(holes.at[0]),
+                got.begin() + static_cast<long>(holes.at[1]));
+    sent.insert(sent.end(), b.begin(), b.end());
+    sent.insert(sent.end(), got.begin() + static_cast<long>(holes.at[1]), got.end());
+    EXPECT_EQ(sent, expected) << "version " << version;
     // Without a sink, data-less bytes are an encoding error, never silent zeros.
     std::vector<uint8_t> refused;
     EXPECT_FALSE(AppendResponseFrame(holed, version, 5, &refused).ok());

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "broker/fetch_sessions.h"
 #include "broker/handlers/handlers.h"
@@ -44,21 +43,11 @@ struct Result {
   log::FileSlice slice;
 };
 
-// Cuts the holes the encoder left for file slices out of the response and lists the
-// slices with where they belong in what remains.
-void SpliceOutHoles(const std::vector<size_t>& holes, std::vector<log::FileSlice*>& files,
-                    std::vector<uint8_t>* response, std::vector<ResponseSlice>* slices) {
-  if (holes.empty()) return;
-  uint8_t* data = response->data();
-  size_t dst = holes[0];
-  for (size_t k = 0; k < holes.size(); ++k) {
-    const size_t from = holes[k] + files[k]->length;
-    const size_t to = k + 1 < holes.size() ? holes[k + 1] : response->size();
-    slices->push_back({dst, std::move(*files[k])});
-    std::memmove(data + dst, data + from, to - from);
-    dst += to - from;
-  }
-  response->resize(dst);
+// Lists the file slices with where they go in the response: the holes the encoder
+// left for them.
+void PlaceSlices(const protocol::Holes& holes, std::vector<log::FileSlice*>& files,
+                 std::vector<ResponseSlice>* slices) {
+  for (size_t k = 0; k < holes.at.size(); ++k) slices->push_back({holes.at[k], std::move(*files[k])});
 }
 
 // The request's partitions as session entries (names resolved from ids for v13+).
@@ -264,15 +253,15 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
     if (results[i].slice.length > 0) files.push_back(&results[i].slice);
   }
   resp.session_id = session_id;
-  std::vector<size_t> holes;
+  protocol::Holes holes;
   if (absl::Status s =
           protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response, &holes);
       !s.ok()) {
     co_return s;
   }
-  if (holes.size() != files.size())
+  if (holes.at.size() != files.size())
     co_return absl::InternalError("fetch response: holes and file slices disagree");
-  SpliceOutHoles(holes, files, c.response, c.slices);
+  PlaceSlices(holes, files, c.slices);
   co_return absl::OkStatus();
 }
 
