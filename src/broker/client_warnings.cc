@@ -32,4 +32,9 @@ WarningBudget& RefusedConnectionWarnings() {
   return budget;
 }
 
+WarningBudget& LogOpenFailureWarnings() {
+  static WarningBudget budget("logs that cannot be opened");
+  return budget;
+}
+
 }  // namespace fjord::broker

@@ -43,5 +43,8 @@ class WarningBudget {
 // Process-wide budgets.
 WarningBudget& BadInputWarnings();
 WarningBudget& RefusedConnectionWarnings();
+// Not a client's doing, but as frequent: a partition whose log cannot be opened fails
+// each request for it, and clients retry.
+WarningBudget& LogOpenFailureWarnings();
 
 }  // namespace fjord::broker

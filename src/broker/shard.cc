@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "broker/client_warnings.h"
 #include "broker/group_commit.h"
 #include "group/coordinator.h"
 #include "spdlog/spdlog.h"
@@ -59,8 +60,11 @@ absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp, const lo
   auto log =
       log::PartitionLog::Open(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), config, io_.get());
   if (!log.ok()) {
-    spdlog::error("shard {}: cannot open log {}-{}: {}", id_, tp.topic, tp.partition,
-                  log.status().ToString());
+    // Every request for the partition tries again (and fails): budgeted, as clients retry.
+    if (LogOpenFailureWarnings().Admit()) {
+      spdlog::error("shard {}: cannot open log {}-{}: {}", id_, tp.topic, tp.partition,
+                    log.status().ToString());
+    }
     return log.status();
   }
   auto* p = log->get();

@@ -67,6 +67,38 @@ def test_a_client_sending_garbage_in_a_loop_does_not_flood_the_log(broker):
     assert broker.alive() and still_serves(broker)
 
 
+def test_a_log_that_cannot_be_opened_fails_its_requests_without_flooding_the_log(tmp_path):
+    """A partition whose directory became a file: every request for it tries to open
+    the log and fails (KAFKA_STORAGE_ERROR), and wrote an error line each time, as
+    clients retry. Now those lines are budgeted (10 per 5 s, then a count); other
+    partitions are served."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from conftest import Broker
+    b = Broker(str(tmp_path), extra=["offsets.topic.num.partitions=1"]).start()
+    try:
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        for f in admin.create_topics([NewTopic("rules", 1, 1), NewTopic("gone", 1, 1)]).values():
+            f.result()
+        record = v2_batch(bytes([14, 0, 0, 0, 1, 6]) + b"abc" + bytes([0]))
+        assert produce_error(b, 3, record, topic=b"gone") == 0
+        b.stop()
+        gone = tmp_path / "data" / "gone-0"
+        subprocess.run(["rm", "-rf", str(gone)], check=True)
+        gone.write_bytes(b"not a directory")
+        b.start()
+        start = time.monotonic()
+        errors = {produce_error(b, 3, record, topic=b"gone") for _ in range(200)}
+        windows = int((time.monotonic() - start) // 5) + 1
+        assert errors == {56}, errors  # KAFKA_STORAGE_ERROR
+        time.sleep(0.2)
+        lines = [l for l in b.log_path.read_text().splitlines() if "cannot open log gone-0" in l]
+        assert 1 <= len(lines) <= 11 * windows, len(lines)
+        assert produce_error(b, 3, record) == 0  # another partition
+        assert b.alive() and still_serves(b)
+    finally:
+        b.stop()
+
+
 def test_out_of_file_descriptors_the_listener_waits_instead_of_spinning(broker):
     """With no descriptor left, each accept failed at once while the connection stayed in
     the backlog: the listener spun a core and logged every try (about a million lines in
