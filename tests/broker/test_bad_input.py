@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import rss_mib
+from conftest import Broker, rss_mib
 
 
 def roundtrip(broker, payload, read=True):
@@ -73,7 +73,6 @@ def test_a_log_that_cannot_be_opened_fails_its_requests_without_flooding_the_log
     clients retry. Now those lines are budgeted (10 per 5 s, then a count); other
     partitions are served."""
     from confluent_kafka.admin import AdminClient, NewTopic
-    from conftest import Broker
     b = Broker(str(tmp_path), extra=["offsets.topic.num.partitions=1"]).start()
     try:
         admin = AdminClient({"bootstrap.servers": b.bootstrap})
@@ -350,7 +349,6 @@ def test_idle_connections_are_closed(tmp_path):
     """connections.max.idle.ms, as Kafka: a connection with nothing read or answered
     for that long is closed; one that keeps asking stays open."""
     import time
-    from conftest import Broker
 
     b = Broker(str(tmp_path), extra=["connections.max.idle.ms=600"]).start()
     try:
@@ -385,7 +383,6 @@ def test_connections_past_the_limit_are_closed(tmp_path, limit):
     """max.connections / max.connections.per.ip: a connection past the limit is closed
     at once; once one closes, a new one is served."""
     import time
-    from conftest import Broker
 
     b = Broker(str(tmp_path), extra=[f"{limit}=2"]).start()
     try:
@@ -440,7 +437,6 @@ def test_socket_options_from_server_properties(tmp_path):
     """socket.listen.backlog.size, socket.send.buffer.bytes and socket.receive.buffer.bytes
     reach the sockets (Linux reports twice what setsockopt asked for, its bookkeeping)."""
     import re
-    from conftest import Broker
 
     b = Broker(str(tmp_path), extra=["socket.listen.backlog.size=77", "socket.send.buffer.bytes=32768",
                                      "socket.receive.buffer.bytes=65536"]).start()
@@ -500,7 +496,6 @@ def test_a_connection_does_not_keep_the_buffer_of_one_large_request(tmp_path):
     buffer goes (the producer's connection stays open)."""
     from confluent_kafka import Producer
     from confluent_kafka.admin import AdminClient, NewTopic
-    from conftest import Broker
 
     b = Broker(str(tmp_path), extra=["message.max.bytes=60000000"]).start()
     try:
