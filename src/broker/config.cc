@@ -300,20 +300,14 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     return ParseBool(key, value, &c.log_message_downconversion_enable);
   if (key == "log.message.timestamp.difference.max.ms")
     return ParseInt<int64_t>(key, value, 0, &c.log_message_timestamp_difference_max_ms);
-  if (key == "compression.gzip.level") {
-    if (absl::Status s = ParseInt<int32_t>(key, value, -1, &c.compression_gzip_level); !s.ok()) return s;
-    if (c.compression_gzip_level == 0 || c.compression_gzip_level > 9)
-      return Bad(key, value, "1 to 9, or -1");
-    return absl::OkStatus();
-  }
-  if (key == "compression.lz4.level") {
-    if (absl::Status s = ParseInt<int32_t>(key, value, 1, &c.compression_lz4_level); !s.ok()) return s;
-    if (c.compression_lz4_level > 17) return Bad(key, value, "1 to 17");
-    return absl::OkStatus();
-  }
-  if (key == "compression.zstd.level") {
-    if (absl::Status s = ParseInt<int32_t>(key, value, -131072, &c.compression_zstd_level); !s.ok()) return s;
-    if (c.compression_zstd_level > 22) return Bad(key, value, "-131072 to 22");
+  if (const CompressionLevelRange* range = FindCompressionLevelRange(key)) {
+    int64_t level = 0;
+    if (!absl::SimpleAtoi(value, &level) || !range->Contains(level))
+      return Bad(key, value, range->ToString());
+    int32_t& field = key == "compression.gzip.level"  ? c.compression_gzip_level
+                     : key == "compression.lz4.level" ? c.compression_lz4_level
+                                                      : c.compression_zstd_level;
+    field = static_cast<int32_t>(level);
     return absl::OkStatus();
   }
   if (key == "log.roll.hours") {
@@ -504,6 +498,18 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
                      ": must be at least socket.request.max.bytes (", c.socket_request_max_bytes, ") or -1"));
   }
   return c;
+}
+
+std::string CompressionLevelRange::ToString() const {
+  return absl::StrCat(min, " to ", max, minus_one_too ? ", or -1" : "");
+}
+
+const CompressionLevelRange* FindCompressionLevelRange(const std::string& key) {
+  static const CompressionLevelRange kGzip{1, 9, true}, kLz4{1, 17, false}, kZstd{-131072, 22, false};
+  if (key == "compression.gzip.level") return &kGzip;
+  if (key == "compression.lz4.level") return &kLz4;
+  if (key == "compression.zstd.level") return &kZstd;
+  return nullptr;
 }
 
 }  // namespace fjord::broker

@@ -136,4 +136,18 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
 // Parses one listener list: "PLAINTEXT://localhost:9092,CONTROLLER://:9093".
 absl::StatusOr<std::vector<Listener>> ParseListeners(const std::string& value);
 
+// Kafka's range for compression.<codec>.level (KIP-390), for the broker's key and the
+// topic's alike; gzip also takes -1 (zlib's own default).
+struct CompressionLevelRange {
+  int32_t min;
+  int32_t max;
+  bool minus_one_too;
+  bool Contains(int64_t level) const {
+    return (minus_one_too && level == -1) || (level >= min && level <= max);
+  }
+  std::string ToString() const;  // "1 to 9, or -1"
+};
+// The range of compression.gzip.level, .lz4.level or .zstd.level; nullptr for another key.
+const CompressionLevelRange* FindCompressionLevelRange(const std::string& key);
+
 }  // namespace fjord::broker

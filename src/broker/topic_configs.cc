@@ -198,14 +198,11 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
         "Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log "
         "storage.");
   }
-  // Kafka's ranges for the codecs' levels (KIP-390).
-  if (name == "compression.gzip.level" && integer != -1 && (integer < 1 || integer > 9)) {
-    return bad("Value must be between 1 and 9, or -1");
-  }
-  if (name == "compression.lz4.level" && (integer < 1 || integer > 17))
-    return bad("Value must be between 1 and 17");
-  if (name == "compression.zstd.level" && (integer < -131072 || integer > 22)) {
-    return bad("Value must be between -131072 and 22");
+  if (const CompressionLevelRange* range = FindCompressionLevelRange(name);
+      range && !range->Contains(integer)) {
+    return bad(absl::StrCat("Value must be between ", range->min, " and ", range->max,
+                            range->minus_one_too ? ", or -1" : "")
+                   .c_str());
   }
   if ((name == "leader.replication.throttled.replicas" ||
        name == "follower.replication.throttled.replicas") &&

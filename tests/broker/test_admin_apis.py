@@ -474,6 +474,11 @@ def test_topic_deletion_can_be_disabled(tmp_path):
      "config node.id=2: a controller must be one of controller.quorum.voters (1@127.0.0.1:1)"),
     (["process.roles=broker", "node.id=1", "controller.quorum.voters=1@127.0.0.1:1"],
      "config node.id=1: a broker-only node must not be one of controller.quorum.voters"),
+    # The codecs' levels: the same ranges as the topic configs (KIP-390).
+    (["compression.gzip.level=0"], "config compression.gzip.level=0: 1 to 9, or -1"),
+    (["compression.lz4.level=18"], "config compression.lz4.level=18: 1 to 17"),
+    (["compression.zstd.level=-131073"], "config compression.zstd.level=-131073: -131072 to 22"),
+    (["compression.zstd.level=fast"], "config compression.zstd.level=fast: -131072 to 22"),
 ])
 def test_listeners_not_served_in_plaintext_stop_start_up(tmp_path, overrides, message):
     """listener.security.protocol.map, resolved as Kafka does: a listener meant for TLS or
