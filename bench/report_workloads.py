@@ -497,8 +497,9 @@ def section_profile(res):
         "  (b) of the run of 2026-12-04 01:26; 20 % with call graphs, all from `HandleFetch`'s",
         "  encode) and the handler then cut them out again. Since db46993 the holes take no",
         "  room: the encoder reports where each file range goes and how many bytes they add to",
-        "  the frame's size. Consuming 1.5 GB from the disk (1 partition, 3 rounds against",
-        "  each, twice) cost the node 0.30-0.38 CPU s against 0.37-0.44 before.",
+        "  the frame's size. Consuming 1.5 GB from the disk (1 partition, 3 consumes per node,",
+        "  `bench/consume_cpu_ab.sh`, 3 nodes of each build) cost the node 0.30-0.38 CPU s",
+        "  against 0.37-0.53 before.",
         "",
     ]
     return lines
