@@ -214,6 +214,16 @@ def test_platformatic_admin_apis(broker):
     assert out["afterDelete"]["retention.ms"][1] == ConfigSource.DEFAULT_CONFIG.value
     assert out["afterDelete"]["cleanup.policy"][0] == "compact"
     assert str(out["appendToScalar"]) == "40"
+    # Documentation (DescribeConfigs v3+): a text for every config when asked, as Kafka
+    # (a broker synonym's says which topic config it is the default of); null when not.
+    topic_docs, broker_docs = out["documentation"]["asked"]
+    assert len(topic_docs) == 36 and len(broker_docs) > 50
+    for name, doc in {**topic_docs, **broker_docs}.items():
+        assert isinstance(doc, str) and len(doc) > 20, (name, doc)
+    assert broker_docs["log.retention.ms"] == (
+        "Default of the topic config retention.ms. " + topic_docs["retention.ms"])
+    assert "no tiered storage" in topic_docs["local.retention.ms"]
+    assert all(doc is None for result in out["documentation"]["notAsked"] for doc in result.values())
     assert out["logDir"]["path"].startswith(broker.data_dir)
     assert out["logDir"]["total"] >= out["logDir"]["usable"] > 0
     sizes = dict(out["logDir"]["partitions"])

@@ -8,7 +8,7 @@ import {
 
 const [bootstrap, topic] = process.argv.slice(2)
 const [host, port] = bootstrap.split(':')
-const TOPIC = 2
+const TOPIC = 2, BROKER = 4
 const SET = 0, DELETE = 1, APPEND = 2, SUBTRACT = 3
 const out = {}
 const admin = new Admin({ clientId: 'fjord-admin-test', bootstrapBrokers: [bootstrap], timeout: 20000 })
@@ -93,6 +93,18 @@ try {
 
   const conn = new Connection('fjord-admin-test')
   await conn.connect(host, Number(port))
+  // DescribeConfigs v4 with each config's documentation asked for, and not, for the
+  // topic and this node.
+  const nodeId = String((await describeClusterV1.api.async(conn, false, 1)).brokers[0].brokerId)
+  out.documentation = {}
+  for (const asked of [true, false]) {
+    const results = await admin.describeConfigs({
+      resources: [{ resourceType: TOPIC, resourceName: topic }, { resourceType: BROKER, resourceName: nodeId }],
+      includeDocumentation: asked
+    })
+    out.documentation[asked ? 'asked' : 'notAsked'] =
+      results.map((r) => Object.fromEntries(r.configs.map((c) => [c.name, c.documentation])))
+  }
   const producers = await describeProducersV0.api.async(conn, [{ name: topic, partitionIndexes: [0] }])
   out.producers = producers.topics[0].partitions[0].activeProducers.map((p) => ({
     id: Number(p.producerId), epoch: p.producerEpoch, lastSequence: p.lastSequence

@@ -1,3 +1,4 @@
+#include "broker/config_docs.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "broker/topic_configs.h"
@@ -93,6 +94,7 @@ boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c) {
         e.config_source = layers.front().source;
         if (c.version == 0) e.is_default = e.config_source == kDefaultConfig;
         e.config_type = static_cast<int8_t>(spec.type);
+        e.documentation = req.include_documentation ? TopicConfigDocumentation(spec.name) : std::nullopt;
         if (req.include_synonyms) {
           for (size_t i = 0; i < layers.size(); ++i) {
             const bool topic_level = layers[i].source == kDynamicTopicConfig;
@@ -125,6 +127,7 @@ boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c) {
         e.config_source = layers.front().source;
         if (c.version == 0) e.is_default = e.config_source == kDefaultConfig;
         e.config_type = static_cast<int8_t>(value_type.second);
+        e.documentation = req.include_documentation ? BrokerConfigDocumentation(name) : std::nullopt;
         if (req.include_synonyms) {
           for (const Layer& l : layers) e.synonyms.push_back({name, l.value, l.source, {}});
         }
