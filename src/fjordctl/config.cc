@@ -43,13 +43,15 @@ absl::Status CheckGet(const Args& a) {
 
 using ConfigEntry = protocol::describe_configs_response::DescribeConfigsResourceResult;
 
-int PrintConfigs(bool json, const std::string& resource, const std::vector<ConfigEntry>& configs) {
+// `docs`: each config's documentation as the broker gave it (--docs).
+int PrintConfigs(bool json, bool docs, const std::string& resource, const std::vector<ConfigEntry>& configs) {
   if (json) {
     Json out = Json::Array();
     for (const auto& cfg : configs) {
       Json j = Json::Object();
       j.Set("name", cfg.name).Set("value", cfg.value && !cfg.is_sensitive ? Json(*cfg.value) : Json());
       j.Set("source", ConfigSourceName(cfg.config_source)).Set("read_only", cfg.read_only);
+      if (docs) j.Set("documentation", cfg.documentation ? Json(*cfg.documentation) : Json());
       out.Push(std::move(j));
     }
     std::printf("%s\n", out.Dump().c_str());
@@ -57,11 +59,19 @@ int PrintConfigs(bool json, const std::string& resource, const std::vector<Confi
   }
   std::printf("%s %s\n\n", Bold("BROKER").c_str(), resource.empty() ? "(cluster default)" : resource.c_str());
   Table t("CONFIG", "VALUE", "SOURCE", "READ-ONLY");
+  Table with_docs("CONFIG", "VALUE", "SOURCE", "READ-ONLY", "DOCUMENTATION");
   for (const auto& cfg : configs) {
-    t.Add(cfg.name, cfg.is_sensitive ? std::string("(sensitive)") : cfg.value.value_or(std::string("(null)")),
-          ConfigSourceName(cfg.config_source), cfg.read_only ? "yes" : "no");
+    std::string value =
+        cfg.is_sensitive ? std::string("(sensitive)") : cfg.value.value_or(std::string("(null)"));
+    const char* read_only = cfg.read_only ? "yes" : "no";
+    if (docs) {
+      with_docs.Add(cfg.name, std::move(value), ConfigSourceName(cfg.config_source), read_only,
+                    cfg.documentation.value_or(std::string("(none)")));
+    } else {
+      t.Add(cfg.name, std::move(value), ConfigSourceName(cfg.config_source), read_only);
+    }
   }
-  std::printf("%s", t.Render().c_str());
+  std::printf("%s", (docs ? with_docs : t).Render().c_str());
   return 0;
 }
 
@@ -71,6 +81,7 @@ awaitable<int> Get(Context& c, const Args& a) {
   auto& r = request.resources.emplace_back();
   r.resource_type = kBrokerResource;
   r.resource_name = resource;
+  request.include_documentation = a.Has("--docs");
   if (a.positional.empty()) {
     r.configuration_keys = std::nullopt;
   } else {
@@ -82,7 +93,7 @@ awaitable<int> Get(Context& c, const Args& a) {
   const auto& result = answer->results.front();
   if (result.error_code != 0)
     co_return Fail("config get", KafkaError(result.error_code, result.error_message.value_or(std::string())));
-  co_return PrintConfigs(c.json, resource, result.configs);
+  co_return PrintConfigs(c.json, a.Has("--docs"), resource, result.configs);
 }
 
 absl::Status CheckSet(const Args& a) {
@@ -139,8 +150,9 @@ std::vector<CommandInfo> ConfigCommands() {
        "[KEY...]",
        "a broker's configs with their sources (all, or the keys named)",
        "  --broker ID               the node to describe (default: the first known)\n"
-       "  --cluster                 the cluster-wide dynamic default instead\n",
-       {{"--broker", true}, {"--cluster", false}},
+       "  --cluster                 the cluster-wide dynamic default instead\n"
+       "  --docs                    each config's documentation too\n",
+       {{"--broker", true}, {"--cluster", false}, {"--docs", false}},
        CheckGet,
        Get},
       {"config",

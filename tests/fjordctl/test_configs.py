@@ -28,3 +28,14 @@ def test_config_errors(broker, ctl):
     assert ctl.run("config", "set").returncode == 2
     assert ctl.run("config", "set", "noequals").returncode == 2
     assert ctl.run("config", "get", "--broker", "x").returncode == 2
+
+
+def test_config_get_with_documentation(broker, ctl):
+    got = ctl.json("config", "get", "--docs", "log.retention.ms", "num.partitions")
+    docs = {c["name"]: c["documentation"] for c in got}
+    assert docs["log.retention.ms"].startswith("Default of the topic config retention.ms. ")
+    assert "Partitions of topics created without a count" in docs["num.partitions"]
+    assert all("documentation" not in c for c in ctl.json("config", "get", "num.partitions"))
+    r = ctl.run("config", "get", "--docs", "num.partitions")
+    assert r.returncode == 0, r.stderr
+    assert b"DOCUMENTATION" in r.stdout and b"Partitions of topics created without a count" in r.stdout
