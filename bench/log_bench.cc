@@ -1,10 +1,15 @@
 // log-bench: the partition log's own append and read throughput, for comparison with
 // fio's figure for the same pattern in the same run (bench/run-all.sh runs both).
 //
-//   log-bench --dir DIR --batch-kib B --partitions P --mib N [--fsync] [--read] [--preallocate]
+//   log-bench --dir DIR --batch-kib B --partitions P --mib N [--fsync | --group-sync] [--read]
+//             [--preallocate]
 //
 // Appends N MiB as batches of B KiB (1 KiB records) round-robin over P partition logs,
-// fdatasync after every batch with --fsync; with --read, then drops the page cache of
+// fdatasync after every batch with --fsync. With --group-sync (one partition) the appends
+// never wait: a second thread fdatasyncs duplicates of the log's descriptors back to
+// back, each round covering what was appended before it started, as the broker's group
+// commit does for fsync-before-ack; the time runs until the last append is synced, and
+// the CPU includes that thread's. With --read, then drops the page cache of
 // the files and reads everything back as the broker's Fetch does: PartitionLog::ReadSlice
 // finds whole batches of up to 1 MiB, whose bytes are then read into one reused buffer.
 // Like fio's, every append writes from the same buffer (Append rewrites only the base
@@ -16,11 +21,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/bench_util.h"
@@ -32,13 +41,74 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The group commit's flushing side: takes one round of descriptors at a time, syncs and
+// closes them, and reports the offset the round covered.
+class Syncer {
+ public:
+  Syncer() : thread_([this] { Run(); }) {}
+  ~Syncer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  bool idle() {
+    std::lock_guard lock(mu_);
+    return !round_;
+  }
+  void Start(fjord::log::PartitionLog::FlushTarget target) {
+    {
+      std::lock_guard lock(mu_);
+      round_ = std::move(target);
+    }
+    cv_.notify_all();
+  }
+  // Waits for the round in flight; returns the end offset synced so far (-1 on an error).
+  int64_t WaitIdle() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return !round_; });
+    return synced_end_;
+  }
+  int64_t synced_end() {
+    std::lock_guard lock(mu_);
+    return synced_end_;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || round_; });
+      if (stop_) return;
+      fjord::log::PartitionLog::FlushTarget target = *round_;
+      lock.unlock();
+      bool ok = true;
+      for (int fd : target.segment_fds) ok = ::fdatasync(fd) == 0 && ok, ::close(fd);
+      if (target.directory_fd >= 0)
+        ok = ::fsync(target.directory_fd) == 0 && ok, ::close(target.directory_fd);
+      lock.lock();
+      synced_end_ = ok ? target.end : -1;
+      round_.reset();
+      cv_.notify_all();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<fjord::log::PartitionLog::FlushTarget> round_;
+  int64_t synced_end_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string dir;
   int batch_kib = 1024, partitions = 1;
   long mib = 256;
-  bool fsync = false, read = false, preallocate = false;
+  bool fsync = false, group_sync = false, read = false, preallocate = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -52,15 +122,18 @@ int main(int argc, char** argv) {
       mib = std::atol(next().c_str());
     else if (a == "--fsync")
       fsync = true;
+    else if (a == "--group-sync")
+      group_sync = true;
     else if (a == "--read")
       read = true;
     else if (a == "--preallocate")
       preallocate = true;
   }
-  if (dir.empty() || batch_kib <= 0 || partitions <= 0 || mib <= 0) {
+  if (dir.empty() || batch_kib <= 0 || partitions <= 0 || mib <= 0 ||
+      (group_sync && (fsync || partitions != 1))) {
     std::fprintf(stderr,
-                 "usage: log-bench --dir DIR --batch-kib B --partitions P --mib N [--fsync] [--read] "
-                 "[--preallocate]\n");
+                 "usage: log-bench --dir DIR --batch-kib B --partitions P --mib N [--fsync | --group-sync] "
+                 "[--read] [--preallocate]\n(--group-sync takes one partition)\n");
     return 2;
   }
   std::filesystem::remove_all(dir);
@@ -80,10 +153,33 @@ int main(int argc, char** argv) {
   const fjord::bench::CpuMeter meter(0);  // this process: its io_uring workers included
   const fjord::bench::CpuSample cpu_start = meter.Sample();
   const auto start = Clock::now();
+  std::optional<Syncer> syncer;
+  if (group_sync) syncer.emplace();
+  // A round starts after an append when none is running, as WaitDurable starts one.
+  auto start_round = [&](fjord::log::PartitionLog& log) {
+    auto target = log.SegmentsForFlush();
+    if (!target.ok()) return false;
+    syncer->Start(std::move(*target));
+    return true;
+  };
   for (long i = 0; i < batches; ++i) {
     auto& log = logs[static_cast<size_t>(i % partitions)];
     if (!log->Append(buffer.data(), buffer.size(), 0).ok()) return 1;
     if (fsync && !log->Flush().ok()) return 1;
+    if (syncer && syncer->idle()) {
+      if (syncer->synced_end() < 0) return 1;
+      log->NoteFlushed(syncer->synced_end());
+      if (!start_round(*log)) return 1;
+    }
+  }
+  if (syncer) {  // the last round must cover the last append
+    int64_t end = syncer->WaitIdle();
+    if (end >= 0 && end < logs[0]->log_end_offset()) {
+      if (!start_round(*logs[0])) return 1;
+      end = syncer->WaitIdle();
+    }
+    if (end < 0) return 1;
+    logs[0]->NoteFlushed(end);
   }
   const double write_s = std::chrono::duration<double>(Clock::now() - start).count();
   const double write_cpu_s = fjord::bench::CpuMeter::Between(cpu_start, meter.Sample()).client_s;
@@ -119,10 +215,11 @@ int main(int argc, char** argv) {
   }
   for (auto& log : logs) (void)log->Close();
   std::printf(
-      "{\"batch_kib\":%d,\"batch_bytes\":%zu,\"partitions\":%d,\"fsync\":%s,\"preallocate\":%s,\"mib\":%.0f,"
+      "{\"batch_kib\":%d,\"batch_bytes\":%zu,\"partitions\":%d,\"fsync\":%s,\"group_sync\":%s,"
+      "\"preallocate\":%s,\"mib\":%.0f,"
       "\"write_mb_s\":%.1f,\"write_cpu_s\":%.3f,\"read_mb_s\":%.1f}\n",
-      batch_kib, batch.size(), partitions, fsync ? "true" : "false", preallocate ? "true" : "false",
-      bytes / 1048576.0, bytes / 1e6 / write_s, write_cpu_s, read_mb_s);
+      batch_kib, batch.size(), partitions, fsync ? "true" : "false", group_sync ? "true" : "false",
+      preallocate ? "true" : "false", bytes / 1048576.0, bytes / 1e6 / write_s, write_cpu_s, read_mb_s);
   std::filesystem::remove_all(dir);
   return 0;
 }

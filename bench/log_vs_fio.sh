@@ -5,7 +5,7 @@
 # files, with and without an fdatasync after every batch; then sequential reads from
 # disk. Writes OUT_DIR/log.jsonl (log-bench's lines) and OUT_DIR/fio.jsonl; then the
 # log's synced appends with and without preallocation (log.preallocate), into
-# OUT_DIR/prealloc.jsonl.
+# OUT_DIR/prealloc.jsonl; the log group-committed into OUT_DIR/group_sync.jsonl.
 #
 # What makes the two comparable on this VM, each found the hard way:
 # - fio writes exactly the log's batch size (log-bench prints it): a Kafka batch of 16
@@ -95,6 +95,15 @@ for parts in 1 16; do
         >> "$out/prealloc.jsonl"
     done
   done
+done
+
+# The log flushed as fsync before ack flushes it (group commit): 1 MiB appends on one
+# partition that never wait, fdatasyncs back to back on a second thread.
+: > "$out/group_sync.jsonl"
+for round in 1 2 3 4; do
+  sync
+  ./build/bin/log-bench --dir "$scratch/log" --batch-kib 1024 --partitions 1 --mib 1024 --group-sync \
+    >> "$out/group_sync.jsonl"
 done
 
 # Sequential reads from disk: each side writes its file, writes it back and drops it

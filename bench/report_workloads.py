@@ -145,6 +145,26 @@ def durable_ceiling(results, mock_cpu):
     return ceiling
 
 
+def group_sync_text(results, mock_mb_s):
+    """What the log alone does with fsync before ack's flushing (log-bench --group-sync:
+    appends that never wait, fdatasyncs back to back on another thread), against the
+    mock's 1-partition rate in the same run: whether the disk is what holds the durable
+    node back."""
+    runs = jsonl(results / "group_sync.jsonl") if (results / "group_sync.jsonl").exists() else []
+    if not runs or mock_mb_s != mock_mb_s:
+        return []
+    mb_s = [r["write_mb_s"] for r in runs]
+    cpu = [synced_append_cpu_per_gb(r) for r in runs]
+    return ["", *textwrap.wrap(
+        "The disk is not what holds the durable node back: the log alone, flushed as fsync "
+        "before ack flushes it (`log-bench --group-sync`: 1 MiB appends on one partition that "
+        "never wait, fdatasyncs back to back on a second thread, timed until the last append "
+        f"is synced; {len(runs)} runs, same run as the table), wrote {median(mb_s):.0f} MB/s "
+        f"[{min(mb_s):.0f}-{max(mb_s):.0f}], {median(mb_s) / mock_mb_s:.2f}× the mock's "
+        f"1-partition rate, for {median(cpu):.2f} CPU s per GB [{min(cpu):.2f}-{max(cpu):.2f}]. "
+        "With the load tool on the same 2 cores, CPU is the limit.", 88)]
+
+
 def cpu_table(rounds, results):
     """What each side of the (a) runs spent: the 2 cores are shared, so MB/s alone cannot
     tell a broker that is slow from one that got less CPU. Also returns durable_ceiling's
@@ -171,6 +191,8 @@ def cpu_table(rounds, results):
             f"{fmt_ratio(cells[t][0])} | {fmt_ratio(cells[t][1])} | {fmt_pct(cells[t][2])}" for t, _ in targets) + " |")
     if not durable_vs_mock:
         return [], {}
+    mock_mb_s = median([r["mb_per_s"] for r in (pick(rs, "mock", mode="produce", partitions=1, rate=0,
+                                                       record_size=1024) for rs in rounds) if r])
     ceiling = durable_ceiling(results, mock_cpu)
     ceiling_text = []
     if ceiling:
@@ -206,6 +228,7 @@ def cpu_table(rounds, results):
         "each request into memory once; Fjord also verifies the CRC, copies the batch into the",
         "page cache and has the kernel write it back and sync it.",
         *ceiling_text,
+        *group_sync_text(results, mock_mb_s),
         "",
         "Why the client spends more per GB against Fjord (perf of the load tool on 64 partitions,",
         "2026-11-24, one run each): the extra was in librdkafka's broker thread walking each",
