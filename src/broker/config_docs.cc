@@ -33,7 +33,7 @@ const Docs& TopicDocs() {
        "and can finish reading it."},
       {"flush.messages", "Records appended to a partition between two fdatasyncs of its log."},
       {"flush.ms",
-       "Longest time appended records wait before the log is fdatasynced (checked every second, or\n       "
+       "Longest time appended records wait before the log is fdatasynced (checked every second, or "
        "every log.flush.scheduler.interval.ms if that is shorter)."},
       {"follower.replication.throttled.replicas",
        "Stored and shown only: a partition has one replica, so there is no follower traffic to throttle."},
@@ -100,7 +100,8 @@ const Docs& BrokerOnlyDocs() {
       {"connections.max.idle.ms", "A connection with no request for this long is closed; 0 or less never."},
       {"default.replication.factor", "Replication factor of topics created without one."},
       {"delete.topic.enable",
-       "Whether DeleteTopics may delete topics; false answers TOPIC_DELETION_DISABLED."},
+       "Whether DeleteTopics may delete topics; false answers TOPIC_DELETION_DISABLED "
+       "(INVALID_REQUEST before DeleteTopics v3)."},
       {"fetch.max.bytes", "Most record bytes one Fetch answer carries, whatever the request asks."},
       {"listener.security.protocol.map",
        "Security protocol of each listener name; only PLAINTEXT listeners are served."},
