@@ -146,13 +146,11 @@ std::optional<std::string> TopicConfigDocumentation(std::string_view name) {
 
 std::optional<std::string> BrokerConfigDocumentation(std::string_view name) {
   if (auto doc = Find(BrokerOnlyDocs(), name)) return doc;
-  for (const TopicConfigSpec& spec : TopicConfigSpecs()) {
-    if (name != spec.broker_synonym) continue;
-    auto topic_doc = TopicConfigDocumentation(spec.name);
-    if (!topic_doc) return std::nullopt;
-    return "Default of the topic config " + std::string(spec.name) + ". " + *topic_doc;
-  }
-  return std::nullopt;
+  const TopicConfigSpec* spec = FindTopicConfigBySynonym(name);
+  if (spec == nullptr) return std::nullopt;
+  auto topic_doc = TopicConfigDocumentation(spec->name);
+  if (!topic_doc) return std::nullopt;
+  return "Default of the topic config " + std::string(spec->name) + ". " + *topic_doc;
 }
 
 }  // namespace fjord::broker

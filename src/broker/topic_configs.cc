@@ -218,26 +218,29 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
   return absl::OkStatus();
 }
 
-bool IsDynamicBrokerConfig(const std::string& name) {
+const TopicConfigSpec* FindTopicConfigBySynonym(std::string_view broker_key) {
   for (const auto& s : TopicConfigSpecs()) {
-    if (name == s.broker_synonym) return true;
+    if (broker_key == s.broker_synonym) return &s;
   }
-  return false;
+  return nullptr;
+}
+
+bool IsDynamicBrokerConfig(const std::string& name) {
+  return FindTopicConfigBySynonym(name) != nullptr;
 }
 
 absl::Status ValidateBrokerDynamicConfig(const std::string& name, const std::string& value) {
-  for (const auto& s : TopicConfigSpecs()) {
-    if (name != s.broker_synonym) continue;
-    absl::Status st = ValidateTopicConfig(s.name, value);
-    if (!st.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid value ", value, " for ", name, ": ", absl::string_view(st.message())));
-    }
-    BrokerConfig scratch;  // the broker's own parser has the final word on ranges
-    std::vector<std::string> warnings;
-    return ApplyBrokerConfig(scratch, name, value, &warnings);
+  const TopicConfigSpec* spec = FindTopicConfigBySynonym(name);
+  if (spec == nullptr)
+    return absl::InvalidArgumentError(absl::StrCat(name, " cannot be changed dynamically"));
+  absl::Status st = ValidateTopicConfig(spec->name, value);
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value ", value, " for ", name, ": ", absl::string_view(st.message())));
   }
-  return absl::InvalidArgumentError(absl::StrCat(name, " cannot be changed dynamically"));
+  BrokerConfig scratch;  // the broker's own parser has the final word on ranges
+  std::vector<std::string> warnings;
+  return ApplyBrokerConfig(scratch, name, value, &warnings);
 }
 
 BrokerConfig WithDynamicConfigs(const BrokerConfig& static_config, const MetadataImage& image) {

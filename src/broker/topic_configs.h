@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -36,6 +37,8 @@ struct TopicConfigSpec {
 
 const std::vector<TopicConfigSpec>& TopicConfigSpecs();
 const TopicConfigSpec* FindTopicConfig(const std::string& name);
+// The topic config whose default the broker config `broker_key` supplies, or null.
+const TopicConfigSpec* FindTopicConfigBySynonym(std::string_view broker_key);
 
 // The default a topic gets for `spec` on this broker (from its synonym's value).
 std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& broker);
