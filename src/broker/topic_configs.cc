@@ -219,6 +219,7 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
 }
 
 const TopicConfigSpec* FindTopicConfigBySynonym(std::string_view broker_key) {
+  if (broker_key.empty()) return nullptr;  // the specs without a synonym hold ""
   for (const auto& s : TopicConfigSpecs()) {
     if (broker_key == s.broker_synonym) return &s;
   }

@@ -111,6 +111,10 @@ def test_dynamic_broker_configs(broker):
     # another broker's id (librdkafka would route it to that broker: sent raw)
     r = call(broker, AlterConfigsRequest_v0(resources=[(4, "7", [("log.retention.ms", "1")])], validate_only=False))
     assert r.resources[0][0] == 42
+    # an empty name is no broker config: it once matched the first topic config without a
+    # broker synonym, and "*" suited that one
+    r = call(broker, AlterConfigsRequest_v0(resources=[(4, "1", [("", "*")])], validate_only=False))
+    assert r.resources[0][0] == 42, r
 
 
 # IncrementalAlterConfigs v0 and OffsetForLeaderEpoch v2, DescribeLogDirs v1 encoded by
