@@ -6,34 +6,34 @@
 //
 // Appends N MiB as batches of B KiB (1 KiB records) round-robin over P partition logs,
 // fdatasync after every batch with --fsync. With --group-sync (one partition) the appends
-// never wait: a second thread fdatasyncs duplicates of the log's descriptors back to
-// back, each round covering what was appended before it started, as the broker's group
-// commit does for fsync-before-ack; the time runs until the last append is synced, and
-// the CPU includes that thread's. With --read, then drops the page cache of
-// the files and reads everything back as the broker's Fetch does: PartitionLog::ReadSlice
-// finds whole batches of up to 1 MiB, whose bytes are then read into one reused buffer.
+// never wait: fdatasyncs of duplicates of the log's descriptors run back to back on the
+// log's I/O backend, each round covering what was appended before it started, as the
+// broker's group commit does for fsync-before-ack; the time runs until the last append
+// is synced, and the CPU includes the backend's threads. With --read, then drops the page
+// cache of the files and reads everything back as the broker's Fetch does:
+// PartitionLog::ReadSlice finds whole batches of up to 1 MiB, whose bytes are then read
+// into one reused buffer.
 // Like fio's, every append writes from the same buffer (Append rewrites only the base
 // offset in place, so the batch can be appended again as it is).
 // --preallocate reserves disk blocks ahead of appends (log.preallocate).
 // Prints one JSON line with MB/s and the CPU seconds the process spent appending (with
 // --fsync that includes the writeback, which fdatasync runs in the calling thread).
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench/bench_util.h"
 #include "bench/cpu_meter.h"
+#include "log/io_backend.h"
 #include "log/partition_log.h"
 #include "protocol/record_batch.h"
 
@@ -41,65 +41,42 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The group commit's flushing side: takes one round of descriptors at a time, syncs and
-// closes them, and reports the offset the round covered.
-class Syncer {
+// The group commit's flushing side, as the broker runs it: one round at a time on the
+// log's I/O backend (SyncInBackground, as GroupCommitter), its completion reaped by the
+// appending thread between appends.
+class SyncRounds {
  public:
-  Syncer() : thread_([this] { Run(); }) {}
-  ~Syncer() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
+  explicit SyncRounds(fjord::log::IoBackend& io) : io_(io) {}
+  bool running() const { return running_; }
+  int64_t synced_end() const { return synced_end_; }  // -1 once a sync failed
+  // Starts a round covering what the log holds now.
+  bool Start(fjord::log::PartitionLog& log) {
+    auto target = log.SegmentsForFlush();
+    if (!target.ok()) return false;
+    const bool with_dir = target->directory_fd >= 0;
+    running_ = true;
+    auto each = fjord::log::JoinDone(target->segment_fds.size() + (with_dir ? 1 : 0),
+                                     [this, end = target->end](absl::Status s) {
+                                       synced_end_ = s.ok() && synced_end_ >= 0 ? end : -1;
+                                       running_ = false;
+                                     });
+    for (int fd : target->segment_fds) io_.SyncInBackground(fd, each);
+    if (with_dir) io_.SyncDirectoryInBackground(target->directory_fd, each);
+    return true;
+  }
+  void Reap() { io_.RunCompletions(); }
+  void WaitRound() {
+    while (running_) {
+      pollfd ready{io_.completion_fd(), POLLIN, 0};
+      (void)::poll(&ready, 1, 1000);
+      io_.RunCompletions();
     }
-    cv_.notify_all();
-    thread_.join();
-  }
-  bool idle() {
-    std::lock_guard lock(mu_);
-    return !round_;
-  }
-  void Start(fjord::log::PartitionLog::FlushTarget target) {
-    {
-      std::lock_guard lock(mu_);
-      round_ = std::move(target);
-    }
-    cv_.notify_all();
-  }
-  // Waits for the round in flight; returns the end offset synced so far (-1 on an error).
-  int64_t WaitIdle() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return !round_; });
-    return synced_end_;
-  }
-  int64_t synced_end() {
-    std::lock_guard lock(mu_);
-    return synced_end_;
   }
 
  private:
-  void Run() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [this] { return stop_ || round_; });
-      if (stop_) return;
-      fjord::log::PartitionLog::FlushTarget target = *round_;
-      lock.unlock();
-      bool ok = true;
-      for (int fd : target.segment_fds) ok = ::fdatasync(fd) == 0 && ok, ::close(fd);
-      if (target.directory_fd >= 0)
-        ok = ::fsync(target.directory_fd) == 0 && ok, ::close(target.directory_fd);
-      lock.lock();
-      synced_end_ = ok ? target.end : -1;
-      round_.reset();
-      cv_.notify_all();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::optional<fjord::log::PartitionLog::FlushTarget> round_;
+  fjord::log::IoBackend& io_;
+  bool running_ = false;
   int64_t synced_end_ = 0;
-  bool stop_ = false;
-  std::thread thread_;
 };
 
 }  // namespace
@@ -153,33 +130,29 @@ int main(int argc, char** argv) {
   const fjord::bench::CpuMeter meter(0);  // this process: its io_uring workers included
   const fjord::bench::CpuSample cpu_start = meter.Sample();
   const auto start = Clock::now();
-  std::optional<Syncer> syncer;
-  if (group_sync) syncer.emplace();
-  // A round starts after an append when none is running, as WaitDurable starts one.
-  auto start_round = [&](fjord::log::PartitionLog& log) {
-    auto target = log.SegmentsForFlush();
-    if (!target.ok()) return false;
-    syncer->Start(std::move(*target));
-    return true;
-  };
+  std::optional<SyncRounds> rounds;
+  if (group_sync) rounds.emplace(fjord::log::ThreadDefaultIoBackend());
   for (long i = 0; i < batches; ++i) {
     auto& log = logs[static_cast<size_t>(i % partitions)];
     if (!log->Append(buffer.data(), buffer.size(), 0).ok()) return 1;
     if (fsync && !log->Flush().ok()) return 1;
-    if (syncer && syncer->idle()) {
-      if (syncer->synced_end() < 0) return 1;
-      log->NoteFlushed(syncer->synced_end());
-      if (!start_round(*log)) return 1;
+    if (rounds) {  // a round starts after an append when none runs, as WaitDurable starts one
+      rounds->Reap();
+      if (rounds->synced_end() < 0) return 1;
+      if (!rounds->running()) {
+        log->NoteFlushed(rounds->synced_end());
+        if (!rounds->Start(*log)) return 1;
+      }
     }
   }
-  if (syncer) {  // the last round must cover the last append
-    int64_t end = syncer->WaitIdle();
-    if (end >= 0 && end < logs[0]->log_end_offset()) {
-      if (!start_round(*logs[0])) return 1;
-      end = syncer->WaitIdle();
+  if (rounds) {  // the last round must cover the last append
+    rounds->WaitRound();
+    if (rounds->synced_end() >= 0 && rounds->synced_end() < logs[0]->log_end_offset()) {
+      if (!rounds->Start(*logs[0])) return 1;
+      rounds->WaitRound();
     }
-    if (end < 0) return 1;
-    logs[0]->NoteFlushed(end);
+    if (rounds->synced_end() < 0) return 1;
+    logs[0]->NoteFlushed(rounds->synced_end());
   }
   const double write_s = std::chrono::duration<double>(Clock::now() - start).count();
   const double write_cpu_s = fjord::bench::CpuMeter::Between(cpu_start, meter.Sample()).client_s;
