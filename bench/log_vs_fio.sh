@@ -98,7 +98,7 @@ for parts in 1 16; do
 done
 
 # The log flushed as fsync before ack flushes it (group commit): 1 MiB appends on one
-# partition that never wait, fdatasyncs back to back on a second thread.
+# partition that never wait, fdatasyncs back to back on the log's I/O backend.
 : > "$out/group_sync.jsonl"
 for round in 1 2 3 4; do
   sync

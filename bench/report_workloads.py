@@ -147,7 +147,7 @@ def durable_ceiling(results, mock_cpu):
 
 def group_sync_text(results, mock_mb_s):
     """What the log alone does with fsync before ack's flushing (log-bench --group-sync:
-    appends that never wait, fdatasyncs back to back on another thread), against the
+    appends that never wait, fdatasyncs back to back on the I/O backend), against the
     mock's 1-partition rate in the same run: whether the disk is what holds the durable
     node back."""
     runs = jsonl(results / "group_sync.jsonl") if (results / "group_sync.jsonl").exists() else []
@@ -158,7 +158,8 @@ def group_sync_text(results, mock_mb_s):
     return ["", *textwrap.wrap(
         "The disk is not what holds the durable node back: the log alone, flushed as fsync "
         "before ack flushes it (`log-bench --group-sync`: 1 MiB appends on one partition that "
-        "never wait, fdatasyncs back to back on a second thread, timed until the last append "
+        "never wait, fdatasyncs back to back on its I/O backend as the broker runs them, timed "
+        "until the last append "
         f"is synced; {len(runs)} runs, same run as the table), wrote {median(mb_s):.0f} MB/s "
         f"[{min(mb_s):.0f}-{max(mb_s):.0f}], {median(mb_s) / mock_mb_s:.2f}× the mock's "
         f"1-partition rate, for {median(cpu):.2f} CPU s per GB [{min(cpu):.2f}-{max(cpu):.2f}]. "
