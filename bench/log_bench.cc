@@ -42,7 +42,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The group commit's flushing side, as the broker runs it: one round at a time on the
-// log's I/O backend (SyncInBackground, as GroupCommitter), its completion reaped by the
+// log's I/O backend (PartitionLog::SyncInBackground, as GroupCommitter), its completion reaped by the
 // appending thread between appends.
 class SyncRounds {
  public:
@@ -53,15 +53,11 @@ class SyncRounds {
   bool Start(fjord::log::PartitionLog& log) {
     auto target = log.SegmentsForFlush();
     if (!target.ok()) return false;
-    const bool with_dir = target->directory_fd >= 0;
     running_ = true;
-    auto each = fjord::log::JoinDone(target->segment_fds.size() + (with_dir ? 1 : 0),
-                                     [this, end = target->end](absl::Status s) {
-                                       synced_end_ = s.ok() && synced_end_ >= 0 ? end : -1;
-                                       running_ = false;
-                                     });
-    for (int fd : target->segment_fds) io_.SyncInBackground(fd, each);
-    if (with_dir) io_.SyncDirectoryInBackground(target->directory_fd, each);
+    fjord::log::PartitionLog::SyncInBackground(io_, *target, [this, end = target->end](absl::Status s) {
+      synced_end_ = s.ok() && synced_end_ >= 0 ? end : -1;
+      running_ = false;
+    });
     return true;
   }
   void Reap() { io_.RunCompletions(); }

@@ -43,15 +43,12 @@ void GroupCommitter::StartFlush(const TopicPartition& tp, State& state) {
   // The active segment, any rolled one whose own background sync has not reported, and
   // the directory while a roll's new segment may not be durable in it: the flush is
   // done when all of them are.
-  const bool with_dir = target->directory_fd >= 0;
-  log::IoBackend::Done each = log::JoinDone(
-      target->segment_fds.size() + (with_dir ? 1 : 0),
+  log::PartitionLog::SyncInBackground(
+      shard_.io(), *target,
       [this, tp, incarnation = state.incarnation, covered_end = target->end](absl::Status status) {
         --in_flight_;
         Finish(tp, incarnation, covered_end, std::move(status));
       });
-  for (int fd : target->segment_fds) shard_.io().SyncInBackground(fd, each);
-  if (with_dir) shard_.io().SyncDirectoryInBackground(target->directory_fd, each);
 }
 
 void GroupCommitter::Finish(const TopicPartition& tp, uint64_t incarnation, int64_t covered_end,

@@ -489,6 +489,13 @@ uint64_t PartitionLog::size_bytes() const {
   return n;
 }
 
+void PartitionLog::SyncInBackground(IoBackend& io, const FlushTarget& target, IoBackend::Done done) {
+  const bool with_dir = target.directory_fd >= 0;
+  IoBackend::Done each = JoinDone(target.segment_fds.size() + (with_dir ? 1 : 0), std::move(done));
+  for (int fd : target.segment_fds) io.SyncInBackground(fd, each);
+  if (with_dir) io.SyncDirectoryInBackground(target.directory_fd, each);
+}
+
 absl::StatusOr<PartitionLog::FlushTarget> PartitionLog::SegmentsForFlush() {
   std::vector<int> fds;
   auto add = [&fds](const Segment& seg) -> absl::Status {

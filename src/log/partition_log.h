@@ -194,6 +194,10 @@ class PartitionLog {
     int64_t end = 0;
   };
   absl::StatusOr<FlushTarget> SegmentsForFlush();
+  // Syncs all of `target` on `io` in the background (fdatasync of the segments, fsync of
+  // the directory; each descriptor closed by the backend) and calls done once, after the
+  // last, with the first error if any.
+  static void SyncInBackground(IoBackend& io, const FlushTarget& target, IoBackend::Done done);
   // Flushes and marks the log cleanly closed.
   absl::Status Close();
 
