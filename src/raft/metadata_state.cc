@@ -405,6 +405,11 @@ absl::StatusOr<MetadataState> MetadataState::Restore(const MetadataBatch& snapsh
       default:
         return absl::DataLossError("a snapshot holds a record of a kind snapshots never write");
     }
+    // A topic named or numbered twice would leave the name index pointing at a topic
+    // that a later record renamed: the state would no longer be its own snapshot.
+    if (r.has_topic() && (state.FindTopic(r.topic().name()) != nullptr ||
+                          state.FindTopicById(r.topic().topic_id()) != nullptr))
+      return absl::DataLossError("a snapshot holds a topic name or topic id twice");
     if (r.has_partition()) {
       const TopicState* t = state.FindTopicById(r.partition().topic_id());
       if (t == nullptr || r.partition().partition() != static_cast<int32_t>(t->partitions.size()))

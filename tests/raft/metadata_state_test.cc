@@ -182,6 +182,31 @@ TEST(MetadataState, ASnapshotRebuildsTheSameState) {
   EXPECT_EQ(MetadataState::Restore(Batch({remove}), 1).status().code(), absl::StatusCode::kDataLoss);
 }
 
+// Found by metadata_fuzzer: a snapshot whose second topic record reused the first's id
+// under another name restored to a state whose own snapshot could not be restored
+// (the first name still indexed, with its configs, and no topic of that name).
+TEST(MetadataState, SnapshotNamingATopicTwiceIsCorrupt) {
+  MetadataRecord first;
+  first.mutable_topic()->set_name("a");
+  first.mutable_topic()->set_topic_id(Id('a'));
+  MetadataRecord same_id = first;
+  same_id.mutable_topic()->set_name("b");
+  MetadataRecord same_name = first;
+  same_name.mutable_topic()->set_topic_id(Id('b'));
+  MetadataRecord config;
+  config.mutable_config()->set_resource_type(kTopicResource);
+  config.mutable_config()->set_resource_name("a");
+  config.mutable_config()->set_name("retention.ms");
+  config.mutable_config()->set_value("1000");
+  for (const MetadataRecord& twice : {same_id, same_name}) {
+    auto restored = MetadataState::Restore(Batch({Register(1), first, twice, config}), 1);
+    EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss) << twice.DebugString();
+  }
+  auto once = MetadataState::Restore(Batch({Register(1), first, config}), 1);
+  ASSERT_TRUE(once.ok()) << once.status();
+  EXPECT_TRUE(MetadataState::Restore(once->ToSnapshot(), 1).ok());
+}
+
 TEST(TopicNames, DotAndUnderscoreCollideAsKafkaSays) {
   const std::vector<std::string_view> existing{"a_b", "x.y.z", "x_y_z", "plain"};
   EXPECT_TRUE(ValidateNoCollision("plain2", existing).ok());
