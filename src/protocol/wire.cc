@@ -1,5 +1,7 @@
 #include "protocol/wire.h"
 
+#include "protocol/utf8.h"
+
 #include <bit>
 #include <limits>
 
@@ -108,7 +110,7 @@ std::optional<std::string> Reader::NullableString(bool compact, bool nullable, c
     return std::string();
   }
   ByteView v = Raw(static_cast<size_t>(n), field);
-  return std::string(v.as_string_view());
+  return WithUtf8Replacements(v.as_string_view());  // as Kafka decodes: see utf8.h
 }
 
 std::string Reader::String(bool compact, const char* field) {

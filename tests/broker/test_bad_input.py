@@ -514,3 +514,43 @@ def test_a_connection_does_not_keep_the_buffer_of_one_large_request(tmp_path):
         assert still_serves(b)
     finally:
         b.stop()
+
+
+def alter_configs_v0(broker, resource_type, name, key, value):
+    """AlterConfigs v0 with raw bytes (kafka-python would encode str): (error, message)."""
+    def string(b):
+        return struct.pack(">h", len(b)) + b
+    body = (struct.pack(">ib", 1, resource_type) + string(name) + struct.pack(">i", 1) + string(key) +
+            string(value) + b"\x00")
+    header = struct.pack(">hhih", 33, 0, 7, 4) + b"test"
+    data = roundtrip(broker, struct.pack(">i", len(header) + len(body)) + header + body)
+    # size, correlation id, throttle time, resource count, then the first resource's answer
+    error, length = struct.unpack(">hh", data[16:20])
+    return error, None if length < 0 else data[20:20 + length].decode("utf-8")
+
+
+def test_ill_formed_utf8_in_strings_is_decoded_as_kafka_decodes_it(tmp_path):
+    # Kafka reads a string's ill-formed UTF-8 as U+FFFD. Fjord kept the bytes. An error
+    # message then echoed bytes no client could decode. A config value reached the
+    # controller, whose protobuf records refuse strings that are not UTF-8, so the value
+    # was answered with UNKNOWN_SERVER_ERROR (-1).
+    b = Broker(str(tmp_path)).start()
+    try:
+        from confluent_kafka.admin import AdminClient, NewTopic
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        admin.create_topics([NewTopic("utf", 1, 1)])["utf"].result(15)
+        error, message = alter_configs_v0(b, 2, b"utf", b"follower.replication.throttled.replicas", b"\xff:\xe2\x82")
+        assert error == 40, (error, message)  # INVALID_CONFIG, in words a client can read
+        assert message.startswith("Invalid value \ufffd:\ufffd for configuration"), message
+        assert alter_configs_v0(b, 2, b"utf", b"message.format.version", b"3.0\xc0") == (0, None)
+        assert alter_configs_v0(b, 4, b"", b"log.message.format.version", b"\xed\xa0\x80") == (0, None)
+        b.stop()
+        b.start()  # the controller's log replays, values and all
+        from confluent_kafka.admin import ConfigResource
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        topic = ConfigResource(ConfigResource.Type.TOPIC, "utf")
+        configs = admin.describe_configs([topic])[topic].result(15)
+        assert configs["message.format.version"].value == "3.0\ufffd"
+        assert still_serves(b)
+    finally:
+        b.stop()

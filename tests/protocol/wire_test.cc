@@ -98,6 +98,36 @@ TEST(Wire, StringsClassicAndCompact) {
   EXPECT_FALSE(r.NullableString(true, true, "f").has_value());
 }
 
+// Kafka (Java) decodes a string's ill-formed UTF-8 as U+FFFD, one per maximal subpart.
+TEST(Wire, IllFormedUtf8DecodesAsReplacementCharacters) {
+  const std::string r = "\xEF\xBF\xBD";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"plain", "plain"},
+      {"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"},
+      {"a\xFF"
+       "b",
+       "a" + r + "b"},                      // never a lead byte
+      {"\x80\xBF", r + r},                  // continuations without a lead
+      {"\xC0\xAF", r + r},                  // overlong '/'
+      {"\xE0\x80\xAF", r + r + r},          // overlong: E0 needs A0..BF next
+      {"\xED\xA0\x80", r + r + r},          // a surrogate
+      {"\xF4\x90\x80\x80", r + r + r + r},  // past U+10FFFF
+      {"\xE2\x82", r},                      // cut short at the end: one subpart
+      {"\xE2\x82x", r + "x"},               // cut short before an ASCII byte
+      {"\xF0\x9F\x98", r},                  // three bytes of four
+      {"\xF0\x9F\x98\xF0\x9F\x98\x80", r + "\xF0\x9F\x98\x80"},
+  };
+  for (const auto& [in, want] : cases) {
+    auto bytes = Encode([&](Writer& w) { w.String(true, in); });
+    Reader reader{ByteView(bytes)};
+    EXPECT_EQ(reader.String(true, "f"), want) << in;
+    EXPECT_TRUE(reader.ok());
+    bytes = Encode([&](Writer& w) { w.NullableString(false, true, in, "f"); });
+    Reader nullable{ByteView(bytes)};
+    EXPECT_EQ(nullable.NullableString(false, true, "f"), want) << in;
+  }
+}
+
 TEST(Wire, NullWhereNotNullableIsAnError) {
   std::vector<uint8_t> null_classic = {0xff, 0xff};
   Reader r{ByteView(null_classic)};
