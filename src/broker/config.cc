@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "log/io_backend.h"
+#include "protocol/utf8.h"
 #include "raft/quorum_config.h"
 
 namespace fjord::broker {
@@ -486,6 +487,12 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
     entries.emplace_back(o.substr(0, eq), o.substr(eq + 1));
   }
   for (const auto& [k, v] : entries) {
+    // Values travel in Kafka strings and in the controller's protobuf records (a rack, a
+    // host), both UTF-8 only: refused here, with the key named, not at registration.
+    if (!protocol::IsValidUtf8(k) || !protocol::IsValidUtf8(v)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config ", protocol::WithUtf8Replacements(k), ": not valid UTF-8"));
+    }
     if (absl::Status s = ApplyBrokerConfig(c, k, v, warnings); !s.ok()) return s;
     c.explicitly_set.insert(k);
   }

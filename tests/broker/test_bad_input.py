@@ -554,3 +554,13 @@ def test_ill_formed_utf8_in_strings_is_decoded_as_kafka_decodes_it(tmp_path):
         assert still_serves(b)
     finally:
         b.stop()
+
+
+def test_a_config_value_that_is_not_utf8_stops_start_up(tmp_path):
+    # It reached the controller in the broker's registration (broker.rack), whose protobuf
+    # refused it: start-up failed with "registering with the controller quorum: " and no
+    # reason.
+    from conftest import BIN
+    r = subprocess.run([BIN, "--override", f"log.dirs={tmp_path}/x", "--override", b"broker.rack=r\xff"],
+                       capture_output=True, timeout=30)
+    assert r.returncode != 0 and b"config broker.rack: not valid UTF-8" in r.stderr, r.stderr
