@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "broker/broker_loggers.h"
 #include "broker/kafka_errors.h"
 #include "broker/topic_configs.h"
 
@@ -50,6 +51,16 @@ std::string CurrentListValue(Broker& broker, int8_t resource_type, const std::st
 
 }  // namespace
 
+absl::Status CheckBrokerResource(const std::string& resource_name, int32_t node_id,
+                                 bool cluster_default_allowed) {
+  if (resource_name.empty() && cluster_default_allowed) return absl::OkStatus();
+  if (resource_name != std::to_string(node_id)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "broker ", resource_name.empty() ? "\"\"" : resource_name, " is not this broker (", node_id, ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const std::string& resource_name,
                                   const std::vector<ConfigChange>& changes, bool replace_all,
                                   bool validate_only) {
@@ -72,6 +83,11 @@ absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const st
     return absl::FailedPreconditionError(
         absl::StrCat("Null value not supported for : ", absl::StrJoin(null_values, ", ")));
   }
+  if (resource_type == kBrokerLoggerResourceType && !replace_all) {
+    if (absl::Status s = CheckBrokerResource(resource_name, broker.config().node_id, false); !s.ok())
+      return s;
+    return AlterBrokerLoggers(changes, validate_only);
+  }
   auto image = broker.metadata().Current();
   std::map<std::string, std::string> configs;
   if (resource_type == kTopicResourceType) {
@@ -80,10 +96,7 @@ absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const st
       return absl::NotFoundError(absl::StrCat("topic ", resource_name, " does not exist"));
     configs = topic->configs;
   } else if (resource_type == kBrokerResourceType) {
-    if (!resource_name.empty() && resource_name != std::to_string(broker.config().node_id)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("broker ", resource_name, " is not this broker (", broker.config().node_id, ")"));
-    }
+    if (absl::Status s = CheckBrokerResource(resource_name, broker.config().node_id, true); !s.ok()) return s;
     if (auto it = image->broker_configs.find(resource_name); it != image->broker_configs.end()) {
       configs = it->second;
     }

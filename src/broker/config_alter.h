@@ -14,6 +14,7 @@ namespace fjord::broker {
 // Kafka's resource types and IncrementalAlterConfigs operations.
 constexpr int8_t kTopicResourceType = 2;
 constexpr int8_t kBrokerResourceType = 4;
+constexpr int8_t kBrokerLoggerResourceType = 8;
 enum class ConfigOp : int8_t { kSet = 0, kDelete = 1, kAppend = 2, kSubtract = 3 };
 
 struct ConfigChange {
@@ -21,6 +22,12 @@ struct ConfigChange {
   ConfigOp op = ConfigOp::kSet;
   std::optional<std::string> value;
 };
+
+// A BROKER or BROKER_LOGGER resource names this broker: its node id, or (BROKER only, when
+// `cluster_default_allowed`) "" for the cluster-wide defaults. Else FailedPrecondition
+// (INVALID_REQUEST), as Kafka refuses another broker's id.
+absl::Status CheckBrokerResource(const std::string& resource_name, int32_t node_id,
+                                 bool cluster_default_allowed);
 
 // Applies `changes` to one resource. `replace_all` is the legacy AlterConfigs meaning:
 // the changes become the whole set of overrides. Errors: NotFound (no such topic),

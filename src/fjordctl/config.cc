@@ -1,5 +1,6 @@
 // fjordctl config get | set: dynamic broker configs (DescribeConfigs and
-// IncrementalAlterConfigs on the BROKER resource: one node, or the cluster-wide default).
+// IncrementalAlterConfigs on the BROKER resource: one node, or the cluster-wide default),
+// and with --loggers a node's log levels (the BROKER_LOGGER resource).
 #include <cstdio>
 
 #include "absl/strings/numbers.h"
@@ -15,12 +16,19 @@ using boost::asio::awaitable;
 using client::KafkaError;
 
 constexpr int8_t kBrokerResource = 4;
+constexpr int8_t kBrokerLoggerResource = 8;
 
 absl::Status CheckTarget(const Args& a) {
   int32_t id = 0;
   if (a.Has("--broker") && !absl::SimpleAtoi(a.Get("--broker"), &id))
     return absl::InvalidArgumentError("--broker wants a node id");
+  if (a.Has("--loggers") && a.Has("--cluster"))
+    return absl::InvalidArgumentError("--loggers are one node's: give --broker, not --cluster");
   return absl::OkStatus();
+}
+
+int8_t ResourceType(const Args& a) {
+  return a.Has("--loggers") ? kBrokerLoggerResource : kBrokerResource;
 }
 
 // The resource name: a node id, or "" for the default of every broker (--cluster).
@@ -44,7 +52,8 @@ absl::Status CheckGet(const Args& a) {
 using ConfigEntry = protocol::describe_configs_response::DescribeConfigsResourceResult;
 
 // `docs`: each config's documentation as the broker gave it (--docs).
-int PrintConfigs(bool json, bool docs, const std::string& resource, const std::vector<ConfigEntry>& configs) {
+int PrintConfigs(bool json, bool docs, bool loggers, const std::string& resource,
+                 const std::vector<ConfigEntry>& configs) {
   if (json) {
     Json out = Json::Array();
     for (const auto& cfg : configs) {
@@ -57,8 +66,9 @@ int PrintConfigs(bool json, bool docs, const std::string& resource, const std::v
     std::printf("%s\n", out.Dump().c_str());
     return 0;
   }
-  std::printf("%s %s\n\n", Bold("BROKER").c_str(), resource.empty() ? "(cluster default)" : resource.c_str());
-  Table t("CONFIG", "VALUE", "SOURCE", "READ-ONLY");
+  std::printf("%s %s%s\n\n", Bold("BROKER").c_str(),
+              resource.empty() ? "(cluster default)" : resource.c_str(), loggers ? " loggers" : "");
+  Table t(loggers ? "LOGGER" : "CONFIG", loggers ? "LEVEL" : "VALUE", "SOURCE", "READ-ONLY");
   Table with_docs("CONFIG", "VALUE", "SOURCE", "READ-ONLY", "DOCUMENTATION");
   for (const auto& cfg : configs) {
     std::string value =
@@ -79,7 +89,7 @@ awaitable<int> Get(Context& c, const Args& a) {
   const std::string resource = Resource(c, a);
   protocol::DescribeConfigsRequest request;
   auto& r = request.resources.emplace_back();
-  r.resource_type = kBrokerResource;
+  r.resource_type = ResourceType(a);
   r.resource_name = resource;
   request.include_documentation = a.Has("--docs");
   if (a.positional.empty()) {
@@ -93,7 +103,7 @@ awaitable<int> Get(Context& c, const Args& a) {
   const auto& result = answer->results.front();
   if (result.error_code != 0)
     co_return Fail("config get", KafkaError(result.error_code, result.error_message.value_or(std::string())));
-  co_return PrintConfigs(c.json, a.Has("--docs"), resource, result.configs);
+  co_return PrintConfigs(c.json, a.Has("--docs"), a.Has("--loggers"), resource, result.configs);
 }
 
 absl::Status CheckSet(const Args& a) {
@@ -109,7 +119,7 @@ awaitable<int> Set(Context& c, const Args& a) {
   const std::string resource = Resource(c, a);
   protocol::IncrementalAlterConfigsRequest request;
   auto& r = request.resources.emplace_back();
-  r.resource_type = kBrokerResource;
+  r.resource_type = ResourceType(a);
   r.resource_name = resource;
   for (const auto& kv : a.positional) {
     const size_t eq = kv.find('=');
@@ -135,8 +145,8 @@ awaitable<int> Set(Context& c, const Args& a) {
         .Set("altered", static_cast<int64_t>(r.configs.size()));
     std::printf("%s\n", out.Dump().c_str());
   } else {
-    std::printf("%s: %zu config(s) altered\n",
-                resource.empty() ? "cluster default" : ("broker " + resource).c_str(), r.configs.size());
+    std::printf("%s: %zu %s altered\n", resource.empty() ? "cluster default" : ("broker " + resource).c_str(),
+                r.configs.size(), a.Has("--loggers") ? "logger level(s)" : "config(s)");
   }
   co_return 0;
 }
@@ -151,8 +161,9 @@ std::vector<CommandInfo> ConfigCommands() {
        "a broker's configs with their sources (all, or the keys named)",
        "  --broker ID               the node to describe (default: the first known)\n"
        "  --cluster                 the cluster-wide dynamic default instead\n"
-       "  --docs                    each config's documentation too\n",
-       {{"--broker", true}, {"--cluster", false}, {"--docs", false}},
+       "  --docs                    each config's documentation too\n"
+       "  --loggers                 the node's loggers and their levels instead\n",
+       {{"--broker", true}, {"--cluster", false}, {"--docs", false}, {"--loggers", false}},
        CheckGet,
        Get},
       {"config",
@@ -160,8 +171,9 @@ std::vector<CommandInfo> ConfigCommands() {
        "KEY=VALUE...",
        "set dynamic broker configs (KEY= deletes one)",
        "  --broker ID               the node to change (default: the first known)\n"
-       "  --cluster                 the cluster-wide dynamic default instead\n",
-       {{"--broker", true}, {"--cluster", false}},
+       "  --cluster                 the cluster-wide dynamic default instead\n"
+       "  --loggers                 set log levels (root=DEBUG; until the node stops)\n",
+       {{"--broker", true}, {"--cluster", false}, {"--loggers", false}},
        CheckSet,
        Set},
   };

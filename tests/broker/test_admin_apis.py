@@ -228,6 +228,14 @@ def test_platformatic_admin_apis(broker):
         "Default of the topic config retention.ms. " + topic_docs["retention.ms"])
     assert "no tiered storage" in topic_docs["local.retention.ms"]
     assert all(doc is None for result in out["documentation"]["notAsked"] for doc in result.values())
+    # BROKER_LOGGER: one logger, Kafka's root, at INFO; SET changes it until the node stops
+    loggers = out["loggers"]
+    dynamic_logger = 6  # DYNAMIC_BROKER_LOGGER_CONFIG (not in confluent-kafka 1.7's ConfigSource)
+    assert loggers["before"] == [["root", "INFO", dynamic_logger, False]], loggers
+    assert loggers["setWarn"] == 0 and loggers["afterWarn"] == [["root", "WARN", dynamic_logger, False]]
+    assert loggers["badLevel"] == 40 and loggers["unknownLogger"] == 40  # INVALID_CONFIG
+    assert loggers["append"] == 42 and loggers["deleteRoot"] == 42  # INVALID_REQUEST
+    assert loggers["setInfo"] == 0 and loggers["afterInfo"] == loggers["before"]
     assert out["logDir"]["path"].startswith(broker.data_dir)
     assert out["logDir"]["total"] >= out["logDir"]["usable"] > 0
     sizes = dict(out["logDir"]["partitions"])
@@ -344,6 +352,39 @@ def test_one_request_adds_at_most_ten_thousand_partitions(broker):
     assert rss_mib(broker.proc.pid) - before < 64
     assert partitions("g1") == 1 and partitions("g2") == 1
     assert grow([("g1", 3)]) == [("g1", 0, None)] and partitions("g1") == 3
+
+
+def test_broker_logger_levels_change_what_the_node_logs(tmp_path):
+    """BROKER_LOGGER through kafka-python's encoding: WARN silences the INFO lines (here,
+    those of shutting down) until the node stops, and a restart is back at INFO, as Kafka
+    keeps no logger change. Another broker's id, or none, is INVALID_REQUEST; so is
+    the legacy AlterConfigs, as in Kafka."""
+    from conftest import Broker
+
+    b = Broker(str(tmp_path)).start()
+    try:
+        def set_root(level, name="1", validate_only=False):
+            r = call(b, IncrementalAlterConfigsRequest_v0([(8, name, [("root", 0, level)])], validate_only))
+            return r.responses[0][0]
+
+        def root_level():
+            r = call(b, DescribeConfigsRequest_v1(resources=[(8, "1", None)], include_synonyms=False))
+            return [(e[0], e[1]) for e in r.resources[0][4]]
+
+        assert set_root("DEBUG", name="7") == 42 and set_root("DEBUG", name="") == 42
+        assert set_root("ERROR", validate_only=True) == 0 and root_level() == [("root", "INFO")]
+        legacy = call(b, AlterConfigsRequest_v0(resources=[(8, "1", [("root", "WARN")])], validate_only=False))
+        assert legacy.resources[0][0] == 42 and root_level() == [("root", "INFO")]
+        assert set_root("WARN") == 0 and root_level() == [("root", "WARN")]
+        before = b.log_path.read_bytes()
+        b.stop()
+        assert b.log_path.read_bytes() == before  # "shutting down", "stopped cleanly": INFO
+        b.start()
+        assert root_level() == [("root", "INFO")]
+        b.stop()
+        assert b"stopped cleanly" in b.log_path.read_bytes()[len(before):]
+    finally:
+        b.stop()
 
 
 def test_manual_assignments_kafka_refuses(broker):

@@ -105,6 +105,29 @@ try {
     out.documentation[asked ? 'asked' : 'notAsked'] =
       results.map((r) => Object.fromEntries(r.configs.map((c) => [c.name, c.documentation])))
   }
+  // BROKER_LOGGER (8): the levels, and changes through IncrementalAlterConfigs.
+  const BROKER_LOGGER = 8
+  const loggers = async () => {
+    const [d] = await admin.describeConfigs({ resources: [{ resourceType: BROKER_LOGGER, resourceName: nodeId }] })
+    return d.configs.map((c) => [c.name, c.value, c.configSource, c.readOnly])
+  }
+  const setLoggers = async (configs) => {
+    try {
+      await admin.incrementalAlterConfigs({ resources: [{ resourceType: BROKER_LOGGER, resourceName: nodeId, configs }] })
+      return 0
+    } catch (e) {
+      return codeOf(e) ?? String(e)
+    }
+  }
+  out.loggers = { before: await loggers() }
+  out.loggers.setWarn = await setLoggers([{ name: 'root', configOperation: SET, value: 'WARN' }])
+  out.loggers.afterWarn = await loggers()
+  out.loggers.badLevel = await setLoggers([{ name: 'root', configOperation: SET, value: 'LOUD' }])
+  out.loggers.unknownLogger = await setLoggers([{ name: 'kafka.server', configOperation: SET, value: 'DEBUG' }])
+  out.loggers.append = await setLoggers([{ name: 'root', configOperation: APPEND, value: 'DEBUG' }])
+  out.loggers.deleteRoot = await setLoggers([{ name: 'root', configOperation: DELETE }])
+  out.loggers.setInfo = await setLoggers([{ name: 'root', configOperation: SET, value: 'INFO' }])
+  out.loggers.afterInfo = await loggers()
   const producers = await describeProducersV0.api.async(conn, [{ name: topic, partitionIndexes: [0] }])
   out.producers = producers.topics[0].partitions[0].activeProducers.map((p) => ({
     id: Number(p.producerId), epoch: p.producerEpoch, lastSequence: p.lastSequence

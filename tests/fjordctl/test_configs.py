@@ -39,3 +39,38 @@ def test_config_get_with_documentation(broker, ctl):
     r = ctl.run("config", "get", "--docs", "num.partitions")
     assert r.returncode == 0, r.stderr
     assert b"DOCUMENTATION" in r.stdout and b"Partitions of topics created without a count" in r.stdout
+
+
+def test_config_loggers(broker, ctl):
+    """--loggers: the node's log levels (BROKER_LOGGER), cross-checked with kafka-python's
+    encoding of DescribeConfigs."""
+    import socket
+    import struct
+
+    from kafka.protocol.admin import DescribeConfigsRequest_v1
+
+    def described_level():
+        request = DescribeConfigsRequest_v1(resources=[(8, "1", ["root"])], include_synonyms=False)
+        body = struct.pack(">hhih", 32, 1, 5, 4) + b"test" + request.encode()
+        with socket.create_connection(("127.0.0.1", int(broker.bootstrap.split(":")[1])), timeout=10) as s:
+            s.sendall(struct.pack(">i", len(body)) + body)
+            data = b""
+            while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+                data += s.recv(65536)
+        (result,) = request.RESPONSE_TYPE.decode(data[8:]).resources
+        return [(e[0], e[1]) for e in result[4]]
+
+    assert ctl.json("config", "get", "--loggers") == [
+        {"name": "root", "value": "INFO", "source": "DYNAMIC_BROKER_LOGGER_CONFIG", "read_only": False}]
+    r = ctl.run("config", "set", "--loggers", "root=DEBUG")
+    assert r.returncode == 0 and b"broker 1: 1 logger level(s) altered" in r.stdout, r.stderr
+    assert described_level() == [("root", "DEBUG")]
+    r = ctl.run("config", "get", "--loggers")
+    assert r.returncode == 0 and b"LOGGER" in r.stdout and b"DEBUG" in r.stdout, r.stdout
+    r = ctl.run("config", "set", "--loggers", "root=LOUD")
+    assert r.returncode == 1 and b"INVALID_CONFIG" in r.stderr, r.stderr
+    r = ctl.run("config", "set", "--loggers", "root=")  # Kafka keeps the root logger's level
+    assert r.returncode == 1 and b"INVALID_REQUEST" in r.stderr, r.stderr
+    assert ctl.run("config", "get", "--loggers", "--cluster").returncode == 2
+    assert ctl.run("config", "set", "--loggers", "root=INFO").returncode == 0
+    assert described_level() == [("root", "INFO")]

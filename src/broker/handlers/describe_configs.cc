@@ -1,3 +1,5 @@
+#include "broker/broker_loggers.h"
+#include "broker/config_alter.h"
 #include "broker/config_docs.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
@@ -17,8 +19,7 @@ constexpr int8_t kDynamicBrokerConfig = 2;
 constexpr int8_t kDynamicDefaultBrokerConfig = 3;
 constexpr int8_t kStaticBrokerConfig = 4;
 constexpr int8_t kDefaultConfig = 5;
-constexpr int8_t kTopicResource = 2;
-constexpr int8_t kBrokerResource = 4;
+constexpr int8_t kDynamicBrokerLoggerConfig = 6;
 
 bool Wanted(const std::optional<std::vector<std::string>>& keys, const std::string& name) {
   if (!keys || keys->empty()) return true;
@@ -70,7 +71,7 @@ boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c) {
     out.resource_type = r.resource_type;
     out.resource_name = r.resource_name;
     out.error_message = std::nullopt;
-    if (r.resource_type == kTopicResource) {
+    if (r.resource_type == kTopicResourceType) {
       const TopicInfo* topic = image->Find(r.resource_name);
       if (topic == nullptr) {
         out.error_code = kUnknownTopicOrPartition;
@@ -104,12 +105,24 @@ boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c) {
           }
         }
       }
-    } else if (r.resource_type == kBrokerResource) {
+    } else if (r.resource_type == kBrokerResourceType || r.resource_type == kBrokerLoggerResourceType) {
       const bool cluster_default = r.resource_name.empty();
-      if (!cluster_default && r.resource_name != std::to_string(broker->node_id)) {
+      if (absl::Status s =
+              CheckBrokerResource(r.resource_name, broker->node_id, r.resource_type == kBrokerResourceType);
+          !s.ok()) {
         out.error_code = kInvalidRequest;
-        out.error_message =
-            "broker " + r.resource_name + " is not this broker (" + std::to_string(broker->node_id) + ")";
+        out.error_message = std::string(s.message());
+        continue;
+      }
+      if (r.resource_type == kBrokerLoggerResourceType) {
+        for (const auto& [name, level] : BrokerLoggers()) {
+          if (!Wanted(r.configuration_keys, name)) continue;
+          auto& e = out.configs.emplace_back();
+          e.name = name;
+          e.value = level;
+          e.config_source = kDynamicBrokerLoggerConfig;
+          e.documentation = std::nullopt;  // as Kafka: none for loggers
+        }
         continue;
       }
       for (const auto& [name, value_type] : AllBrokerEntries(c.broker.config())) {
