@@ -1,9 +1,9 @@
 #include "protocol/wire.h"
 
-#include "protocol/utf8.h"
-
 #include <bit>
 #include <limits>
+
+#include "protocol/utf8.h"
 
 namespace fjord::protocol {
 
