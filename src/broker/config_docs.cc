@@ -52,7 +52,8 @@ const Docs& TopicDocs() {
        "Whether Fetch v0 to v3 clients get the stored batches converted to the old message format; "
        "false answers them UNSUPPORTED_VERSION."},
       {"message.format.version",
-       "Stored and shown only: batches are always stored in format v2, as since Kafka 3.0."},
+       "Stored and shown only: batches are always stored in format v2, as since Kafka 3.0. Must be a "
+       "version Kafka names, such as 3.0-IV1 or 3.0."},
       {"message.timestamp.difference.max.ms",
        "Deprecated: the bound for message.timestamp.before.max.ms and .after.max.ms where those are "
        "not set."},

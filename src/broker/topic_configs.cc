@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -98,6 +99,33 @@ bool ThrottledReplicaList(const std::string& value) {
     if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &n) || !absl::SimpleAtoi(parts[1], &n)) return false;
   }
   return true;
+}
+
+// Kafka's MetadataVersionValidator (message.format.version): a version Kafka 3.9 names,
+// in full ("2.8-IV1") or short ("2.8", standing for its last), where anything after the
+// major and minor (after three parts for 0.x) is ignored, as Kafka's parser ignores it.
+bool KafkaVersionName(const std::string& value) {
+  struct Release {
+    const char* name;
+    int ivs;  // its versions -IV0 .. -IV(ivs - 1); 0: the name alone
+  };
+  static constexpr Release kReleases[] = {
+      {"0.8.0", 0},  {"0.8.1", 0},  {"0.8.2", 0}, {"0.9.0", 0}, {"0.10.0", 2}, {"0.10.1", 3},
+      {"0.10.2", 1}, {"0.11.0", 3}, {"1.0", 1},   {"1.1", 1},   {"2.0", 2},    {"2.1", 3},
+      {"2.2", 2},    {"2.3", 2},    {"2.4", 2},   {"2.5", 1},   {"2.6", 1},    {"2.7", 3},
+      {"2.8", 2},    {"3.0", 2},    {"3.1", 1},   {"3.2", 1},   {"3.3", 4},    {"3.4", 1},
+      {"3.5", 3},    {"3.6", 3},    {"3.7", 5},   {"3.8", 1},   {"3.9", 1}};
+  std::vector<std::string> parts = absl::StrSplit(value, '.');
+  const size_t kept = absl::StartsWith(value, "0.") ? 3 : 2;
+  const std::string key =
+      parts.size() > kept ? absl::StrJoin(parts.begin(), parts.begin() + kept, ".") : value;
+  for (const Release& r : kReleases) {
+    if (key == r.name) return true;
+    for (int iv = 0; iv < r.ivs; ++iv) {
+      if (key == absl::StrCat(r.name, "-IV", iv)) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -210,6 +238,9 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
     return bad(
         "must be the literal '*' or a list of replicas in the following format: "
         "[partitionId]:[brokerId],[partitionId]:[brokerId],...");
+  }
+  if (name == "message.format.version" && !KafkaVersionName(value)) {
+    return bad(absl::StrCat("Version ", value, " is not a valid version").c_str());
   }
   if (name == "min.cleanable.dirty.ratio") {
     if (number < 0) return bad("Value must be no less than 0");

@@ -542,15 +542,17 @@ def test_ill_formed_utf8_in_strings_is_decoded_as_kafka_decodes_it(tmp_path):
         error, message = alter_configs_v0(b, 2, b"utf", b"follower.replication.throttled.replicas", b"\xff:\xe2\x82")
         assert error == 40, (error, message)  # INVALID_CONFIG, in words a client can read
         assert message.startswith("Invalid value \ufffd:\ufffd for configuration"), message
-        assert alter_configs_v0(b, 2, b"utf", b"message.format.version", b"3.0\xc0") == (0, None)
-        assert alter_configs_v0(b, 4, b"", b"log.message.format.version", b"\xed\xa0\x80") == (0, None)
+        # Kafka reads no further than "3.0" of a version: the rest is kept as it came
+        assert alter_configs_v0(b, 2, b"utf", b"message.format.version", b"3.0.\xc0") == (0, None)
+        error, message = alter_configs_v0(b, 4, b"", b"log.message.format.version", b"\xed\xa0\x80")
+        assert error == 40 and "Version \ufffd\ufffd\ufffd is not a valid version" in message, (error, message)
         b.stop()
         b.start()  # the controller's log replays, values and all
         from confluent_kafka.admin import ConfigResource
         admin = AdminClient({"bootstrap.servers": b.bootstrap})
         topic = ConfigResource(ConfigResource.Type.TOPIC, "utf")
         configs = admin.describe_configs([topic])[topic].result(15)
-        assert configs["message.format.version"].value == "3.0\ufffd"
+        assert configs["message.format.version"].value == "3.0.\ufffd"
         assert still_serves(b)
     finally:
         b.stop()

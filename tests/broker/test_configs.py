@@ -20,7 +20,9 @@ def test_topic_configs_round_trip_and_restart(broker):
                 {"min.insync.replicas": "0"}, {"retention.ms": "-2"}, {"segment.ms": "0"},
                 {"max.compaction.lag.ms": "0"}, {"min.cleanable.dirty.ratio": "1.5"}, {"flush.messages": "0"},
                 {"compression.gzip.level": "0"}, {"compression.lz4.level": "18"}, {"compression.zstd.level": "23"},
-                {"segment.jitter.ms": "-1"}, {"leader.replication.throttled.replicas": "0:x"}]:
+                {"segment.jitter.ms": "-1"}, {"leader.replication.throttled.replicas": "0:x"},
+                {"message.format.version": "banana"}, {"message.format.version": "3.9-IV1"},
+                {"message.format.version": "4"}, {"message.format.version": "0.10"}]:
         try:
             admin.create_topics([NewTopic("bad-cfg", 1, 1, config=bad)])["bad-cfg"].result()
             raise AssertionError(f"{bad} should be refused")
@@ -28,6 +30,9 @@ def test_topic_configs_round_trip_and_restart(broker):
             assert e.args[0].code() == 40  # INVALID_CONFIG
             if "min.insync.replicas" in bad:
                 assert e.args[0].str() == "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1"
+            if bad.get("message.format.version") == "banana":
+                assert e.args[0].str() == ("Invalid value banana for configuration message.format.version: "
+                                           "Version banana is not a valid version")
     # no tiered storage: refused as Kafka refuses it with remote.log.storage.system.enable=false
     try:
         admin.create_topics([NewTopic("tiered", 1, 1, config={"remote.storage.enable": "true"})])["tiered"].result()
@@ -39,6 +44,11 @@ def test_topic_configs_round_trip_and_restart(broker):
                                                              "follower.replication.throttled.replicas": "*",
                                                              "leader.replication.throttled.replicas": "0:1,1:1"})])[
         "edge-cfg"].result()
+    # Kafka's version names, full or short; after major.minor (three parts for 0.x) its
+    # parser ignores the rest
+    for i, version in enumerate(["2.8-IV1", "3.9", "3.7-IV4", "0.8.2", "0.10.0.1", "3.0.5"]):
+        admin.create_topics([NewTopic(f"mfv-{i}", 1, 1, config={"message.format.version": version})])[
+            f"mfv-{i}"].result()
     # every topic config Kafka 3.9 has is there, with Kafka's defaults for the newer ones
     every = describe(admin, ConfigResource.Type.TOPIC, "edge-cfg")
     assert len(every) == 36
