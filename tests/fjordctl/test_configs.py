@@ -44,20 +44,13 @@ def test_config_get_with_documentation(broker, ctl):
 def test_config_loggers(broker, ctl):
     """--loggers: the node's log levels (BROKER_LOGGER), cross-checked with kafka-python's
     encoding of DescribeConfigs."""
-    import socket
-    import struct
-
     from kafka.protocol.admin import DescribeConfigsRequest_v1
+
+    from conftest import broker_fixtures
 
     def described_level():
         request = DescribeConfigsRequest_v1(resources=[(8, "1", ["root"])], include_synonyms=False)
-        body = struct.pack(">hhih", 32, 1, 5, 4) + b"test" + request.encode()
-        with socket.create_connection(("127.0.0.1", int(broker.bootstrap.split(":")[1])), timeout=10) as s:
-            s.sendall(struct.pack(">i", len(body)) + body)
-            data = b""
-            while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
-                data += s.recv(65536)
-        (result,) = request.RESPONSE_TYPE.decode(data[8:]).resources
+        (result,) = broker_fixtures.call(broker, request).resources
         return [(e[0], e[1]) for e in result[4]]
 
     assert ctl.json("config", "get", "--loggers") == [
