@@ -4,10 +4,14 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "fjord_protocol/messages/consumer_protocol_subscription.h"
 #include "protocol/record_batch.h"
+#include "protocol/wire.h"
 
 namespace fjord::group {
 namespace {
+
+constexpr std::string_view kConsumerProtocolType = "consumer";
 
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -259,6 +263,23 @@ std::string GroupCoordinator::ChosenMetadata(const Group& g, const Member& m) {
     if (g.protocol && p.name == *g.protocol) return p.metadata;
   }
   return {};
+}
+
+std::optional<std::set<std::string>> GroupCoordinator::SubscribedTopics(const Group& g) {
+  if (g.protocol_type != kConsumerProtocolType || !g.protocol) return std::nullopt;
+  std::set<std::string> topics;
+  for (const auto& [id, m] : g.members) {
+    // A version, then ConsumerProtocolSubscription v0, the prefix of every later version
+    // (Kafka reads it the same way, so a newer client's subscription still parses).
+    const std::string metadata = ChosenMetadata(g, m);
+    protocol::Reader r{protocol::ByteView(std::string_view(metadata))};
+    const int16_t version = r.Int16();
+    protocol::ConsumerProtocolSubscription subscription;
+    subscription.Read(r, 0);
+    if (!r.ok() || version < 0) return std::nullopt;
+    topics.insert(subscription.topics.begin(), subscription.topics.end());
+  }
+  return topics;
 }
 
 bool GroupCoordinator::Fenced(const Group& g, const std::optional<std::string>& instance_id,
@@ -750,20 +771,20 @@ std::vector<int16_t> GroupCoordinator::DeleteOffsets(
     *group_error = kGroupIdNotFound;
     return out;
   }
-  // A topic the group's members subscribe to keeps its offsets (Kafka decodes the
-  // consumer subscriptions for this; the topic names appear in them verbatim).
-  auto subscribed = [&](const std::string& topic) {
-    for (const auto& [id, m] : g->members) {
-      for (const Protocol& p : m.protocols) {
-        if (p.metadata.find(topic) != std::string::npos) return true;
-      }
-    }
-    return false;
-  };
+  // As Kafka: a group with members keeps the offsets of the topics they subscribe to,
+  // and only a consumer group's subscriptions can be read, so any other kind with
+  // members keeps them all. Subscriptions that do not parse count as every topic.
+  const bool consumer = g->protocol_type == kConsumerProtocolType;
+  if (g->state != State::kEmpty && !consumer) {
+    *group_error = kNonEmptyGroup;
+    return out;
+  }
+  const std::optional<std::set<std::string>> subscribed =
+      g->state == State::kEmpty ? std::set<std::string>{} : SubscribedTopics(*g);
   std::vector<CoordinatorRecord> records;
   for (size_t i = 0; i < partitions.size(); ++i) {
     const auto& [topic, p] = partitions[i];
-    if (g->state != State::kEmpty && subscribed(topic)) {
+    if (!subscribed || subscribed->contains(topic)) {
       out[i] = kGroupSubscribedToTopic;
       continue;
     }

@@ -274,6 +274,10 @@ class GroupCoordinator {
   void AnswerWaitingSyncs(Group& g, const std::function<SyncResult(const Member&)>& answer);
   // The member's metadata for the group's chosen protocol.
   static std::string ChosenMetadata(const Group& g, const Member& m);
+  // The topics a consumer group's members subscribe to, or nullopt when that cannot be
+  // known: another protocol type, no protocol chosen yet, or a subscription that does
+  // not parse.
+  static std::optional<std::set<std::string>> SubscribedTopics(const Group& g);
   // A static member id that another member id now holds.
   static bool Fenced(const Group& g, const std::optional<std::string>& instance_id,
                      const std::string& member_id);

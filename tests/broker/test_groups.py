@@ -306,6 +306,51 @@ def test_bad_group_requests_get_kafkas_error_codes(gbroker):
     assert committed(gbroker, "g1", "bad", 2)[0] < 0  # its offsets went with it
 
 
+def offset_delete(broker, group, topics):
+    """OffsetDelete v0 (KIP-496; kafka-python 2.0 has no class for it): the group's
+    error code and {(topic, partition): error code}."""
+    from kafka.protocol.api import Request, Response
+    from kafka.protocol.types import Array, Int16, Int32, Schema, String
+
+    from conftest import call
+
+    class OffsetDeleteResponse_v0(Response):
+        API_KEY, API_VERSION = 47, 0
+        SCHEMA = Schema(("error_code", Int16), ("throttle_time_ms", Int32),
+                        ("topics", Array(("name", String("utf-8")),
+                                         ("partitions", Array(("partition", Int32), ("error_code", Int16))))))
+
+    class OffsetDeleteRequest_v0(Request):
+        API_KEY, API_VERSION, RESPONSE_TYPE = 47, 0, OffsetDeleteResponse_v0
+        SCHEMA = Schema(("group_id", String("utf-8")),
+                        ("topics", Array(("name", String("utf-8")), ("partitions", Array(Int32)))))
+
+    r = call(broker, OffsetDeleteRequest_v0(group, list(topics.items())))
+    return r.error_code, {(t, p): e for t, parts in r.topics for p, e in parts}
+
+
+def test_offset_delete_keeps_what_a_live_consumer_subscribes_to(gbroker):
+    """OffsetDelete against a group with a librdkafka consumer in it: the topic its
+    subscription names keeps its offset (GROUP_SUBSCRIBED_TO_TOPIC), another goes, though
+    its name is the start of the subscribed one's."""
+    from kafka.protocol.commit import OffsetCommitRequest_v2
+
+    from conftest import call
+    for topic in ("orders", "orders-eu"):
+        create(gbroker, topic, 1)
+    commit = call(gbroker, OffsetCommitRequest_v2("od", -1, "", -1, [(t, [(0, 0, "")]) for t in ("orders", "orders-eu")]))
+    assert [e for _, parts in commit.topics for _, e in parts] == [0, 0]
+    member = Member(gbroker, "orders-eu", "od")
+    try:
+        wait_for(lambda: member.partitions() == {0}, 30, "the consumer's assignment")
+        assert offset_delete(gbroker, "od", {"orders": [0], "orders-eu": [0]}) == \
+            (0, {("orders", 0): 0, ("orders-eu", 0): 86})
+        assert committed(gbroker, "od", "orders", 1) == {0: -1001}  # none
+        assert committed(gbroker, "od", "orders-eu", 1) == {0: 0}
+    finally:
+        member.stop()
+
+
 def test_group_admin_with_platformatic(gbroker):
     from conftest import run_platformatic
     r = run_platformatic("platformatic_groups.mjs", gbroker.bootstrap)

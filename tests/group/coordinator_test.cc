@@ -8,7 +8,9 @@
 #include <memory>
 #include <thread>
 
+#include "fjord_protocol/messages/consumer_protocol_subscription.h"
 #include "group/records.h"
+#include "protocol/codec.h"
 #include "support/test_dir.h"
 
 namespace fjord::group {
@@ -160,6 +162,72 @@ TEST_F(CoordinatorTest, RebalanceWaitsForEveryMemberThenTheLeaderAssigns) {
   EXPECT_EQ(follower.assignment, "F");
   // A heartbeat from a member of an older generation is refused.
   EXPECT_EQ(c->Heartbeat("g", a.generation - 1, other, std::nullopt), kIllegalGeneration);
+}
+
+// A member's subscription as a Kafka consumer sends it: its version, then the fields.
+std::string Subscription(int16_t version, const std::vector<std::string>& topics) {
+  protocol::ConsumerProtocolSubscription s;
+  s.topics = topics;
+  if (version >= 1) s.owned_partitions.push_back({topics.front(), {0, 1}, {}});
+  if (version >= 3) s.rack_id = "rack-a";
+  std::vector<uint8_t> body;
+  EXPECT_TRUE(protocol::Encode(s, version, &body).ok());
+  std::string out{static_cast<char>(version >> 8), static_cast<char>(version & 0xff)};
+  return out + std::string(body.begin(), body.end());
+}
+
+// OffsetDelete (KIP-496): a group with members keeps the offsets of the topics its
+// members' subscriptions name, each name compared whole.
+TEST_F(CoordinatorTest, OffsetDeleteKeepsOnlyTheTopicsTheMembersSubscribeTo) {
+  auto c = Make();
+  auto join = [&](const std::string& group_id, const std::string& protocol_type,
+                  const std::string& metadata) {
+    JoinRequest r = Join("");
+    r.group_id = group_id;
+    r.protocol_type = protocol_type;
+    r.protocols = {{"range", metadata}};
+    std::string id;
+    c->Join(r, [&](JoinResult j) { id = j.member_id; });
+    r.member_id = id;
+    JoinResult joined;
+    c->Join(r, [&](JoinResult j) { joined = j; });
+    EXPECT_EQ(joined.error, kNone);
+    c->Sync({r.group_id, joined.generation, id, std::nullopt, protocol_type, "range", {{id, ""}}},
+            [](SyncResult) {});
+    int16_t group_error = 0;
+    CommitRequest commit{r.group_id,
+                         joined.generation,
+                         id,
+                         std::nullopt,
+                         {{"orders", 0, 5, 0, ""}, {"orders-eu", 0, 6, 0, ""}, {"audit", 0, 7, 0, ""}}};
+    EXPECT_EQ(c->Commit(commit, &group_error), (std::vector<int16_t>{kNone, kNone, kNone}));
+    return std::pair{r.group_id, id};
+  };
+  int16_t group_error = 0;
+  const std::vector<std::pair<std::string, int32_t>> all = {{"orders", 0}, {"orders-eu", 0}, {"audit", 0}};
+
+  // v3, as librdkafka 2.x and Java consumers send it: fields after v0's are skipped.
+  const auto [group, member] = join("g1", "consumer", Subscription(3, {"orders-eu", "audit"}));
+  EXPECT_EQ(c->DeleteOffsets(group, all, &group_error),
+            (std::vector<int16_t>{kNone, kGroupSubscribedToTopic, kGroupSubscribedToTopic}));
+  EXPECT_EQ(group_error, kNone);
+  auto left = c->Fetch(group, std::nullopt, &group_error);
+  ASSERT_EQ(left.size(), 2u);  // "orders" went, though "orders-eu" starts with its name
+
+  // Bytes that are no subscription: every topic counts as subscribed.
+  const auto [garbled, garbled_member] = join("g2", "consumer", "subscription");
+  EXPECT_EQ(c->DeleteOffsets(garbled, all, &group_error), (std::vector<int16_t>(3, kGroupSubscribedToTopic)));
+
+  // Another protocol type with members: nothing can be deleted.
+  const auto [connect, connect_member] = join("g3", "connect", Subscription(0, {"orders"}));
+  c->DeleteOffsets(connect, all, &group_error);
+  EXPECT_EQ(group_error, kNonEmptyGroup);
+  EXPECT_EQ(c->Fetch(connect, std::nullopt, &group_error).size(), 3u);
+
+  // Once the members leave, every topic's offsets can go.
+  c->Leave(group, {{member, std::nullopt}}, &group_error);
+  EXPECT_EQ(c->DeleteOffsets(group, all, &group_error), (std::vector<int16_t>(3, kNone)));
+  EXPECT_EQ(c->Fetch(group, std::nullopt, &group_error).size(), 0u);
 }
 
 TEST_F(CoordinatorTest, OffsetsOfAGroupWithoutMembersExpireAfterRetention) {
