@@ -109,8 +109,21 @@ std::optional<std::string> Reader::NullableString(bool compact, bool nullable, c
     Fail(std::string(field) + ": " + (n == -1 ? "null in a non-nullable version" : "negative length"));
     return std::string();
   }
+  // As Kafka: a string holds at most 32767 bytes, compact or not, and what is decoded
+  // must fit again once ill-formed UTF-8 is replaced (a record or answer that repeats
+  // it could not be written otherwise).
+  if (n > static_cast<int64_t>(kMaxStringBytes)) {
+    Fail(std::string(field) + ": string of " + std::to_string(n) + " bytes, more than 32767");
+    return std::string();
+  }
   ByteView v = Raw(static_cast<size_t>(n), field);
-  return WithUtf8Replacements(v.as_string_view());  // as Kafka decodes: see utf8.h
+  std::string out = WithUtf8Replacements(v.as_string_view());  // as Kafka decodes: see utf8.h
+  if (out.size() > kMaxStringBytes) {
+    Fail(std::string(field) + ": " + std::to_string(out.size()) +
+         " bytes once its ill-formed UTF-8 is replaced, more than 32767");
+    return std::string();
+  }
+  return out;
 }
 
 std::string Reader::String(bool compact, const char* field) {
@@ -192,12 +205,10 @@ void Writer::Hole(size_t n) {
 }
 
 void Writer::String(bool compact, std::string_view s) {
+  if (s.size() > kMaxStringBytes) return Fail("string longer than 32767 bytes");
   if (compact) {
     UVarint(static_cast<uint32_t>(s.size() + 1));
   } else {
-    if (s.size() > static_cast<size_t>(std::numeric_limits<int16_t>::max())) {
-      return Fail("string longer than 32767 bytes");
-    }
     Int16(static_cast<int16_t>(s.size()));
   }
   Raw(reinterpret_cast<const uint8_t*>(s.data()), s.size());

@@ -66,6 +66,9 @@ struct RawTaggedField {
 };
 using UnknownTags = std::vector<RawTaggedField>;
 
+// The most bytes a string (STRING or COMPACT_STRING, nullable or not) can hold, as in Kafka.
+inline constexpr size_t kMaxStringBytes = 32767;
+
 class Reader {
  public:
   Reader(const uint8_t* p, size_t n) : p_(p), end_(p + n) {}

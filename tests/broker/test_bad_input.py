@@ -566,3 +566,47 @@ def test_a_config_value_that_is_not_utf8_stops_start_up(tmp_path):
     r = subprocess.run([BIN, "--override", f"log.dirs={tmp_path}/x", "--override", b"broker.rack=r\xff"],
                        capture_output=True, timeout=30)
     assert r.returncode != 0 and b"config broker.rack: not valid UTF-8" in r.stderr, r.stderr
+
+
+def test_a_string_longer_than_kafka_allows_closes_the_connection(tmp_path):
+    # A string holds at most 32767 bytes, compact or not. Fjord read a longer compact
+    # string, and a string whose ill-formed UTF-8 outgrew the limit once replaced with
+    # U+FFFD. An OffsetCommit with such a group id was answered, its record written with
+    # a wrapped length, and after a restart the acknowledged commit was gone.
+    def uvarint(n):
+        out = b""
+        while n >= 0x80:
+            out += bytes([n & 0x7F | 0x80])
+            n >>= 7
+        return out + bytes([n])
+
+    def frame(api, version, body, flexible):
+        header = struct.pack(">hhih", api, version, 7, 4) + b"test" + (b"\x00" if flexible else b"")
+        return struct.pack(">i", len(header) + len(body)) + header + body
+
+    def commit_v2(group):
+        return frame(8, 2, struct.pack(">h", len(group)) + group + struct.pack(">ihqi", -1, 0, -1, 1) +
+                     struct.pack(">h", 1) + b"t" + struct.pack(">iiqh", 1, 0, 5, 0), flexible=False)
+
+    def commit_v8(group):
+        cstr = lambda s: uvarint(len(s) + 1) + s
+        body = (cstr(group) + struct.pack(">i", -1) + cstr(b"") + b"\x00" + uvarint(2) + cstr(b"t") + uvarint(2) +
+                struct.pack(">iqi", 0, 5, -1) + cstr(b"") + b"\x00\x00\x00")
+        return frame(8, 8, body, flexible=True)
+
+    b = Broker(str(tmp_path)).start()
+    try:
+        from confluent_kafka.admin import AdminClient, NewTopic
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        admin.create_topics([NewTopic("t", 1, 1)])["t"].result(15)
+        for request in (commit_v8(b"g" * 32767), commit_v2(b"\xff" * 10922)):
+            data = roundtrip(b, request)  # at the limit: answered
+            assert data and struct.unpack(">h", data[-2:])[0] == 0, data
+        for request in (commit_v8(b"g" * 32768), commit_v2(b"\xff" * 10923)):
+            assert roundtrip(b, request) == b""  # past it: closed, nothing written
+        log = b.log_path.read_text()
+        assert "GroupId: string of 32768 bytes, more than 32767" in log
+        assert "GroupId: 32769 bytes once its ill-formed UTF-8 is replaced, more than 32767" in log
+        assert still_serves(b)
+    finally:
+        b.stop()

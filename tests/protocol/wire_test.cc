@@ -128,6 +128,46 @@ TEST(Wire, IllFormedUtf8DecodesAsReplacementCharacters) {
   }
 }
 
+// As Kafka: a string holds at most 32767 bytes, compact or not, counted after ill-formed
+// UTF-8 is replaced (10,922 bytes of 0xFF become 32,766; 10,923 become 32,769), so every
+// string decoded can be written again.
+TEST(Wire, StringsHoldAtMost32767BytesAfterReplacement) {
+  for (bool compact : {false, true}) {
+    const std::string longest(32767, 'a');
+    auto bytes = Encode([&](Writer& w) { w.String(compact, longest); });
+    Reader fits{ByteView(bytes)};
+    EXPECT_EQ(fits.String(compact, "f"), longest);
+    EXPECT_TRUE(fits.ok());
+
+    Writer too_long;
+    too_long.String(compact, longest + "a");
+    EXPECT_FALSE(too_long.ok());
+    // A length past the limit, with its bytes there: refused, not read.
+    std::vector<uint8_t> over;
+    if (compact) {
+      over = {0x81, 0x80, 0x02};  // uvarint 32769: 32768 bytes
+    } else {
+      over = {0x80, 0x00};  // int16 -32768: negative
+    }
+    over.resize(over.size() + 32768, 'a');
+    Reader refused{ByteView(over)};
+    refused.String(compact, "f");
+    EXPECT_FALSE(refused.ok());
+
+    for (auto [n, ok] : {std::pair{10922, true}, std::pair{10923, false}}) {
+      bytes = Encode([&](Writer& w) { w.String(compact, std::string(n, '\xFF')); });
+      Reader r{ByteView(bytes)};
+      const std::string got = r.String(compact, "f");
+      EXPECT_EQ(r.ok(), ok) << n << " compact " << compact;
+      if (ok) {
+        EXPECT_EQ(got.size(), 3u * n);
+      } else {
+        EXPECT_NE(r.error().find("ill-formed UTF-8"), std::string::npos) << r.error();
+      }
+    }
+  }
+}
+
 TEST(Wire, NullWhereNotNullableIsAnError) {
   std::vector<uint8_t> null_classic = {0xff, 0xff};
   Reader r{ByteView(null_classic)};
