@@ -19,9 +19,16 @@ int64_t WallMs() {
       .count();
 }
 
+// The client id, then '-' and 16 hex digits, as Kafka's (which ends in a UUID). A client
+// id near the 32767-byte limit of a string is cut, at a character's start, so the
+// member id still fits the answers and records that carry it.
 std::string NewMemberId(const std::string& client_id) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return absl::StrCat(client_id, "-", absl::Hex(rng(), absl::kZeroPad16));
+  constexpr size_t kSuffix = 17;
+  size_t keep = std::min(client_id.size(), protocol::kMaxStringBytes - kSuffix);
+  while (keep > 0 && keep < client_id.size() && (static_cast<uint8_t>(client_id[keep]) & 0xC0) == 0x80)
+    --keep;
+  return absl::StrCat(client_id.substr(0, keep), "-", absl::Hex(rng(), absl::kZeroPad16));
 }
 
 constexpr size_t kReadChunk = 1 << 20;
@@ -86,7 +93,11 @@ absl::Status GroupCoordinator::Persist(int32_t partition, const std::vector<Coor
   if (!log.ok()) return log.status();
   std::vector<EncodedRecord> encoded;
   encoded.reserve(records.size());
-  for (const CoordinatorRecord& r : records) encoded.push_back(Encode(r));
+  for (const CoordinatorRecord& r : records) {
+    absl::StatusOr<EncodedRecord> e = Encode(r);
+    if (!e.ok()) return e.status();  // nothing written: a record replay would skip
+    encoded.push_back(*std::move(e));
+  }
   std::vector<protocol::Record> batch_records(encoded.size());
   for (size_t i = 0; i < encoded.size(); ++i) {
     batch_records[i].offset_delta = static_cast<int32_t>(i);

@@ -1,5 +1,7 @@
 #include "group/records.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace fjord::group {
@@ -13,6 +15,7 @@ class Out {
   void I32(int32_t v) { Be(static_cast<uint32_t>(v), 4); }
   void I64(int64_t v) { Be(static_cast<uint64_t>(v), 8); }
   void Str(const std::string& v) {
+    if (v.size() > protocol::kMaxStringBytes) too_long_ = std::max(too_long_, v.size());
     I16(static_cast<int16_t>(v.size()));
     s_ += v;
   }
@@ -25,12 +28,15 @@ class Out {
     s_ += v;
   }
   std::string Take() { return std::move(s_); }
+  // The longest string that did not fit an int16 length, or 0.
+  size_t too_long() const { return too_long_; }
 
  private:
   void Be(uint64_t v, int n) {
     for (int i = n - 1; i >= 0; --i) s_.push_back(static_cast<char>(v >> (8 * i)));
   }
   std::string s_;
+  size_t too_long_ = 0;
 };
 
 std::string Str(protocol::Reader& r) {
@@ -48,7 +54,7 @@ std::string Bytes(protocol::Reader& r) {
 
 }  // namespace
 
-EncodedRecord Encode(const CoordinatorRecord& record) {
+absl::StatusOr<EncodedRecord> Encode(const CoordinatorRecord& record) {
   EncodedRecord out;
   Out key, value;
   if (const auto* o = std::get_if<OffsetRecord>(&record)) {
@@ -89,6 +95,10 @@ EncodedRecord Encode(const CoordinatorRecord& record) {
       }
       out.value = value.Take();
     }
+  }
+  if (const size_t n = std::max(key.too_long(), value.too_long()); n > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a string of ", n, " bytes cannot be written (32767 at most)"));
   }
   out.key = key.Take();
   return out;

@@ -79,7 +79,8 @@ struct EncodedRecord {
   std::string key;
   std::optional<std::string> value;
 };
-EncodedRecord Encode(const CoordinatorRecord& record);
+// Fails for a string over 32767 bytes, which the format cannot hold.
+absl::StatusOr<EncodedRecord> Encode(const CoordinatorRecord& record);
 
 // Decodes a key and value; unknown key versions are an error (the caller skips them).
 absl::StatusOr<CoordinatorRecord> Decode(protocol::ByteView key,

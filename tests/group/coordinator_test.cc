@@ -78,14 +78,17 @@ TEST_F(CoordinatorTest, RecordsRoundTrip) {
        {CoordinatorRecord{OffsetRecord{{"g", "t", 3}, OffsetValue{42, 5, "meta", 99}}},
         CoordinatorRecord{OffsetRecord{{"g", "t", 3}, std::nullopt}},
         CoordinatorRecord{GroupRecord{{"g"}, v}}, CoordinatorRecord{GroupRecord{{"g"}, std::nullopt}}}) {
-    EncodedRecord e = Encode(rec);
+    EncodedRecord e = *Encode(rec);
     std::optional<protocol::ByteView> value;
     if (e.value) value = protocol::ByteView(std::string_view(*e.value));
     auto back = Decode(protocol::ByteView(std::string_view(e.key)), value);
     ASSERT_TRUE(back.ok());
-    EXPECT_EQ(Encode(*back).key, e.key);
-    EXPECT_EQ(Encode(*back).value, e.value);
+    EXPECT_EQ(Encode(*back)->key, e.key);
+    EXPECT_EQ(Encode(*back)->value, e.value);
   }
+  // A string the format cannot hold is refused, not written with a wrapped length.
+  EXPECT_FALSE(Encode(OffsetRecord{{"g", "t", 0}, OffsetValue{1, -1, std::string(32768, 'm'), 0}}).ok());
+  EXPECT_TRUE(Encode(OffsetRecord{{"g", "t", 0}, OffsetValue{1, -1, std::string(32767, 'm'), 0}}).ok());
 }
 
 TEST_F(CoordinatorTest, JoinSyncCommitThenReplayRestoresEverything) {
@@ -228,6 +231,37 @@ TEST_F(CoordinatorTest, OffsetDeleteKeepsOnlyTheTopicsTheMembersSubscribeTo) {
   c->Leave(group, {{member, std::nullopt}}, &group_error);
   EXPECT_EQ(c->DeleteOffsets(group, all, &group_error), (std::vector<int16_t>(3, kNone)));
   EXPECT_EQ(c->Fetch(group, std::nullopt, &group_error).size(), 0u);
+}
+
+// A member id is the client id, '-' and 16 hex digits. A client id at the 32767-byte
+// limit of a string made one that no answer or record could hold: the group's record
+// was written with a wrapped length and lost on replay.
+TEST_F(CoordinatorTest, MemberIdsOfTheLongestClientIdsStillFitAString) {
+  auto c = Make();
+  JoinRequest r = Join("");
+  r.version = 1;  // no KIP-394 round trip
+  // 32749 + 9 bytes: room is left for 32750 of them, which would end inside the first euro.
+  r.client_id = std::string(32749, 'c') + "\xE2\x82\xAC\xE2\x82\xAC\xE2\x82\xAC";
+  JoinResult joined;
+  c->Join(r, [&](JoinResult j) { joined = j; });
+  ASSERT_EQ(joined.error, kNone);
+  EXPECT_EQ(joined.member_id.size(), 32749u + 17);
+  EXPECT_EQ(joined.member_id.substr(0, 32750), std::string(32749, 'c') + "-");  // cut before the euro
+  SyncResult synced;
+  c->Sync({"g",
+           joined.generation,
+           joined.member_id,
+           std::nullopt,
+           "consumer",
+           "range",
+           {{joined.member_id, "a"}}},
+          [&](SyncResult s) { synced = s; });
+  EXPECT_EQ(synced.error, kNone);
+  c = Make();  // the group's record replays
+  GroupDescription d = c->Describe("g");
+  EXPECT_EQ(d.state, "Stable");
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].member_id, joined.member_id);
 }
 
 TEST_F(CoordinatorTest, OffsetsOfAGroupWithoutMembersExpireAfterRetention) {
