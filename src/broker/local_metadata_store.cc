@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "raft/meta_properties.h"
 
 namespace fjord::broker {
 namespace {
@@ -74,25 +75,20 @@ absl::StatusOr<std::unique_ptr<LocalMetadataStore>> LocalMetadataStore::Open(con
 absl::Status LocalMetadataStore::Load() {
   auto image = std::make_shared<MetadataImage>();
   image->controller_id = config_.node_id;
-  std::ifstream meta(dir_ / "meta.properties");
+  // meta.properties as the quorum's nodes keep it (raft/meta_properties.h): written on the
+  // first start, and a directory of another node is refused.
+  auto meta = controller::ReadMetaProperties(dir_.string());
+  if (!meta.ok()) return meta.status();
+  if (!*meta) {
+    *meta = controller::MetaProperties{config_.node_id, controller::RandomClusterId()};
+    if (absl::Status s = controller::WriteMetaProperties(dir_.string(), **meta); !s.ok()) return s;
+  } else if ((*meta)->node_id != config_.node_id) {
+    return absl::FailedPreconditionError(absl::StrCat((dir_ / "meta.properties").string(),
+                                                      " belongs to node.id ", (*meta)->node_id, ", not ",
+                                                      config_.node_id));
+  }
+  image->cluster_id = (*meta)->cluster_id;
   std::string line;
-  int32_t stored_node = -1;
-  while (std::getline(meta, line)) {
-    if (line.rfind("cluster.id=", 0) == 0) image->cluster_id = line.substr(11);
-    if (line.rfind("node.id=", 0) == 0) stored_node = std::stoi(line.substr(8));
-  }
-  if (image->cluster_id.empty()) {
-    image->cluster_id = RandomUuid().ToString();  // first start: format ourselves
-    if (absl::Status s = WriteAtomically(
-            dir_ / "meta.properties",
-            absl::StrCat("version=1\nnode.id=", config_.node_id, "\ncluster.id=", image->cluster_id, "\n"));
-        !s.ok()) {
-      return s;
-    }
-  } else if (stored_node != config_.node_id) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        (dir_ / "meta.properties").string(), " belongs to node.id ", stored_node, ", not ", config_.node_id));
-  }
   std::ifstream topics(dir_ / "topics");
   while (std::getline(topics, line)) {
     std::istringstream in(line);

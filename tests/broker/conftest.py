@@ -45,8 +45,9 @@ def block_io_uring():
 
 
 class Broker:
-    def __init__(self, data_dir, extra=(), preexec_fn=None):
+    def __init__(self, data_dir, extra=(), preexec_fn=None, quorum=True):
         self.data_dir = data_dir
+        self.quorum = quorum  # False: a lone broker, its metadata in a local file
         self.preexec_fn = preexec_fn
         self.extra = list(extra)
         self.port = free_port()
@@ -63,9 +64,11 @@ class Broker:
         # A combined node, its own one-voter controller quorum, as `make run` starts.
         args = [BIN, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
                 "--override", "process.roles=broker,controller", "--override", "controller.listener.names=CONTROLLER",
-                "--override", f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                "--override", f"log.dirs={self.data_dir}/data", "--smp", "2",
-                "--override", f"admin.listener=127.0.0.1:{self.admin_port}"]
+                "--override", f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}"]
+        if not self.quorum:
+            args = [BIN, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}"]
+        args += ["--override", f"log.dirs={self.data_dir}/data", "--smp", "2",
+                 "--override", f"admin.listener=127.0.0.1:{self.admin_port}"]
         for e in self.extra:
             args += ["--override", e]
         self.log = open(self.log_path, "ab")
