@@ -280,6 +280,38 @@ def test_platformatic_admin_apis(broker):
     assert str(out["listOffsetsTwice"]) == "42"  # INVALID_REQUEST
 
 
+def test_describe_topic_partitions_pages_as_kafka_does(broker):
+    """@platformatic/kafka follows DescribeTopicPartitions' cursor over pg-a (2
+    partitions), pg-b (1) and pg-c (2). Each answer is what Kafka's KRaftMetadataCache
+    gives: a topic the partition limit leaves no room for is not listed (before, it was
+    listed with no partitions), and the cursor names it at partition 0."""
+    r = run_platformatic("platformatic_topic_pages.mjs", broker.bootstrap)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    # named, 2 per answer; pg-zz does not exist
+    assert out["named"] == [
+        {"topics": [["pg-a", 0, [0, 1]]], "cursor": ["pg-b", 0]},
+        {"topics": [["pg-b", 0, [0]], ["pg-c", 0, [0]]], "cursor": ["pg-c", 1]},
+        {"topics": [["pg-c", 0, [1]], ["pg-zz", 3, []]], "cursor": None},
+    ]
+    # all topics, 4 per answer: __consumer_offsets' 50 partitions first, then pg-a fills
+    # the 13th answer to the brim; every partition comes once, in order
+    pages = out["all"]
+    assert len(pages) == 14
+    assert pages[-2:] == [
+        {"topics": [["__consumer_offsets", 0, [48, 49]], ["pg-a", 0, [0, 1]]], "cursor": ["pg-b", 0]},
+        {"topics": [["pg-b", 0, [0]], ["pg-c", 0, [0, 1]]], "cursor": None},
+    ]
+    seen = [(name, p) for page in pages for name, error, parts in page["topics"] for p in parts]
+    assert seen == [("__consumer_offsets", p) for p in range(50)] + [
+        ("pg-a", 0), ("pg-a", 1), ("pg-b", 0), ("pg-c", 0), ("pg-c", 1)]
+    # a cursor into a topic the request does not name: INVALID_REQUEST for each named
+    assert out["cursorNotNamed"] == {"topics": [["pg-a", 42, []], ["pg-c", 42, []]], "cursor": None}
+    assert out["cursorPastTheEnd"] == {"topics": [["pg-a", 0, []], ["pg-b", 0, [0]]], "cursor": None}
+    # a name no topic could have: INVALID_TOPIC_EXCEPTION
+    assert out["badName"] == {"topics": [["no good", 17, []], ["pg-b", 0, [0]]], "cursor": None}
+
+
 def test_a_topic_named_twice_in_one_admin_request_is_refused(broker):
     """Kafka's controller acts on no entry of a repeated topic name in CreateTopics,
     CreatePartitions or DeleteTopics and answers the name once with INVALID_REQUEST (42);
