@@ -165,9 +165,22 @@ TEST(Malformed, TaggedFields) {
   // partition is DivergingEpoch: 12 bytes + tags; give it 2)
 }
 
-TEST(Malformed, TrailingBytesAreRejected) {
+TEST(Malformed, BytesAfterTheMessageAreLeftAsKafkaLeavesThem) {
   std::vector<uint8_t> b = ApiVersionsV3With({0x00, 0x00});
-  EXPECT_FALSE(DecodeBytes(true, 18, 3, b).ok());
+  std::vector<uint8_t> again;
+  ASSERT_TRUE(RoundTripBody(true, 18, 3, ByteView(b), &again).ok());
+  EXPECT_EQ(again, std::vector<uint8_t>(b.begin(), b.end() - 1));  // no tags, then 0x00
+  // librdkafka 2.12's Metadata v12 request for all topics: it reserves 4 bytes for the
+  // topic count and writes a 1-byte null into them, so the request reads as null
+  // topics, no auto creation, no authorized operations, no tags, and 3 bytes more (the
+  // flags and tags it meant to send). Kafka answers it with every topic.
+  const std::vector<uint8_t> all_topics = {0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00};
+  MetadataRequest m;
+  size_t trailing = 0;
+  ASSERT_TRUE(Decode(ByteView(all_topics), 12, &m, &trailing).ok());
+  EXPECT_FALSE(m.topics.has_value());
+  EXPECT_FALSE(m.allow_auto_topic_creation);
+  EXPECT_EQ(trailing, 3u);
 }
 
 TEST(Malformed, NullWhereTheVersionForbidsIt) {
