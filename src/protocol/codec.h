@@ -12,8 +12,8 @@
 namespace fjord::protocol {
 
 // Decodes `body` as message M at `version`. bytes/records fields of *out point into
-// `body`. Bytes after the message are left unread, as Kafka's broker and clients leave
-// them: librdkafka (2.12, the newest; its open issue #5049) sends 3 such bytes in every
+// `body`. Bytes after the message are left unread, as Kafka's broker leaves them:
+// librdkafka (2.12, the newest; its open issue #5049) sends 3 such bytes in every
 // Metadata v9+ request for all topics, and Kafka answers it. With `trailing`, their
 // count.
 template <typename M>
