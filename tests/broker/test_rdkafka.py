@@ -2,17 +2,17 @@
 librdkafka sends (Debian's librdkafka is 2.0), as admin, idempotent producer, group
 consumers and an assigned consumer that seeks by timestamp, in one process."""
 import json
-import pathlib
 import subprocess
 
-CLIENTS = pathlib.Path(__file__).resolve().parents[1] / "clients"
+from conftest import CLIENTS_DIR
+
 RECORDS = 2000  # rdkafka_clients.js sends record i (0 <= i < RECORDS) to partition i % 4
 STAMP = 1700000000000  # and stamps it STAMP + i
 
 
 def test_node_rdkafka_admin_produce_consume_and_seek(broker):
-    r = subprocess.run(["node", str(CLIENTS / "rdkafka_clients.js"), broker.bootstrap, "rdk"],
-                       capture_output=True, timeout=120, cwd=CLIENTS)
+    r = subprocess.run(["node", f"{CLIENTS_DIR}/rdkafka_clients.js", broker.bootstrap, "rdk"],
+                       capture_output=True, timeout=120, cwd=CLIENTS_DIR)
     assert r.returncode == 0, r.stderr.decode()[-3000:] + broker.log_path.read_text()[-3000:]
     out = json.loads(r.stdout.decode().strip().splitlines()[-1])
     assert out["librdkafka"].startswith("2.12")
