@@ -458,6 +458,20 @@ Listener BrokerConfig::advertised_client_listener() const {
   return out;
 }
 
+std::vector<std::string> BrokerConfigSynonyms(const std::string& key) {
+  static const std::vector<std::vector<std::string>> kGroups = {
+      {"log.roll.ms", "log.roll.hours"},
+      {"log.roll.jitter.ms", "log.roll.jitter.hours"},
+      {"log.retention.ms", "log.retention.minutes", "log.retention.hours"},
+  };
+  for (const auto& group : kGroups) {
+    if (std::find(group.begin(), group.end(), key) != group.end()) return group;
+  }
+  // Only this one way: the scheduler's interval is log.flush.interval.ms's default.
+  if (key == "log.flush.interval.ms") return {key, "log.flush.scheduler.interval.ms"};
+  return {key};
+}
+
 absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vector<std::string>& overrides,
                                         std::vector<std::string>* warnings) {
   BrokerConfig c;
@@ -494,8 +508,22 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
           absl::StrCat("config ", protocol::WithUtf8Replacements(k), ": not valid UTF-8"));
     }
     if (absl::Status s = ApplyBrokerConfig(c, k, v, warnings); !s.ok()) return s;
-    c.explicitly_set.insert(k);
+    c.explicitly_set[k] = v;
   }
+  // A key with synonyms takes the first of them that was given, whatever their order in
+  // the file (Kafka's stock server.properties sets log.retention.hours, and a
+  // log.retention.ms above it must still win).
+  for (const char* key : {"log.retention.ms", "log.roll.ms", "log.roll.jitter.ms"}) {
+    for (const std::string& synonym : BrokerConfigSynonyms(key)) {
+      auto it = c.explicitly_set.find(synonym);
+      if (it == c.explicitly_set.end()) continue;
+      if (absl::Status s = ApplyBrokerConfig(c, it->first, it->second, warnings); !s.ok()) return s;
+      break;
+    }
+  }
+  // Kafka's log.flush.interval.ms has no default of its own: the scheduler's interval.
+  if (!c.explicitly_set.contains("log.flush.interval.ms"))
+    c.log_flush_interval_ms = c.log_flush_scheduler_interval_ms;
   if (absl::Status s = CheckListenerSecurity(c); !s.ok()) return s;
   if (absl::Status s = CheckListenersAndRoles(c); !s.ok()) return s;
   if (c.queued_max_request_bytes > 0 && c.queued_max_request_bytes < c.socket_request_max_bytes) {

@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -107,7 +106,8 @@ struct BrokerConfig {
   int32_t offset_metadata_max_bytes = 4096;              // offset.metadata.max.bytes
   Listener admin_listener{"ADMIN", "127.0.0.1", 9644};   // admin.listener (host:port)
   int smp = 0;                                           // --smp: 0 = one shard per core
-  std::set<std::string> explicitly_set;                  // keys given in the file or as overrides
+  // Keys given in the file or as overrides, with the value given (the last, if repeated).
+  std::map<std::string, std::string> explicitly_set;
   // Dynamic configs (AlterConfigs) laid over the file's values: this broker's own,
   // and the cluster-wide defaults. Empty in the static config.
   std::map<std::string, std::string> dynamic_node;
@@ -132,6 +132,12 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
 // an unknown key adds a warning).
 absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const std::string& value,
                                std::vector<std::string>* warnings);
+
+// Kafka's synonyms of a broker key (DynamicBrokerConfig.brokerConfigSynonyms), in the
+// order Kafka reads them: log.retention.ms before .minutes before .hours, log.roll.ms
+// before .hours, log.roll.jitter.ms before .hours, log.flush.interval.ms before
+// log.flush.scheduler.interval.ms (its default). Any other key is its only synonym.
+std::vector<std::string> BrokerConfigSynonyms(const std::string& key);
 
 // Parses one listener list: "PLAINTEXT://localhost:9092,CONTROLLER://:9093".
 absl::StatusOr<std::vector<Listener>> ParseListeners(const std::string& value);

@@ -420,7 +420,9 @@ int32_t EffectiveMaxMessageBytes(const BrokerConfig& b, const TopicInfo* topic) 
   return b.message_max_bytes;
 }
 
-std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerConfigEntries(
+namespace {
+
+std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerConfigValues(
     const BrokerConfig& c) {
   auto listeners = [](const std::vector<Listener>& ls) {
     std::vector<std::string> parts;
@@ -496,6 +498,36 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"process.roles", {absl::StrJoin(c.process_roles, ","), ConfigType::kList}},
       {"socket.request.max.bytes", {std::to_string(c.socket_request_max_bytes), ConfigType::kInt}},
   };
+}
+
+}  // namespace
+
+const std::map<std::string, BrokerConfigKey>& BrokerConfigKeys() {
+  static const std::map<std::string, BrokerConfigKey> keys = [] {
+    std::vector<std::string> ignored;
+    const BrokerConfig defaults = *LoadConfig("", {}, &ignored);
+    std::map<std::string, BrokerConfigKey> out;
+    for (const auto& [name, value_type] : BrokerConfigValues(defaults)) {
+      out[name] = {value_type.first, value_type.second};
+    }
+    for (const TopicConfigSpec& spec : TopicConfigSpecs()) {  // every topic default's broker key
+      if (*spec.broker_synonym)
+        out.try_emplace(spec.broker_synonym, TopicConfigDefault(spec, defaults), spec.type);
+    }
+    // Kafka's keys that spell a time in larger units: its defaults sit on these, and the
+    // millisecond keys (and minutes) have none, so their describe shows null.
+    constexpr int64_t kHourMs = 3600000;
+    out["log.retention.hours"] = {std::to_string(defaults.log_retention_ms / kHourMs), ConfigType::kInt};
+    out["log.retention.minutes"] = {std::nullopt, ConfigType::kInt};
+    out["log.roll.hours"] = {std::to_string(defaults.log_roll_ms / kHourMs), ConfigType::kInt};
+    out["log.roll.jitter.hours"] = {std::to_string(defaults.log_roll_jitter_ms / kHourMs), ConfigType::kInt};
+    for (const char* deferring :
+         {"log.retention.ms", "log.roll.ms", "log.roll.jitter.ms", "log.flush.interval.ms"}) {
+      out.at(deferring).default_value = std::nullopt;
+    }
+    return out;
+  }();
+  return keys;
 }
 
 }  // namespace fjord::broker

@@ -87,8 +87,13 @@ bool EffectiveDownConversion(const BrokerConfig& broker, const TopicInfo* topic)
 // max.message.bytes for the topic.
 int32_t EffectiveMaxMessageBytes(const BrokerConfig& broker, const TopicInfo* topic);
 
-// The broker's own configs as DescribeConfigs shows them: name -> (value, type).
-std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerConfigEntries(
-    const BrokerConfig& c);
+// The broker configs DescribeConfigs lists, by name: Kafka's default (none where
+// Kafka's is null: log.retention.ms defers to log.retention.hours's 168, see
+// BrokerConfigSynonyms) and type.
+struct BrokerConfigKey {
+  std::optional<std::string> default_value;
+  ConfigType type;
+};
+const std::map<std::string, BrokerConfigKey>& BrokerConfigKeys();
 
 }  // namespace fjord::broker

@@ -100,9 +100,11 @@ def test_dynamic_broker_configs(broker):
         node = call(broker, DescribeConfigsRequest_v1(resources=[(4, "1", ["log.retention.ms"])], include_synonyms=True))
         entries = cluster.resources[0][4]
         assert [(e[0], e[1]) for e in entries] == [("log.retention.ms", "111")]  # only what is set cluster-wide
-        # synonyms, most specific first: this broker's value, the cluster default, the default
+        # synonyms, most specific first: this broker's value, the cluster default, then as
+        # Kafka the default of log.retention.hours (log.retention.ms has none of its own)
         (retention,) = node.resources[0][4]
-        assert [(s[1], s[2]) for s in retention[5]] == [("222", 2), ("111", 3), ("604800000", 5)]
+        assert [tuple(s[:3]) for s in retention[5]] == [
+            ("log.retention.ms", "222", 2), ("log.retention.ms", "111", 3), ("log.retention.hours", "168", 5)]
         broker.stop()
         broker.start()
         admin = AdminClient({"bootstrap.servers": broker.bootstrap})

@@ -6,6 +6,9 @@ import time
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource as KpConfigResource
+from kafka.admin import ConfigResourceType
 
 from conftest import Broker
 
@@ -77,6 +80,56 @@ def test_retention_by_size_and_time():
             while time.time() < deadline and low_high(b, "default")[0] == 0:
                 time.sleep(0.2)
             assert low_high(b, "default")[0] > 0
+        finally:
+            b.stop()
+
+
+def test_broker_retention_keys_take_kafkas_precedence_and_synonyms():
+    """log.retention.ms wins over log.retention.hours in whatever order they are given
+    (Kafka's stock server.properties sets the hours), and DescribeConfigs lists each key
+    and its synonyms as Kafka's ConfigHelper does."""
+    with tempfile.TemporaryDirectory(prefix="fjord-retention-") as d:
+        b = Broker(d, extra=["log.retention.check.interval.ms=200", "log.retention.ms=1000",
+                             "log.retention.hours=168", "log.roll.hours=2"]).start()
+        try:
+            admin = AdminClient({"bootstrap.servers": b.bootstrap})
+            admin.create_topics([NewTopic("inherits", 1, 1, config={"segment.bytes": "4096"})])["inherits"].result()
+            p = Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 0, "batch.num.messages": 1})
+            for _ in range(200):
+                p.produce("inherits", value=b"x" * 200)
+                p.poll(0)
+            p.flush(20)
+            time.sleep(1.5)
+            deadline = time.time() + 10
+            while time.time() < deadline and low_high(b, "inherits")[0] < 150:
+                time.sleep(0.2)
+            lo, hi = low_high(b, "inherits")
+            assert hi == 200 and 150 <= lo < 200, (lo, hi)
+
+            kp = KafkaAdminClient(bootstrap_servers=b.bootstrap)
+
+            def described(rtype, name):
+                r = kp.describe_configs([KpConfigResource(rtype, name)], include_synonyms=True)[0]
+                return {e[0]: (e[1], e[3], [tuple(s[:3]) for s in e[5]]) for e in r.resources[0][4]}
+
+            static, default = 4, 5
+            retention_ms = ("1000", static, [("log.retention.ms", "1000", static),
+                                             ("log.retention.hours", "168", static),
+                                             ("log.retention.hours", "168", default)])
+            node = described(ConfigResourceType.BROKER, "1")
+            topic = described(ConfigResourceType.TOPIC, "inherits")
+            kp.close()
+            assert node["log.retention.ms"] == retention_ms
+            assert node["log.retention.hours"] == ("168", static, [("log.retention.hours", "168", static),
+                                                                   ("log.retention.hours", "168", default)])
+            # a key with no default of its own and not given is null, as in Kafka
+            assert node["log.retention.minutes"] == (None, default, [])
+            assert node["log.roll.ms"] == (None, default, [])
+            assert node["log.roll.hours"] == ("2", static, [("log.roll.hours", "2", static),
+                                                             ("log.roll.hours", "168", default)])
+            assert topic["retention.ms"] == retention_ms
+            # Kafka lists a topic default's synonyms from its millisecond key on: none here
+            assert topic["segment.ms"] == (str(2 * 3600 * 1000), default, [])
         finally:
             b.stop()
 

@@ -26,36 +26,41 @@ bool Wanted(const std::optional<std::vector<std::string>>& keys, const std::stri
   return std::find(keys->begin(), keys->end(), name) != keys->end();
 }
 
-struct Layer {
+struct Synonym {
+  std::string name;
   std::string value;
   int8_t source;
 };
 
-// Where a broker config's value comes from, most specific first (Kafka's synonym order).
-std::vector<Layer> BrokerLayers(const BrokerConfig& b, const std::string& name,
-                                const std::string& static_value) {
-  std::vector<Layer> out;
-  if (auto it = b.dynamic_node.find(name); it != b.dynamic_node.end())
-    out.push_back({it->second, kDynamicBrokerConfig});
-  if (auto it = b.dynamic_cluster.find(name); it != b.dynamic_cluster.end())
-    out.push_back({it->second, kDynamicDefaultBrokerConfig});
-  out.push_back({static_value, b.explicitly_set.contains(name) ? kStaticBrokerConfig : kDefaultConfig});
+// Kafka's ConfigHelper.configSynonyms: where `name`'s value may come from, most specific
+// first. Each synonym (BrokerConfigSynonyms) as this node's dynamic config, then the
+// cluster's, the file's, the default; then, as Kafka, every entry before the first named
+// `name` is dropped. So log.retention.ms set nowhere has none (its value is null, and
+// the 168 of log.retention.hours's default is listed only under that key).
+std::vector<Synonym> BrokerSynonyms(const BrokerConfig& b, const std::string& name) {
+  const std::vector<std::string> names = BrokerConfigSynonyms(name);
+  std::vector<Synonym> out;
+  auto add = [&](const std::map<std::string, std::string>& values, int8_t source) {
+    for (const std::string& n : names) {
+      if (auto it = values.find(n); it != values.end()) out.push_back({n, it->second, source});
+    }
+  };
+  add(b.dynamic_node, kDynamicBrokerConfig);
+  add(b.dynamic_cluster, kDynamicDefaultBrokerConfig);
+  add(b.explicitly_set, kStaticBrokerConfig);
+  for (const std::string& n : names) {
+    auto it = BrokerConfigKeys().find(n);
+    if (it != BrokerConfigKeys().end() && it->second.default_value)
+      out.push_back({n, *it->second.default_value, kDefaultConfig});
+  }
+  out.erase(out.begin(),
+            std::find_if(out.begin(), out.end(), [&](const Synonym& s) { return s.name == name; }));
   return out;
 }
 
-// The broker's static configs: the usual entries plus every dynamic (topic-default) config.
-std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> AllBrokerEntries(
-    const BrokerConfig& s) {
-  auto entries = BrokerConfigEntries(s);
-  for (const TopicConfigSpec& spec : TopicConfigSpecs()) {
-    if (!*spec.broker_synonym) continue;
-    const std::string name = spec.broker_synonym;
-    if (std::none_of(entries.begin(), entries.end(), [&](const auto& e) { return e.first == name; })) {
-      entries.push_back({name, {TopicConfigDefault(spec, s), spec.type}});
-    }
-  }
-  std::sort(entries.begin(), entries.end());
-  return entries;
+void AddSynonyms(const std::vector<Synonym>& synonyms,
+                 std::vector<protocol::describe_configs_response::DescribeConfigsSynonym>* out) {
+  for (const Synonym& s : synonyms) out->push_back({s.name, s.value, s.source, {}});
 }
 
 }  // namespace
@@ -82,28 +87,20 @@ boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c) {
         if (!Wanted(r.configuration_keys, spec.name)) continue;
         auto& e = out.configs.emplace_back();
         e.name = spec.name;
-        std::vector<Layer> layers;
-        auto it = topic->configs.find(spec.name);
-        if (it != topic->configs.end()) layers.push_back({it->second, kDynamicTopicConfig});
-        if (*spec.broker_synonym) {
-          const std::string static_value = TopicConfigDefault(spec, c.broker.config());
-          for (Layer& l : BrokerLayers(*broker, spec.broker_synonym, static_value)) layers.push_back(l);
-        } else {
-          layers.push_back({TopicConfigDefault(spec, *broker), kDefaultConfig});
+        // As Kafka's createTopicConfigEntry: the topic's override, then its broker key's synonyms.
+        std::vector<Synonym> synonyms;
+        if (auto it = topic->configs.find(spec.name); it != topic->configs.end()) {
+          synonyms.push_back({spec.name, it->second, kDynamicTopicConfig});
         }
-        e.value = layers.front().value;
-        e.config_source = layers.front().source;
+        if (*spec.broker_synonym) {
+          for (Synonym& s : BrokerSynonyms(*broker, spec.broker_synonym)) synonyms.push_back(std::move(s));
+        }
+        e.value = EffectiveTopicConfig(*broker, topic, spec.name);
+        e.config_source = synonyms.empty() ? kDefaultConfig : synonyms.front().source;
         if (c.version == 0) e.is_default = e.config_source == kDefaultConfig;
         e.config_type = static_cast<int8_t>(spec.type);
         e.documentation = req.include_documentation ? TopicConfigDocumentation(spec.name) : std::nullopt;
-        if (req.include_synonyms) {
-          for (size_t i = 0; i < layers.size(); ++i) {
-            const bool topic_level = layers[i].source == kDynamicTopicConfig;
-            if (!topic_level && layers[i].source == kDefaultConfig && !*spec.broker_synonym) continue;
-            e.synonyms.push_back(
-                {topic_level ? spec.name : spec.broker_synonym, layers[i].value, layers[i].source, {}});
-          }
-        }
+        if (req.include_synonyms) AddSynonyms(synonyms, &e.synonyms);
       }
     } else if (r.resource_type == kBrokerResourceType || r.resource_type == kBrokerLoggerResourceType) {
       const bool cluster_default = r.resource_name.empty();
@@ -125,25 +122,24 @@ boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c) {
         }
         continue;
       }
-      for (const auto& [name, value_type] : AllBrokerEntries(c.broker.config())) {
+      for (const auto& [name, key] : BrokerConfigKeys()) {
         if (!Wanted(r.configuration_keys, name)) continue;
-        std::vector<Layer> layers = BrokerLayers(*broker, name, value_type.first);
+        std::vector<Synonym> synonyms = BrokerSynonyms(*broker, name);
         if (cluster_default) {
           // The cluster-default resource shows only what is set cluster-wide.
-          std::erase_if(layers, [](const Layer& l) { return l.source != kDynamicDefaultBrokerConfig; });
-          if (layers.empty()) continue;
+          std::erase_if(synonyms, [](const Synonym& s) { return s.source != kDynamicDefaultBrokerConfig; });
+          if (synonyms.empty()) continue;
         }
         auto& e = out.configs.emplace_back();
         e.name = name;
-        e.value = layers.front().value;
+        // The first synonym is `name`'s own value; none: Kafka's null (a key that defers).
+        e.value = synonyms.empty() ? std::nullopt : std::optional<std::string>(synonyms.front().value);
         e.read_only = !IsDynamicBrokerConfig(name);
-        e.config_source = layers.front().source;
+        e.config_source = synonyms.empty() ? kDefaultConfig : synonyms.front().source;
         if (c.version == 0) e.is_default = e.config_source == kDefaultConfig;
-        e.config_type = static_cast<int8_t>(value_type.second);
+        e.config_type = static_cast<int8_t>(key.type);
         e.documentation = req.include_documentation ? BrokerConfigDocumentation(name) : std::nullopt;
-        if (req.include_synonyms) {
-          for (const Layer& l : layers) e.synonyms.push_back({name, l.value, l.source, {}});
-        }
+        if (req.include_synonyms) AddSynonyms(synonyms, &e.synonyms);
       }
     } else {
       out.error_code = kInvalidRequest;
