@@ -220,6 +220,8 @@ def test_platformatic_admin_apis(broker):
     assert out["afterDelete"]["retention.ms"][1] == ConfigSource.DEFAULT_CONFIG.value
     assert out["afterDelete"]["cleanup.policy"][0] == "compact"
     assert str(out["appendToScalar"]) == "40"
+    assert out["metadataById"] == [["pf", True, 0, 3]]
+    assert out["metadataByUnknownId"] == [[None, "0123abcd-0123-4567-89ab-0123456789ab", 100]]  # UNKNOWN_TOPIC_ID
     # Documentation (DescribeConfigs v3+): a text for every config when asked, as Kafka
     # (a broker synonym's says which topic config it is the default of); null when not.
     topic_docs, broker_docs = out["documentation"]["asked"]

@@ -278,6 +278,26 @@ def test_api_versions_v3_checks_client_software_fields(broker):
     assert still_serves(broker)
 
 
+def test_metadata_v10_and_v11_refuse_topic_ids_as_kafka_does(broker):
+    """Ids are looked up from Metadata v12; before it, a topic without a name or with an
+    id makes Kafka refuse the whole request: each topic echoed ("" for no name) with
+    INVALID_REQUEST, and no brokers, cluster id or controller."""
+    topic_id = bytes(range(1, 17))
+    no_ops = struct.pack(">i", -2**31)  # authorized operations not asked for
+    for version in (10, 11):
+        cluster_ops_flag = b"\x00" if version == 10 else b""
+        for name in (b"\x00", b"\x04abc"):  # null; "abc" with an id
+            body = b"\x02" + topic_id + name + b"\x00" + b"\x00" + cluster_ops_flag + b"\x00" + b"\x00"
+            frame = struct.pack(">hhih", 3, version, 9, 4) + b"test" + b"\x00" + body
+            data = roundtrip(broker, struct.pack(">i", len(frame)) + frame)
+            echoed = b"\x01" if name == b"\x00" else name
+            assert data[4:] == (struct.pack(">i", 9) + b"\x00" + struct.pack(">i", 0) + b"\x01" + b"\x00"
+                                + struct.pack(">i", -1) + b"\x02" + struct.pack(">h", 42) + echoed + topic_id
+                                + b"\x00" + b"\x01" + no_ops + b"\x00" + (no_ops if version == 10 else b"")
+                                + b"\x00"), (version, name, data.hex())
+    assert still_serves(broker)
+
+
 def test_large_frame_sent_in_two_parts_is_answered(broker):
     """A 200 KiB frame whose first part is already read when the rest arrives: the
     broker must not wait for more bytes than the client still has to send."""

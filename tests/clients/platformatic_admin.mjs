@@ -155,6 +155,16 @@ try {
   } catch (e) {
     out.deleteTopicsV6 = (e.response?.responses ?? []).map((r) => [r.name, r.errorCode, r.errorMessage])
   }
+  // Metadata v12 by topic id (KIP-516): a known id gets its topic, an unknown one
+  // UNKNOWN_TOPIC_ID and no name, as Kafka answers.
+  const byId = await metadataV12.api.async(conn, [{ topicId: id }], false, false)
+  out.metadataById = byId.topics.map((t) => [t.name, t.topicId === id, t.errorCode, t.partitions.length])
+  try {
+    await metadataV12.api.async(conn, [{ topicId: unknownId }], false, false)
+    out.metadataByUnknownId = 'accepted'
+  } catch (e) {
+    out.metadataByUnknownId = (e.response?.topics ?? []).map((t) => [t.name, t.topicId, t.errorCode])
+  }
   // The same topic by its name in one entry and by its id in another.
   try {
     await deleteTopicsV6.api.async(conn, [{ name: topic, topicId: null }, { name: null, topicId: id }], 10000)

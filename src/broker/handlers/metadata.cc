@@ -25,11 +25,33 @@ void DescribeTopic(const TopicInfo& t, int32_t node_id,
   }
 }
 
+// Kafka refuses the whole request when a v10 or v11 topic has no name or has an id
+// (ids are looked up from v12): its error response names each topic ("" for none) with
+// INVALID_REQUEST and carries no brokers, cluster id or controller.
+bool RefusedAsKafkaRefusesIt(const protocol::MetadataRequest& req, int16_t version,
+                             protocol::MetadataResponse* resp) {
+  if (version >= 12 || !req.topics.has_value()) return false;
+  if (std::none_of(req.topics->begin(), req.topics->end(),
+                   [](const auto& t) { return !t.name.has_value() || !t.topic_id.is_zero(); })) {
+    return false;
+  }
+  for (const auto& rt : *req.topics) {
+    auto& out = resp->topics.emplace_back();
+    out.name = rt.name.value_or("");
+    out.topic_id = rt.topic_id;
+    out.error_code = kInvalidRequest;
+  }
+  return true;
+}
+
 }  // namespace
 
 boost::asio::awaitable<absl::Status> HandleMetadata(RequestContext& c) {
   protocol::MetadataRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
+  if (protocol::MetadataResponse refused; RefusedAsKafkaRefusesIt(req, c.version, &refused)) {
+    co_return protocol::AppendResponseFrame(refused, c.version, c.header.correlation_id, c.response);
+  }
   const BrokerConfig& config = c.broker.config();
   const Listener advertised = config.advertised_client_listener();
   protocol::MetadataResponse resp;
@@ -55,7 +77,8 @@ boost::asio::awaitable<absl::Status> HandleMetadata(RequestContext& c) {
         t = image->Find(*rt.name);
       } else {
         t = image->FindById(rt.topic_id);
-        if (t == nullptr) {
+        if (t == nullptr) {  // as Kafka: no name for an id it does not know
+          out.name = std::nullopt;
           out.topic_id = rt.topic_id;
           out.error_code = kUnknownTopicId;
           continue;
