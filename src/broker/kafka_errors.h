@@ -45,6 +45,8 @@ enum KafkaError : int16_t {
   kInvalidRecord = 87,
   kTopicDeletionDisabled = 73,
   kUnknownTopicId = 100,
+  kMismatchedEndpointType = 114,
+  kUnsupportedEndpointType = 115,
 };
 
 // Status codes from the log and metadata layers, mapped to what a client expects.

@@ -221,6 +221,10 @@ def test_platformatic_admin_apis(broker):
     assert out["afterDelete"]["cleanup.policy"][0] == "compact"
     assert str(out["appendToScalar"]) == "40"
     assert out["metadataById"] == [["pf", True, 0, 3]]
+    # Kafka's broker: controllers are asked on a controller's listener (MISMATCHED_ENDPOINT_TYPE)
+    assert out["describeClusterEndpoints"] == {
+        "2": [114, "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER", 0],
+        "3": [115, "Unsupported endpoint type 3", 0]}
     assert out["metadataByUnknownId"] == [[None, "0123abcd-0123-4567-89ab-0123456789ab", 100]]  # UNKNOWN_TOPIC_ID
     # Documentation (DescribeConfigs v3+): a text for every config when asked, as Kafka
     # (a broker synonym's says which topic config it is the default of); null when not.

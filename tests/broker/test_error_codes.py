@@ -17,8 +17,8 @@ LIBRDKAFKA_NAME = {
     "MESSAGE_TOO_LARGE": "MSG_SIZE_TOO_LARGE",
     "INVALID_TOPIC_EXCEPTION": "TOPIC_EXCEPTION",
 }
-# codes newer than Debian's librdkafka 2.0 knows (KIP-516)
-NEWER = {"UNKNOWN_TOPIC_ID": 100}
+# codes newer than Debian's librdkafka 2.0 knows (KIP-516, KIP-919)
+NEWER = {"UNKNOWN_TOPIC_ID": 100, "MISMATCHED_ENDPOINT_TYPE": 114, "UNSUPPORTED_ENDPOINT_TYPE": 115}
 
 
 def enum_values(path):

@@ -186,6 +186,17 @@ try {
       m12.topics[0].topicAuthorizedOperations, cluster.clusterAuthorizedOperations,
       groups.groups[0].authorizedOperations]
   }
+  // DescribeCluster v1 for controllers (KIP-919) or an unknown endpoint type, on a broker's listener.
+  out.describeClusterEndpoints = {}
+  for (const endpointType of [2, 3]) {
+    try {
+      await describeClusterV1.api.async(conn, false, endpointType)
+      out.describeClusterEndpoints[endpointType] = 'accepted'
+    } catch (e) {
+      const r = e.response ?? {}
+      out.describeClusterEndpoints[endpointType] = [r.errorCode, r.errorMessage, r.brokers?.length]
+    }
+  }
   const epochs = await offsetForLeaderEpochV4.api.async(conn, -1, [{
     name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }]
   }])
