@@ -107,7 +107,7 @@ absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const st
   for (const ConfigChange& ch : changes) {
     if (ch.op == ConfigOp::kDelete) {
       if (resource_type == kTopicResourceType && FindTopicConfig(ch.name) == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat("unknown topic config ", ch.name));
+        return absl::InvalidArgumentError(absl::StrCat("Unknown topic config name: ", ch.name));
       }
       next.erase(ch.name);
       continue;

@@ -185,7 +185,7 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
 
 absl::Status ValidateTopicConfig(const std::string& name, const std::string& value) {
   const TopicConfigSpec* spec = FindTopicConfig(name);
-  if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown topic config ", name));
+  if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("Unknown topic config name: ", name));
   auto bad = [&](const char* what) {  // Kafka's ConfigException words
     return absl::InvalidArgumentError(
         absl::StrCat("Invalid value ", value, " for configuration ", name, ": ", what));
