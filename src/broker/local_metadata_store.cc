@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "raft/meta_properties.h"
+#include "raft/placement.h"
 
 namespace fjord::broker {
 namespace {
@@ -153,13 +154,10 @@ absl::StatusOr<TopicInfo> LocalMetadataStore::CreateTopic(const CreateTopicReque
   auto resolved = ResolveNewTopic(request, config_.num_partitions, config_.default_replication_factor);
   if (!resolved.ok()) return resolved.status();
   TopicInfo t = std::move(*resolved);
-  if (t.replication_factor > 1) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("replication factor: ", t.replication_factor, " larger than available brokers: 1"));
-  }
+  if (absl::Status s = metadata::CheckEnoughBrokers(t.replication_factor, 1); !s.ok()) return s;
   std::lock_guard lock(mu_);
   if (image_->topics.contains(t.name)) {
-    return absl::AlreadyExistsError(absl::StrCat("topic '", t.name, "' already exists"));
+    return absl::AlreadyExistsError(absl::StrCat("Topic '", t.name, "' already exists."));
   }
   std::vector<std::string_view> names;
   for (const auto& [name, topic] : image_->topics) names.push_back(name);

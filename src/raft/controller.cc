@@ -256,7 +256,7 @@ class ControllerServices final : public rpc::Controller::Service {
     MetadataBatch batch;
     absl::Status built = driver_.WithState([&](const MetadataState& st) -> absl::Status {
       if (st.FindTopic(req->name()) != nullptr)
-        return absl::AlreadyExistsError(absl::StrCat("topic '", req->name(), "' already exists"));
+        return absl::AlreadyExistsError(absl::StrCat("Topic '", req->name(), "' already exists."));
       std::vector<std::string_view> names;
       for (const auto& [id, topic] : st.topics()) names.push_back(topic.name);
       if (auto s = metadata::ValidateNoCollision(req->name(), names); !s.ok()) return s;

@@ -31,8 +31,9 @@ absl::Status ValidateTopicName(const std::string& name) {
   if (name == "." || name == "..") return absl::InvalidArgumentError("topic name cannot be '.' or '..'");
   for (char c : name) {
     if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("topic name '", name, "' has a character outside [a-zA-Z0-9._-]"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Topic name \"", name,
+          "\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"));
     }
   }
   return absl::OkStatus();
@@ -126,7 +127,7 @@ absl::Status MetadataState::Check(const MetadataBatch& batch) const {
         if (t.name().empty()) return absl::InvalidArgumentError("empty topic name");
         if (t.topic_id().size() != 16) return absl::InvalidArgumentError("a topic id has 16 bytes");
         if (FindTopic(t.name()) != nullptr || new_names.contains(t.name()))
-          return absl::AlreadyExistsError(absl::StrCat("topic '", t.name(), "' already exists"));
+          return absl::AlreadyExistsError(absl::StrCat("Topic '", t.name(), "' already exists."));
         if (topics_.contains(t.topic_id()) || partition_counts.contains(t.topic_id()))
           return absl::AlreadyExistsError("topic id already in use");
         new_names[t.name()] = t.topic_id();

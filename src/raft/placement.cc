@@ -26,14 +26,18 @@ std::vector<PlacementBroker> RackAlternated(std::vector<PlacementBroker> brokers
 
 }  // namespace
 
+absl::Status CheckEnoughBrokers(int32_t replication_factor, size_t brokers) {
+  if (static_cast<size_t>(replication_factor) <= brokers) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "Unable to replicate the partition ", replication_factor, " time(s): The target replication factor of ",
+      replication_factor, " cannot be reached because only ", brokers, " broker(s) are registered."));
+}
+
 absl::StatusOr<std::vector<std::vector<int32_t>>> PlaceReplicas(std::vector<PlacementBroker> brokers,
                                                                 int32_t first_partition, int32_t count,
                                                                 int32_t replication_factor, uint64_t seed) {
   if (replication_factor <= 0) return absl::InvalidArgumentError("replication factor must be at least 1");
-  if (static_cast<size_t>(replication_factor) > brokers.size())
-    return absl::FailedPreconditionError(absl::StrCat("replication factor ", replication_factor,
-                                                      " is larger than the ", brokers.size(),
-                                                      " available brokers"));
+  if (absl::Status s = CheckEnoughBrokers(replication_factor, brokers.size()); !s.ok()) return s;
   std::sort(brokers.begin(), brokers.end(), [](auto& a, auto& b) { return a.id < b.id; });
   const std::vector<PlacementBroker> ring = RackAlternated(std::move(brokers));
   const size_t n = ring.size();

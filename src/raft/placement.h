@@ -16,6 +16,10 @@ struct PlacementBroker {
   std::string rack;  // empty: none
 };
 
+// FailedPrecondition in Kafka's words (its StripedReplicaPlacer's, as its controller
+// wraps them) when `replication_factor` is more than `brokers`; OK otherwise.
+absl::Status CheckEnoughBrokers(int32_t replication_factor, size_t brokers);
+
 // Replicas for partitions [first_partition, first_partition + count), each of
 // `replication_factor` distinct brokers; FailedPrecondition when there are too few brokers.
 absl::StatusOr<std::vector<std::vector<int32_t>>> PlaceReplicas(std::vector<PlacementBroker> brokers,

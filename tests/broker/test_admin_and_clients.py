@@ -17,7 +17,7 @@ def test_confluent_admin_create_describe_and_errors(broker):
     assert len(md.topics["orders"].partitions) == 12
     assert all(p.leader == 1 for p in md.topics["orders"].partitions.values())
     # already exists, bad name, bad partition count, too many replicas: Kafka's error codes
-    errors = {}
+    errors, messages = {}, {}
     for topic in [NewTopic("orders", 1, 1), NewTopic("bad name!", 1, 1), NewTopic("zero", 0, 1),
                   NewTopic("rf3", 1, 3)]:
         try:
@@ -25,8 +25,15 @@ def test_confluent_admin_create_describe_and_errors(broker):
             errors[topic.topic] = None
         except Exception as e:  # KafkaException wrapping KafkaError
             errors[topic.topic] = e.args[0].code()
+            messages[topic.topic] = e.args[0].str()
     # TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR
     assert errors == {"orders": 36, "bad name!": 17, "zero": 37, "rf3": 38}
+    # in Kafka 3.9's words (its controller's, Topic.validate's and its replica placer's)
+    assert messages["orders"] == "Topic 'orders' already exists."
+    assert messages["bad name!"] == ('Topic name "bad name!" is illegal, it contains a character other than '
+                                     "ASCII alphanumerics, '.', '_' and '-'")
+    assert messages["rf3"] == ("Unable to replicate the partition 3 time(s): The target replication factor of 3 "
+                               "cannot be reached because only 1 broker(s) are registered.")
     # validate_only creates nothing
     admin.create_topics([NewTopic("dry", 3, 1)], validate_only=True)["dry"].result()
     assert "dry" not in admin.list_topics(timeout=10).topics
