@@ -11,10 +11,8 @@ absl::StatusOr<TopicInfo> ResolveNewTopic(const CreateTopicRequest& request, int
   t.replication_factor =
       request.replication_factor == -1 ? default_replication_factor : request.replication_factor;
   t.configs = request.configs;
-  if (t.partitions <= 0) return absl::OutOfRangeError("number of partitions must be larger than 0");
-  if (absl::Status s = metadata::ValidateNewPartitionCount(t.partitions); !s.ok()) return s;
-  if (t.replication_factor <= 0)
-    return absl::FailedPreconditionError("replication factor must be larger than 0");
+  if (absl::Status s = metadata::ValidateNewTopicCounts(t.partitions, t.replication_factor); !s.ok())
+    return s;
   return t;
 }
 

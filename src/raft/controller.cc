@@ -247,11 +247,9 @@ class ControllerServices final : public rpc::Controller::Service {
     if (auto s = LeaderOnly(); !s.ok()) return s;
     if (auto s = metadata::ValidateTopicName(req->name()); !s.ok()) return ToGrpc(s);
     const int32_t partitions = req->assignments_size() > 0 ? req->assignments_size() : req->partitions();
-    if (partitions <= 0)
-      return grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "number of partitions must be larger than 0");
-    if (auto s = metadata::ValidateNewPartitionCount(partitions); !s.ok()) return ToGrpc(s);
-    if (req->assignments_size() == 0 && req->replication_factor() <= 0)
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "replication factor must be larger than 0");
+    // With assignments, each partition's replica list says the factor (checked with them).
+    const int32_t replication_factor = req->assignments_size() > 0 ? 1 : req->replication_factor();
+    if (auto s = metadata::ValidateNewTopicCounts(partitions, replication_factor); !s.ok()) return ToGrpc(s);
     const std::string id = RandomTopicId();
     MetadataBatch batch;
     absl::Status built = driver_.WithState([&](const MetadataState& st) -> absl::Status {

@@ -73,6 +73,17 @@ absl::Status ValidateNewPartitionCount(int64_t added) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateNewTopicCounts(int32_t partitions, int32_t replication_factor) {
+  if (replication_factor <= 0) {
+    return absl::FailedPreconditionError(
+        "Replication factor must be larger than 0, or -1 to use the default value.");
+  }
+  if (partitions <= 0) {
+    return absl::OutOfRangeError("Number of partitions was set to an invalid non-positive value.");
+  }
+  return ValidateNewPartitionCount(partitions);
+}
+
 const TopicState* MetadataState::FindTopic(const std::string& name) const {
   auto it = topic_ids_by_name_.find(name);
   return it == topic_ids_by_name_.end() ? nullptr : FindTopicById(it->second);

@@ -115,6 +115,11 @@ inline constexpr int64_t kMaxNewPartitionsPerRequest = 10000;
 inline constexpr char kTooManyPartitions[] = "Excessively large number of partitions per request.";
 // ResourceExhausted (POLICY_VIOLATION, with Kafka's message) when `added` is over the cap.
 absl::Status ValidateNewPartitionCount(int64_t added);
+// A new topic's counts (defaults already resolved), checked in Kafka's controller's order
+// and words: FailedPrecondition (INVALID_REPLICATION_FACTOR) for a replication factor
+// below 1, OutOfRange (INVALID_PARTITIONS) for a partition count below 1, then
+// ValidateNewPartitionCount.
+absl::Status ValidateNewTopicCounts(int32_t partitions, int32_t replication_factor);
 
 // A readable name for a 16-byte topic id (Kafka's base64url form, as Kafka prints ids).
 std::string TopicIdString(const std::string& id);

@@ -32,6 +32,7 @@ def test_confluent_admin_create_describe_and_errors(broker):
     assert messages["orders"] == "Topic 'orders' already exists."
     assert messages["bad name!"] == ('Topic name "bad name!" is illegal, it contains a character other than '
                                      "ASCII alphanumerics, '.', '_' and '-'")
+    assert messages["zero"] == "Number of partitions was set to an invalid non-positive value."
     assert messages["rf3"] == ("Unable to replicate the partition 3 time(s): The target replication factor of 3 "
                                "cannot be reached because only 1 broker(s) are registered.")
     # validate_only creates nothing
