@@ -83,6 +83,17 @@ def test_topic_configs_round_trip_and_restart(broker):
         raise AssertionError("unknown topic should fail")
     except KafkaException as e:
         assert e.args[0].code() == 3
+    # a name no topic could have: INVALID_TOPIC_EXCEPTION in Kafka's words (Topic.validate)
+    for name, message in [("bad name", 'Topic name "bad name" is illegal, it contains a character other than '
+                                       "ASCII alphanumerics, '.', '_' and '-'"),
+                          ("..", 'Topic name cannot be "." or ".."'),
+                          ("x" * 250, "Topic name is illegal, it can't be longer than 249 characters, topic name: "
+                           + "x" * 250)]:
+        try:
+            describe(admin, ConfigResource.Type.TOPIC, name)
+            raise AssertionError(f"{name} should be refused")
+        except KafkaException as e:
+            assert (e.args[0].code(), e.args[0].str()) == (17, message)
 
 
 def test_applied_topic_configs(broker):

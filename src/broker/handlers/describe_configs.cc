@@ -77,6 +77,12 @@ boost::asio::awaitable<absl::Status> HandleDescribeConfigs(RequestContext& c) {
     out.resource_name = r.resource_name;
     out.error_message = std::nullopt;
     if (r.resource_type == kTopicResourceType) {
+      // As Kafka: the name is checked (Topic.validate) before the topic is looked for.
+      if (absl::Status s = ValidateTopicName(r.resource_name); !s.ok()) {
+        out.error_code = kInvalidTopicException;
+        out.error_message = std::string(s.message());
+        continue;
+      }
       const TopicInfo* topic = image->Find(r.resource_name);
       if (topic == nullptr) {
         out.error_code = kUnknownTopicOrPartition;
