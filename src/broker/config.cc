@@ -458,13 +458,22 @@ Listener BrokerConfig::advertised_client_listener() const {
   return out;
 }
 
-std::vector<std::string> BrokerConfigSynonyms(const std::string& key) {
-  static const std::vector<std::vector<std::string>> kGroups = {
+namespace {
+
+// One setting spelt in several units, in the order Kafka reads them.
+const std::vector<std::vector<std::string>>& TimeKeyGroups() {
+  static const std::vector<std::vector<std::string>> groups = {
       {"log.roll.ms", "log.roll.hours"},
       {"log.roll.jitter.ms", "log.roll.jitter.hours"},
       {"log.retention.ms", "log.retention.minutes", "log.retention.hours"},
   };
-  for (const auto& group : kGroups) {
+  return groups;
+}
+
+}  // namespace
+
+std::vector<std::string> BrokerConfigSynonyms(const std::string& key) {
+  for (const auto& group : TimeKeyGroups()) {
     if (std::find(group.begin(), group.end(), key) != group.end()) return group;
   }
   // Only this one way: the scheduler's interval is log.flush.interval.ms's default.
@@ -513,8 +522,8 @@ absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path, const std::vect
   // A key with synonyms takes the first of them that was given, whatever their order in
   // the file (Kafka's stock server.properties sets log.retention.hours, and a
   // log.retention.ms above it must still win).
-  for (const char* key : {"log.retention.ms", "log.roll.ms", "log.roll.jitter.ms"}) {
-    for (const std::string& synonym : BrokerConfigSynonyms(key)) {
+  for (const auto& group : TimeKeyGroups()) {
+    for (const std::string& synonym : group) {
       auto it = c.explicitly_set.find(synonym);
       if (it == c.explicitly_set.end()) continue;
       if (absl::Status s = ApplyBrokerConfig(c, it->first, it->second, warnings); !s.ok()) return s;

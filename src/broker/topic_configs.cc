@@ -514,16 +514,16 @@ const std::map<std::string, BrokerConfigKey>& BrokerConfigKeys() {
       if (*spec.broker_synonym)
         out.try_emplace(spec.broker_synonym, TopicConfigDefault(spec, defaults), spec.type);
     }
-    // Kafka's keys that spell a time in larger units: its defaults sit on these, and the
-    // millisecond keys (and minutes) have none, so their describe shows null.
+    // Kafka's keys that spell a time in larger units: its defaults sit on the last
+    // synonym of each (hours; the scheduler's interval for log.flush.interval.ms), and
+    // the others have none, so their describe shows null.
     constexpr int64_t kHourMs = 3600000;
     out["log.retention.hours"] = {std::to_string(defaults.log_retention_ms / kHourMs), ConfigType::kInt};
     out["log.retention.minutes"] = {std::nullopt, ConfigType::kInt};
     out["log.roll.hours"] = {std::to_string(defaults.log_roll_ms / kHourMs), ConfigType::kInt};
     out["log.roll.jitter.hours"] = {std::to_string(defaults.log_roll_jitter_ms / kHourMs), ConfigType::kInt};
-    for (const char* deferring :
-         {"log.retention.ms", "log.roll.ms", "log.roll.jitter.ms", "log.flush.interval.ms"}) {
-      out.at(deferring).default_value = std::nullopt;
+    for (auto& [name, key] : out) {
+      if (BrokerConfigSynonyms(name).back() != name) key.default_value = std::nullopt;
     }
     return out;
   }();
