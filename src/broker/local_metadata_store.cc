@@ -157,7 +157,7 @@ absl::StatusOr<TopicInfo> LocalMetadataStore::CreateTopic(const CreateTopicReque
   if (absl::Status s = metadata::CheckEnoughBrokers(t.replication_factor, 1); !s.ok()) return s;
   std::lock_guard lock(mu_);
   if (image_->topics.contains(t.name)) {
-    return absl::AlreadyExistsError(absl::StrCat("Topic '", t.name, "' already exists."));
+    return metadata::TopicAlreadyExists(t.name);
   }
   std::vector<std::string_view> names;
   for (const auto& [name, topic] : image_->topics) names.push_back(name);

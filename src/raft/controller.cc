@@ -253,8 +253,7 @@ class ControllerServices final : public rpc::Controller::Service {
     const std::string id = RandomTopicId();
     MetadataBatch batch;
     absl::Status built = driver_.WithState([&](const MetadataState& st) -> absl::Status {
-      if (st.FindTopic(req->name()) != nullptr)
-        return absl::AlreadyExistsError(absl::StrCat("Topic '", req->name(), "' already exists."));
+      if (st.FindTopic(req->name()) != nullptr) return metadata::TopicAlreadyExists(req->name());
       std::vector<std::string_view> names;
       for (const auto& [id, topic] : st.topics()) names.push_back(topic.name);
       if (auto s = metadata::ValidateNoCollision(req->name(), names); !s.ok()) return s;

@@ -77,6 +77,10 @@ absl::Status ValidateNewPartitionCount(int64_t added) {
   return absl::OkStatus();
 }
 
+absl::Status TopicAlreadyExists(const std::string& name) {
+  return absl::AlreadyExistsError(absl::StrCat("Topic '", name, "' already exists."));
+}
+
 absl::Status ValidateNewTopicCounts(int32_t partitions, int32_t replication_factor) {
   if (replication_factor <= 0) {
     return absl::FailedPreconditionError(
@@ -142,7 +146,7 @@ absl::Status MetadataState::Check(const MetadataBatch& batch) const {
         if (t.name().empty()) return absl::InvalidArgumentError("empty topic name");
         if (t.topic_id().size() != 16) return absl::InvalidArgumentError("a topic id has 16 bytes");
         if (FindTopic(t.name()) != nullptr || new_names.contains(t.name()))
-          return absl::AlreadyExistsError(absl::StrCat("Topic '", t.name(), "' already exists."));
+          return TopicAlreadyExists(t.name());
         if (topics_.contains(t.topic_id()) || partition_counts.contains(t.topic_id()))
           return absl::AlreadyExistsError("topic id already in use");
         new_names[t.name()] = t.topic_id();

@@ -115,6 +115,8 @@ inline constexpr int64_t kMaxNewPartitionsPerRequest = 10000;
 inline constexpr char kTooManyPartitions[] = "Excessively large number of partitions per request.";
 // ResourceExhausted (POLICY_VIOLATION, with Kafka's message) when `added` is over the cap.
 absl::Status ValidateNewPartitionCount(int64_t added);
+// AlreadyExists (TOPIC_ALREADY_EXISTS) in Kafka's controller's words.
+absl::Status TopicAlreadyExists(const std::string& name);
 // A new topic's counts (defaults already resolved), checked in Kafka's controller's order
 // and words: FailedPrecondition (INVALID_REPLICATION_FACTOR) for a replication factor
 // below 1, OutOfRange (INVALID_PARTITIONS) for a partition count below 1, then
