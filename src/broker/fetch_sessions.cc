@@ -58,6 +58,8 @@ FetchSessionCache::Incremental FetchSessionCache::Update(int32_t session_id, int
     } else {
       existing->fetch_offset = u.fetch_offset;
       existing->max_bytes = u.max_bytes;
+      existing->current_leader_epoch = u.current_leader_epoch;
+      existing->last_fetched_epoch = u.last_fetched_epoch;
     }
   }
   // Kafka's order: updates first, then forgotten partitions (naming one in both forgets it).
@@ -87,7 +89,7 @@ std::vector<bool> FetchSessionCache::Settle(int32_t session_id, bool full,
     if (match == parts.end()) continue;
     const PartitionOutcome& o = outcomes[i];
     SessionPartition& p = *match;
-    const bool news = o.has_records || o.has_error || o.high_watermark != p.high_watermark ||
+    const bool news = o.has_records || o.has_error || o.diverging || o.high_watermark != p.high_watermark ||
                       o.log_start_offset != p.log_start_offset;
     carry[i] = full || news;
     p.high_watermark = o.high_watermark;

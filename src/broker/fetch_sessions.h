@@ -30,6 +30,10 @@ struct SessionPartition {
   int32_t partition = 0;
   int64_t fetch_offset = 0;
   int32_t max_bytes = 0;
+  // KIP-320 (v9+) and KIP-595 (v12+), -1 when not given: the leader epoch the client
+  // last saw, and the epoch of the last record it fetched.
+  int32_t current_leader_epoch = -1;
+  int32_t last_fetched_epoch = -1;
   // What the last response told the client (-1: nothing yet).
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
@@ -42,6 +46,7 @@ struct PartitionOutcome {
   bool has_error = false;
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
+  bool diverging = false;  // the client's last fetched epoch ended before its offset
 };
 
 class FetchSessionCache {

@@ -71,4 +71,12 @@ inline int16_t ToKafkaError(const absl::Status& s) {
   }
 }
 
+// KIP-320: a client names the leader epoch it last saw (< 0: none), and a partition's
+// leader refuses a request from a client that is behind it (FENCED) or ahead of it
+// (UNKNOWN), as Kafka's Partition.checkCurrentLeaderEpoch does.
+inline int16_t CurrentLeaderEpochError(int32_t requested, int32_t current) {
+  if (requested < 0 || requested == current) return kNone;
+  return requested < current ? kFencedLeaderEpoch : kUnknownLeaderEpoch;
+}
+
 }  // namespace fjord::broker

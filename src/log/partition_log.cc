@@ -200,14 +200,24 @@ bool PartitionLog::NoteEpoch(int32_t epoch, int64_t start_offset) {
 }
 
 std::pair<int32_t, int64_t> PartitionLog::EndOffsetForEpoch(int32_t epoch) const {
-  if (epoch < 0 || epoch_starts_.empty()) return {-1, -1};
-  if (epoch == epoch_starts_.rbegin()->first) return {epoch, log_end_offset()};
+  if (epoch < 0) return {-1, -1};
+  const int32_t newest = epoch_starts_.empty() ? -1 : epoch_starts_.rbegin()->first;
+  // The newest epoch ends at the log end. So does the leader's own, written in or not,
+  // when no batch carries a newer one: Kafka gives it the log end as its start when the
+  // broker takes the lead.
+  if (epoch == newest || (epoch == leader_epoch_ && epoch > newest)) return {epoch, log_end_offset()};
   auto higher = epoch_starts_.upper_bound(epoch);
-  if (higher == epoch_starts_.end()) return {-1, -1};  // newer than any epoch we know
-  auto floor = epoch_starts_.upper_bound(epoch);
-  if (floor == epoch_starts_.begin()) return {epoch, higher->second};  // older than any we know
-  --floor;
-  return {floor->first, higher->second};
+  if (higher == epoch_starts_.end()) return {-1, -1};                   // newer than any epoch we know
+  if (higher == epoch_starts_.begin()) return {epoch, higher->second};  // older than any we know
+  return {std::prev(higher)->first, higher->second};
+}
+
+int32_t PartitionLog::EpochOf(int64_t offset) const {
+  if (offset < 0) return -1;
+  for (auto it = epoch_starts_.rbegin(); it != epoch_starts_.rend(); ++it) {
+    if (it->second <= offset) return it->first;
+  }
+  return epoch_starts_.empty() ? leader_epoch_ : -1;  // nothing written yet: the leader's own
 }
 
 absl::Status PartitionLog::Roll(int64_t next_offset) {

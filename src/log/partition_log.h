@@ -132,8 +132,12 @@ class PartitionLog {
   void set_leader_epoch(int32_t epoch) { leader_epoch_ = epoch; }
   int32_t leader_epoch() const { return leader_epoch_; }
   // OffsetForLeaderEpoch (KIP-101/279): {the largest epoch <= `epoch`, the start offset
-  // of the next epoch, or the log end offset for the latest}; {-1, -1} if unknown.
+  // of the next epoch, or the log end offset for the latest and the leader's own};
+  // {-1, -1} if unknown.
   std::pair<int32_t, int64_t> EndOffsetForEpoch(int32_t epoch) const;
+  // The leader epoch `offset` was written in (ListOffsets v4+): the leader's own for a
+  // log with nothing written yet; -1 for an offset before every known epoch, or < 0.
+  int32_t EpochOf(int64_t offset) const;
 
   std::vector<ProducerSummary> ActiveProducers() const { return producers_.Active(); }
 

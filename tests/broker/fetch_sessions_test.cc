@@ -34,8 +34,17 @@ TEST(FetchSessionCache, UpsertsThenForgets) {
   EXPECT_EQ(inc.partitions[0].topic, "t");
   EXPECT_EQ(inc.partitions[0].fetch_offset, 50);
   EXPECT_EQ(inc.partitions[1].topic, "u");
+  // A partition named again brings the leader epochs the client now knows (KIP-320, KIP-595).
+  SessionPartition epochs = Part("t", 1, 60);
+  epochs.current_leader_epoch = 3;
+  epochs.last_fetched_epoch = 2;
+  inc = cache.Update(id, 2, {epochs}, {});
+  ASSERT_EQ(inc.partitions.size(), 2u);
+  EXPECT_EQ(inc.partitions[0].current_leader_epoch, 3);
+  EXPECT_EQ(inc.partitions[0].last_fetched_epoch, 2);
+  EXPECT_EQ(inc.partitions[1].current_leader_epoch, -1);
   // Named in both lists: forgotten, as in Kafka.
-  inc = cache.Update(id, 2, {Part("u", 0, 8)}, {Part("u", 0)});
+  inc = cache.Update(id, 3, {Part("u", 0, 8)}, {Part("u", 0)});
   ASSERT_EQ(inc.partitions.size(), 1u);
 }
 
@@ -55,6 +64,9 @@ TEST(FetchSessionCache, SettleCarriesOnlyNews) {
   inc = cache.Update(id, 3, {}, {});
   EXPECT_EQ(cache.Settle(id, false, inc.partitions, {{true, false, 6, 0}, {false, false, 0, 3}}),
             (std::vector<bool>{true, true}));  // records, a moved log start offset
+  inc = cache.Update(id, 4, {}, {});
+  EXPECT_EQ(cache.Settle(id, false, inc.partitions, {{false, false, 6, 0}, {false, false, 0, 3, true}}),
+            (std::vector<bool>{false, true}));  // a divergence, as Kafka, is always answered
 }
 
 TEST(FetchSessionCache, EvictsTheLeastRecentlyUsedWhenFull) {

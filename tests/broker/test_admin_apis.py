@@ -198,7 +198,9 @@ def test_offset_for_leader_epoch_and_log_dirs_kafka_python_encoding(broker):
     r = call(broker, OffsetForLeaderEpochRequest_v2([("ep", [(0, -1, 0), (1, -1, 0), (7, -1, 0)])]))
     parts = {p[1]: p for p in r.topics[0][1]}
     assert parts[0][0] == 0 and parts[0][2] == 0 and parts[0][3] == 10  # epoch 0 ends at the log end
-    assert parts[1][0] == 0 and parts[1][2] == -1 and parts[1][3] == -1  # nothing written: no epoch yet
+    # nothing written: the leader's own epoch still starts at the log end (Kafka assigns
+    # it when the broker takes the lead)
+    assert parts[1][0] == 0 and parts[1][2] == 0 and parts[1][3] == 0
     assert parts[7][0] == 3  # UNKNOWN_TOPIC_OR_PARTITION
     r = call(broker, OffsetForLeaderEpochRequest_v2([("ep", [(0, 5, 0), (0, 0, 3)])]))
     # the client is ahead of us (the code from a client's own table: Kafka's is 75)
@@ -256,6 +258,17 @@ def test_platformatic_admin_apis(broker):
     assert str(out["unknownTopic"]) == "3"
     assert dtp["cursor"] == ["pf", 2]
     assert out["offsetForLeaderEpoch"] == [0, 0, 4]
+    # Kafka's answers where the client names leader epochs (partition 0 holds offsets
+    # 0-3, all written in epoch 0, the only one; partition 2 is empty)
+    assert out["fetchEpochs"] == {
+        "aheadOfLeader": [75, -1, None, 0],  # UNKNOWN_LEADER_EPOCH, without offsets
+        "sameEpoch": [0, 4, None, 1],
+        "pastEpochEnd": [0, 4, [0, 4], 0],  # diverged: epoch 0 ended at 4, no records
+        "pastLogEnd": [1, -1, None, 0],  # OFFSET_OUT_OF_RANGE, without offsets
+        "unknownEpoch": [1, -1, None, 0],  # epoch 3 is newer than any: its end is unknown
+        "emptyPartition": [0, 0, None, 0],  # the leader's epoch starts where its log ends
+    }
+    assert out["listOffsetsEpochs"] == {"same": [0, 4, 0], "ahead": [75, -1, -1], "none": [0, 4, 0]}
     assert out["acls"] == {"describe": 54, "create": 54, "delete": 54}  # SECURITY_DISABLED
     # Kafka's AclOperation bits (READ 3 ... IDEMPOTENT_WRITE 12) for a topic, the cluster
     # and a group; INT32_MIN where the request did not ask
@@ -276,14 +289,16 @@ def test_platformatic_admin_apis(broker):
     assert out["deleteByNameAndId"] == [["pf", True, 42, "The provided topic name maps to an ID that was already supplied."]]
     assert out["stillThere"] == 0
     # partition 1 holds offsets 0-4 stamped 1000, 5000, 3000 | 4000, 5000
+    # [offset, timestamp, leader epoch]: the epoch the offset was written in (the current
+    # one for the latest), -1 where no offset is found, as Kafka
     assert out["listOffsets"] == [
-        [5, -1],  # latest
-        [0, -1],  # earliest
-        [1, 5000],  # max timestamp: the first record of the newest stamp, not the last record
-        [0, -1],  # earliest local: all of the log is local
-        [-1, -1],  # latest tiered: nothing is
-        [1, 5000],  # the first record stamped 2000 or later
-        [-1, -1],  # none stamped 9000 or later
+        [5, -1, 0],  # latest
+        [0, -1, 0],  # earliest
+        [1, 5000, 0],  # max timestamp: the first record of the newest stamp, not the last record
+        [0, -1, 0],  # earliest local: all of the log is local
+        [-1, -1, -1],  # latest tiered: nothing is
+        [1, 5000, 0],  # the first record stamped 2000 or later
+        [-1, -1, -1],  # none stamped 9000 or later
     ]
     assert str(out["listOffsetsTwice"]) == "42"  # INVALID_REQUEST
 

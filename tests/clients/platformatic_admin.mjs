@@ -3,7 +3,8 @@
 // Usage: node --import node-shims.mjs platformatic_admin.mjs BOOTSTRAP TOPIC
 import {
   Admin, Connection, Producer, stringSerializers, deleteTopicsV6, describeClusterV1, describeGroupsV5,
-  describeProducersV0, describeTopicPartitionsV0, metadataV8, metadataV12, offsetForLeaderEpochV4
+  describeProducersV0, describeTopicPartitionsV0, fetchV17, listOffsetsV9, metadataV8, metadataV12,
+  offsetForLeaderEpochV4
 } from '@platformatic/kafka'
 
 const [bootstrap, topic] = process.argv.slice(2)
@@ -44,7 +45,7 @@ try {
   out.listOffsets = []
   for (const timestamp of [-1n, -2n, -3n, -4n, -5n, 2000n, 9000n]) {
     const [p] = (await listOffsets(timestamp))[0].partitions
-    out.listOffsets.push([Number(p.offset), Number(p.timestamp)])
+    out.listOffsets.push([Number(p.offset), Number(p.timestamp), p.leaderEpoch])
   }
   try {
     await listOffsets(-1n, -3n)
@@ -202,6 +203,43 @@ try {
   }])
   const e = epochs.topics[0].partitions[0]
   out.offsetForLeaderEpoch = [e.errorCode, e.leaderEpoch, Number(e.endOffset)]
+  // Leader epochs in Fetch v17 and ListOffsets v9 (KIP-320, KIP-595): the epoch the
+  // client last saw checked, and where the epoch of its last fetched record ended.
+  // Each answer: [error, high watermark, diverging {epoch, end offset} or null, batches].
+  const fetchOne = async (partition, currentLeaderEpoch, fetchOffset, lastFetchedEpoch) => {
+    let r
+    try {
+      r = await fetchV17.api.async(conn, 0, 0, 1 << 20, 0, 0, -1, [{
+        topicId: id,
+        partitions: [{ partition, currentLeaderEpoch, fetchOffset, lastFetchedEpoch, partitionMaxBytes: 1 << 20 }]
+      }], [], '')
+    } catch (e) {
+      r = e.response
+    }
+    const p = r.responses[0].partitions[0]
+    const d = p.divergingEpoch
+    return [p.errorCode, Number(p.highWatermark), d.epoch === -1 ? null : [d.epoch, Number(d.endOffset)],
+      (p.records ?? []).length]
+  }
+  out.fetchEpochs = {
+    aheadOfLeader: await fetchOne(0, 1, 0n, -1),
+    sameEpoch: await fetchOne(0, 0, 2n, 0),
+    pastEpochEnd: await fetchOne(0, 0, 9n, 0),
+    pastLogEnd: await fetchOne(0, 0, 9n, -1),
+    unknownEpoch: await fetchOne(0, -1, 2n, 3),
+    emptyPartition: await fetchOne(2, 0, 0n, 0)
+  }
+  out.listOffsetsEpochs = {}
+  for (const [name, currentLeaderEpoch] of [['same', 0], ['ahead', 1], ['none', -1]]) {
+    let r
+    try {
+      r = await listOffsetsV9.api.async(conn, -1, 0, [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch, timestamp: -1n }] }])
+    } catch (e) {
+      r = e.response
+    }
+    const p = r.topics[0].partitions[0]
+    out.listOffsetsEpochs[name] = [p.errorCode, Number(p.offset), p.leaderEpoch]
+  }
   // ACLs (v3, flexible): Kafka without an authorizer refuses each call with SECURITY_DISABLED.
   const acl = { resourceType: 2, resourceName: topic, resourcePatternType: 3, principal: 'User:alice', host: '*',
     operation: 3, permissionType: 3 }

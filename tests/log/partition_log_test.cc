@@ -726,6 +726,33 @@ TEST_F(PartitionLogTest, LeaderEpochsSurviveACrashWithoutAFlush) {
   EXPECT_NE(file_text().find("\n9 60\n"), std::string::npos);
 }
 
+// As Kafka's leader-epoch cache: the leader's own epoch ends at the log end even before
+// anything is written in it, an epoch newer than every known one is unknown, and each
+// offset belongs to the epoch whose start is the nearest at or below it.
+TEST_F(PartitionLogTest, LeaderEpochEndsAndTheEpochOfAnOffset) {
+  auto log = PartitionLog::Open(dir_, LogConfig{});
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ((*log)->EndOffsetForEpoch(0), std::make_pair(0, int64_t{0}));
+  EXPECT_EQ((*log)->EndOffsetForEpoch(1), std::make_pair(-1, int64_t{-1}));
+  EXPECT_EQ((*log)->EpochOf(0), 0);
+  auto append = [&](int records) {
+    auto b = MakeBatch(records, "v");
+    ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  };
+  append(3);  // 0-2 in epoch 0
+  (*log)->set_leader_epoch(2);
+  append(2);                    // 3-4 in epoch 2
+  (*log)->set_leader_epoch(4);  // nothing written in it yet
+  EXPECT_EQ((*log)->EndOffsetForEpoch(0), std::make_pair(0, int64_t{3}));
+  EXPECT_EQ((*log)->EndOffsetForEpoch(1), std::make_pair(0, int64_t{3}));  // never led: its predecessor's
+  EXPECT_EQ((*log)->EndOffsetForEpoch(2), std::make_pair(2, int64_t{5}));
+  EXPECT_EQ((*log)->EndOffsetForEpoch(4), std::make_pair(4, int64_t{5}));
+  EXPECT_EQ((*log)->EndOffsetForEpoch(5), std::make_pair(-1, int64_t{-1}));
+  EXPECT_EQ((*log)->EpochOf(2), 0);
+  EXPECT_EQ((*log)->EpochOf(3), 2);
+  EXPECT_EQ((*log)->EpochOf(-1), -1);
+}
+
 // log.page.cache.window.bytes: what lies more than the window behind the end is written
 // back and leaves the page cache, flushed or not, in the active segment and in rolled
 // ones; the window itself stays cached for consumers near the end, and what left is

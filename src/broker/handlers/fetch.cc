@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
+#include <utility>
 
 #include "broker/fetch_sessions.h"
 #include "broker/handlers/handlers.h"
@@ -27,8 +29,10 @@ constexpr uint64_t kZeroCopyFrom = 16 * 1024;
 
 struct PartitionRead {
   absl::Status status;
-  std::vector<uint8_t> bytes;  // records read into memory, or:
-  log::FileSlice slice;        // records to send from the file
+  int16_t error = kNone;  // a Kafka answer decided on the shard (the leader epochs)
+  std::optional<std::pair<int32_t, int64_t>> diverging;  // {epoch, end offset}
+  std::vector<uint8_t> bytes;                            // records read into memory, or:
+  log::FileSlice slice;                                  // records to send from the file
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
   bool conversion_refused = false;  // message.downconversion.enable=false
@@ -37,6 +41,7 @@ struct PartitionRead {
 // What one partition's fetch produced.
 struct Result {
   int16_t error = kNone;
+  std::optional<std::pair<int32_t, int64_t>> diverging;
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
   std::optional<protocol::ByteView> records;  // data-less (a hole) when sent from `slice`
@@ -61,7 +66,13 @@ std::vector<SessionPartition> RequestedPartitions(const protocol::FetchRequest& 
       name = t ? t->name : "";
     }
     for (const auto& fp : ft.partitions) {
-      out.push_back({name, ft.topic_id, fp.partition, fp.fetch_offset, fp.partition_max_bytes, -1, -1});
+      out.push_back({.topic = name,
+                     .topic_id = ft.topic_id,
+                     .partition = fp.partition,
+                     .fetch_offset = fp.fetch_offset,
+                     .max_bytes = fp.partition_max_bytes,
+                     .current_leader_epoch = fp.current_leader_epoch,
+                     .last_fetched_epoch = fp.last_fetched_epoch});
     }
   }
   return out;
@@ -76,9 +87,30 @@ std::vector<SessionPartition> ForgottenPartitions(const protocol::FetchRequest& 
       const TopicInfo* t = image.FindById(ft.topic_id);
       name = t ? t->name : "";
     }
-    for (int32_t p : ft.partitions) out.push_back({name, ft.topic_id, p, 0, 0, -1, -1});
+    for (int32_t p : ft.partitions) out.push_back({.topic = name, .topic_id = ft.topic_id, .partition = p});
   }
   return out;
+}
+
+// KIP-595: a client that names the epoch of the last record it fetched (v12+) learns
+// whether its log diverged from this one, as Kafka's Partition.readRecords tells it:
+// OutOfRange when that epoch's end is unknown here or the offset is below the log
+// start; {epoch, end offset} when the offset lies past where that epoch ended here (the
+// client truncates to it and no records are sent); nothing when the two logs agree.
+absl::StatusOr<std::optional<std::pair<int32_t, int64_t>>> CheckLastFetchedEpoch(
+    const log::PartitionLog& log, const SessionPartition& target) {
+  if (target.last_fetched_epoch < 0) return std::nullopt;
+  const auto [epoch, end] = log.EndOffsetForEpoch(target.last_fetched_epoch);
+  if (epoch < 0 || end < 0) {
+    return absl::OutOfRangeError(
+        absl::StrCat("the end of last fetched epoch ", target.last_fetched_epoch, " is not known"));
+  }
+  if (target.fetch_offset < log.log_start_offset()) {
+    return absl::OutOfRangeError(
+        absl::StrCat("offset ", target.fetch_offset, " is below the log start ", log.log_start_offset()));
+  }
+  if (epoch < target.last_fetched_epoch || end < target.fetch_offset) return std::make_pair(epoch, end);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -131,14 +163,14 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
     results.resize(targets.size());
     c.arena.clear();
     size_t total = 0;
-    bool any_error = false;
+    bool answer_now = false;  // an error or a divergence: no waiting for more bytes
     for (size_t i = 0; i < targets.size(); ++i) {
       const SessionPartition& target = targets[i];
       Result& result = results[i];
       const TopicInfo* topic = image->Find(target.topic);
       if (!HasPartition(topic, target.partition)) {
         result.error = c.version >= 13 && topic == nullptr ? kUnknownTopicId : kUnknownTopicOrPartition;
-        any_error = true;
+        answer_now = true;
         continue;
       }
       // Kafka's rule: the first batch is returned even when larger than the limits.
@@ -156,8 +188,17 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
           r.status = log.status();
           return r;
         }
+        r.error = CurrentLeaderEpochError(target.current_leader_epoch, (*log)->leader_epoch());
+        if (r.error != kNone) return r;
         r.high_watermark = (*log)->high_watermark();
         r.log_start_offset = (*log)->log_start_offset();
+        auto diverging = CheckLastFetchedEpoch(**log, target);
+        if (!diverging.ok()) {
+          r.status = diverging.status();
+          return r;
+        }
+        r.diverging = *diverging;
+        if (r.diverging.has_value()) return r;
         if (limit == 0 && !first_data) return r;
         auto slice = (*log)->ReadSlice(target.fetch_offset, std::max<size_t>(limit, 1));
         if (!slice.ok()) {
@@ -193,16 +234,22 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
         if (r.status.ok()) traffic.bytes_out += r.bytes.size();
         return r;
       });
-      result.high_watermark = read.high_watermark;
-      result.log_start_offset = read.log_start_offset;
-      if (read.conversion_refused) {
-        result.error = kUnsupportedVersion;
-        any_error = true;
+      if (read.error != kNone || !read.status.ok()) {
+        // As Kafka: an error comes without the partition's offsets.
+        result.error = read.error != kNone ? read.error : ToKafkaError(read.status);
+        answer_now = true;
         continue;
       }
-      if (!read.status.ok()) {
-        result.error = ToKafkaError(read.status);
-        any_error = true;
+      result.high_watermark = read.high_watermark;
+      result.log_start_offset = read.log_start_offset;
+      result.diverging = read.diverging;
+      if (read.diverging.has_value()) {
+        answer_now = true;  // as Kafka, a divergence is answered at once
+        continue;
+      }
+      if (read.conversion_refused) {
+        result.error = kUnsupportedVersion;
+        answer_now = true;
         continue;
       }
       total += read.bytes.size() + read.slice.length;
@@ -214,7 +261,7 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
       }
     }
     const bool enough = total >= static_cast<size_t>(std::max(1, req.min_bytes)) || req.min_bytes <= 0;
-    if (enough || any_error || std::chrono::steady_clock::now() >= deadline) break;
+    if (enough || answer_now || std::chrono::steady_clock::now() >= deadline) break;
     if (c.home.append_generation() != generation) continue;  // an append raced with the reads
     // Wait for an append anywhere (WakeWaiters cancels the timer) or the deadline.
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
@@ -229,7 +276,8 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
     std::vector<PartitionOutcome> outcomes;
     outcomes.reserve(results.size());
     for (const Result& r : results) {
-      outcomes.push_back({r.records.has_value(), r.error != kNone, r.high_watermark, r.log_start_offset});
+      outcomes.push_back({r.records.has_value(), r.error != kNone, r.high_watermark, r.log_start_offset,
+                          r.diverging.has_value()});
     }
     carry = sessions.Settle(session_id, full, targets, outcomes);
   }
@@ -249,6 +297,10 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
     rp.high_watermark = results[i].high_watermark;
     rp.last_stable_offset = results[i].high_watermark;
     rp.log_start_offset = results[i].log_start_offset;
+    if (results[i].diverging.has_value()) {
+      rp.diverging_epoch.epoch = results[i].diverging->first;
+      rp.diverging_epoch.end_offset = results[i].diverging->second;
+    }
     rp.records = results[i].records.value_or(protocol::ByteView());
     if (results[i].slice.length > 0) files.push_back(&results[i].slice);
   }

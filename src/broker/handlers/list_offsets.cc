@@ -20,6 +20,38 @@ constexpr int64_t kMaxTimestamp = -3;
 // last offset in the remote tier. With no tier yet, all of a log is local.
 constexpr int64_t kEarliestLocal = -4;
 constexpr int64_t kLatestTiered = -5;
+
+// One partition's answer, as Kafka's: the offset, the timestamp of its record (-1 for
+// the special ones but the max timestamp) and the leader epoch it was written in (the
+// current one for the latest offset); all -1 when nothing matches.
+struct Found {
+  int16_t error = kNone;  // the client's current leader epoch refused
+  int64_t offset = -1;
+  int64_t timestamp = -1;
+  int32_t leader_epoch = -1;
+};
+
+absl::StatusOr<Found> Lookup(log::PartitionLog& log, int64_t ts, int32_t current_leader_epoch) {
+  if (int16_t error = CurrentLeaderEpochError(current_leader_epoch, log.leader_epoch()); error != kNone) {
+    return Found{error};
+  }
+  if (ts == kLatest) return Found{kNone, log.high_watermark(), -1, log.leader_epoch()};
+  if (ts == kLatestTiered) return Found{};                     // nothing is tiered yet
+  std::pair<int64_t, int64_t> at{log.log_start_offset(), -1};  // kEarliest, kEarliestLocal
+  if (ts == kMaxTimestamp) {
+    absl::StatusOr<std::pair<int64_t, int64_t>> max = log.MaxTimestampOffset();
+    if (!max.ok()) return max.status();
+    at = *max;
+  } else if (ts >= 0) {
+    absl::StatusOr<std::pair<int64_t, int64_t>> first = log.OffsetForTimestamp(ts);
+    if (!first.ok()) return first.status();
+    at = *first;
+  } else if (ts != kEarliest && ts != kEarliestLocal) {
+    return absl::InvalidArgumentError("unknown special timestamp");
+  }
+  return Found{kNone, at.first, at.second, log.EpochOf(at.first)};
+}
+
 }  // namespace
 
 boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
@@ -54,30 +86,24 @@ boost::asio::awaitable<absl::Status> HandleListOffsets(RequestContext& c) {
         continue;
       }
       const TopicPartition tp{t.name, p.partition_index};
-      auto found = co_await OnPartitionLog<std::pair<int64_t, int64_t>>(
-          c, topic, tp, [&](log::PartitionLog& log) -> absl::StatusOr<std::pair<int64_t, int64_t>> {
-            const int64_t ts = p.timestamp;
-            if (ts == kEarliest) return std::make_pair(log.log_start_offset(), int64_t{-1});
-            if (ts == kLatest) return std::make_pair(log.high_watermark(), int64_t{-1});
-            if (ts == kMaxTimestamp) return log.MaxTimestampOffset();
-            if (ts == kEarliestLocal) return std::make_pair(log.log_start_offset(), int64_t{-1});
-            if (ts == kLatestTiered) return std::make_pair(int64_t{-1}, int64_t{-1});  // nothing tiered
-            if (ts < 0) return absl::InvalidArgumentError("unknown special timestamp");
-            return log.OffsetForTimestamp(ts);
-          });
+      auto found = co_await OnPartitionLog<Found>(c, topic, tp, [&](log::PartitionLog& log) {
+        return Lookup(log, p.timestamp, p.current_leader_epoch);
+      });
       if (!found.ok()) {
         rp.error_code = found.status().code() == absl::StatusCode::kInvalidArgument
                             ? static_cast<int16_t>(kInvalidRequest)
                             : ToKafkaError(found.status());
         continue;
       }
+      rp.error_code = found->error;
+      if (found->error != kNone) continue;
       if (c.version == 0) {
-        if (found->first >= 0) rp.old_style_offsets = {found->first};
+        if (found->offset >= 0) rp.old_style_offsets = {found->offset};
       } else {
-        rp.offset = found->first;
-        rp.timestamp = found->second;
+        rp.offset = found->offset;
+        rp.timestamp = found->timestamp;
       }
-      if (c.version >= 4) rp.leader_epoch = 0;
+      if (c.version >= 4) rp.leader_epoch = found->leader_epoch;
     }
   }
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);

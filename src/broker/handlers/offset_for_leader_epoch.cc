@@ -31,13 +31,8 @@ boost::asio::awaitable<absl::Status> HandleOffsetForLeaderEpoch(RequestContext& 
       };
       const TopicPartition tp{t.topic, p.partition};
       auto answer = co_await OnPartitionLog<Answer>(c, topic, tp, [&](log::PartitionLog& log) {
-        const int32_t current = log.leader_epoch();
-        if (p.current_leader_epoch >= 0 && p.current_leader_epoch > current) {
-          return Answer{kUnknownLeaderEpoch, {-1, -1}};
-        }
-        if (p.current_leader_epoch >= 0 && p.current_leader_epoch < current) {
-          return Answer{kFencedLeaderEpoch, {-1, -1}};
-        }
+        const int16_t error = CurrentLeaderEpochError(p.current_leader_epoch, log.leader_epoch());
+        if (error != kNone) return Answer{error, {-1, -1}};
         return Answer{kNone, log.EndOffsetForEpoch(p.leader_epoch)};
       });
       if (!answer.ok()) {
