@@ -112,6 +112,21 @@ def test_sessionless_fetch_returns_every_partition(broker):
     assert resp.session_id == 0 and sorted(partitions_of(resp)) == [0, 1, 2]
 
 
+def test_aborted_transactions_listed_only_for_read_committed(broker):
+    """Kafka's Fetch answer: a read_committed fetch lists the aborted transactions among
+    what it read (an empty list here), a read_uncommitted one and an error have none
+    (null)."""
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("fs", 1, 1)])["fs"].result()
+    produce(broker, 0, 3)
+    for isolation, expected in ((0, None), (1, [])):
+        topics = [("fs", [(0, -1, 0, -1, 1 << 20), (7, -1, 0, -1, 1 << 20)])]
+        resp = call(broker, FetchRequest_v11(-1, 0, 0, 1 << 24, isolation, 0, -1, topics, [], ""))
+        parts = {p[0]: p for p in resp.topics[0][1]}
+        assert parts[0][1] == 0 and parts[0][5] == expected and len(parts[0][7]) > 0
+        assert parts[7][1] == 3 and parts[7][5] is None  # UNKNOWN_TOPIC_OR_PARTITION
+
+
 def test_fetch_max_bytes_caps_an_answer(tmp_path):
     """The broker's fetch.max.bytes bounds a Fetch answer below the request's own
     max_bytes, as in Kafka (the first batch still goes out whole)."""

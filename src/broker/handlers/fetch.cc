@@ -297,6 +297,12 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
     rp.high_watermark = results[i].high_watermark;
     rp.last_stable_offset = results[i].high_watermark;
     rp.log_start_offset = results[i].log_start_offset;
+    // As Kafka: a read_committed fetch (isolation level 1) that read lists the aborted
+    // transactions among the records (none: transactional batches are refused), other
+    // answers have no list.
+    if (req.isolation_level != 1 || results[i].error != kNone || results[i].diverging.has_value()) {
+      rp.aborted_transactions.reset();
+    }
     if (results[i].diverging.has_value()) {
       rp.diverging_epoch.epoch = results[i].diverging->first;
       rp.diverging_epoch.end_offset = results[i].diverging->second;
