@@ -269,6 +269,11 @@ def test_platformatic_admin_apis(broker):
         "emptyPartition": [0, 0, None, 0],  # the leader's epoch starts where its log ends
     }
     assert out["listOffsetsEpochs"] == {"same": [0, 4, 0], "ahead": [75, -1, -1], "none": [0, 4, 0]}
+    # Kafka's KafkaApis: a producer id without an epoch, or an epoch without an id, is
+    # INVALID_REQUEST (with id and epoch -1, as its error answers); without a
+    # transactional id, a given pair is not taken up
+    assert out["initProducerId"] == {
+        "neither": [0, True, 0], "both": [0, True, 0], "idOnly": [42, True, -1], "epochOnly": [42, True, -1]}
     assert out["acls"] == {"describe": 54, "create": 54, "delete": 54}  # SECURITY_DISABLED
     # Kafka's AclOperation bits (READ 3 ... IDEMPOTENT_WRITE 12) for a topic, the cluster
     # and a group; INT32_MIN where the request did not ask

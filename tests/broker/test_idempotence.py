@@ -138,7 +138,10 @@ def test_init_producer_id_with_an_id_gets_a_new_one(broker):
     err, other, epoch = c.init_producer_id_v4(None, 10**12, 5)  # never allocated
     assert err == 0 and other > new_pid and epoch == 0
     # a transactional id needs the transaction coordinator: refused, not ignored
-    assert c.init_producer_id_v4(b"txn", -1, -1)[0] == 42
+    assert c.init_producer_id_v4(b"txn", -1, -1) == (42, -1, -1)
+    # an id without an epoch, or an epoch without an id: Kafka's INVALID_REQUEST
+    assert c.init_producer_id_v4(None, pid, -1) == (42, -1, -1)
+    assert c.init_producer_id_v4(None, -1, 0) == (42, -1, -1)
 
 
 def test_confluent_idempotent_producer(broker):

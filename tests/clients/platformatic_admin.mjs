@@ -3,8 +3,8 @@
 // Usage: node --import node-shims.mjs platformatic_admin.mjs BOOTSTRAP TOPIC
 import {
   Admin, Connection, Producer, stringSerializers, deleteTopicsV6, describeClusterV1, describeGroupsV5,
-  describeProducersV0, describeTopicPartitionsV0, fetchV17, listOffsetsV9, metadataV8, metadataV12,
-  offsetForLeaderEpochV4
+  describeProducersV0, describeTopicPartitionsV0, fetchV17, initProducerIdV5, listOffsetsV9, metadataV8,
+  metadataV12, offsetForLeaderEpochV4
 } from '@platformatic/kafka'
 
 const [bootstrap, topic] = process.argv.slice(2)
@@ -239,6 +239,18 @@ try {
     }
     const p = r.topics[0].partitions[0]
     out.listOffsetsEpochs[name] = [p.errorCode, Number(p.offset), p.leaderEpoch]
+  }
+  // InitProducerId v5 (KIP-360) without a transactional id: a producer id and epoch
+  // both or neither; a new id at epoch 0 either way.
+  out.initProducerId = {}
+  for (const [name, producerId, producerEpoch] of [['neither', -1n, -1], ['idOnly', 5n, -1], ['epochOnly', -1n, 3],
+    ['both', 5n, 3]]) {
+    try {
+      const r = await initProducerIdV5.api.async(conn, null, 60000, producerId, producerEpoch)
+      out.initProducerId[name] = [r.errorCode, r.producerId >= 0n && r.producerId !== 5n, r.producerEpoch]
+    } catch (e) {
+      out.initProducerId[name] = [e.response?.errorCode, e.response?.producerId === -1n, e.response?.producerEpoch]
+    }
   }
   // ACLs (v3, flexible): Kafka without an authorizer refuses each call with SECURITY_DISABLED.
   const acl = { resourceType: 2, resourceName: topic, resourcePatternType: 3, principal: 'User:alice', host: '*',

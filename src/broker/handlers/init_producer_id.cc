@@ -9,15 +9,16 @@ namespace fjord::broker {
 
 // Idempotent producers only: a transactional id needs the transaction coordinator,
 // which does not exist yet, and is refused with INVALID_REQUEST (not a retriable code,
-// so the client stops instead of retrying forever). As Kafka, the producer id and epoch
-// a v3+ request carries (KIP-360) are ignored without a transactional id: taking them
-// up would let a client claim an id the controller never handed out, or bump the epoch
-// of another producer's id and fence it.
+// so the client stops instead of retrying forever). A v3+ request (KIP-360) names a
+// producer id and epoch both or neither: one without the other is INVALID_REQUEST, as
+// Kafka checks before anything else. As Kafka, the pair is otherwise ignored without a
+// transactional id: taking it up would let a client claim an id the controller never
+// handed out, or bump the epoch of another producer's id and fence it.
 boost::asio::awaitable<absl::Status> HandleInitProducerId(RequestContext& c) {
   protocol::InitProducerIdRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
   protocol::InitProducerIdResponse resp;
-  if (req.transactional_id.has_value()) {
+  if ((req.producer_id == -1) != (req.producer_epoch == -1) || req.transactional_id.has_value()) {
     resp.error_code = kInvalidRequest;
   } else {
     auto id = co_await c.broker.RunBlocking([&] { return c.broker.NextProducerId(); });
@@ -28,6 +29,7 @@ boost::asio::awaitable<absl::Status> HandleInitProducerId(RequestContext& c) {
       resp.producer_epoch = 0;
     }
   }
+  if (resp.error_code != kNone) resp.producer_epoch = -1;  // as Kafka's error answer: no id, no epoch
   co_return protocol::AppendResponseFrame(resp, c.version, c.header.correlation_id, c.response);
 }
 
