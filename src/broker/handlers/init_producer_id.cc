@@ -11,9 +11,10 @@ namespace fjord::broker {
 // which does not exist yet, and is refused with INVALID_REQUEST (not a retriable code,
 // so the client stops instead of retrying forever). A v3+ request (KIP-360) names a
 // producer id and epoch both or neither: one without the other is INVALID_REQUEST, as
-// Kafka checks before anything else. As Kafka, the pair is otherwise ignored without a
-// transactional id: taking it up would let a client claim an id the controller never
-// handed out, or bump the epoch of another producer's id and fence it.
+// Kafka's KafkaApis refuses it before its coordinator sees it. As Kafka, the pair is
+// otherwise ignored without a transactional id: taking it up would let a client claim
+// an id the controller never handed out, or bump the epoch of another producer's id
+// and fence it.
 boost::asio::awaitable<absl::Status> HandleInitProducerId(RequestContext& c) {
   protocol::InitProducerIdRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
