@@ -40,7 +40,7 @@ PRIMS = {
     "int32": ("int32_t", "Int32", "Int32", 4),
     "uint32": ("uint32_t", "Uint32", "Uint32", 4),
     "int64": ("int64_t", "Int64", "Int64", 8),
-    "float64": ("double", "Float64", "Float64", 8),
+    "float64": ("BitwiseDouble", "Float64", "Float64", 8),
     "uuid": ("Uuid", "ReadUuid", "WriteUuid", 16),
 }
 INT_BITS = {"int8": 8, "int16": 16, "int32": 32, "int64": 64, "uint16": 16, "uint32": 32}

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -56,6 +57,19 @@ struct Uuid {
   }
   std::string ToString() const;  // Kafka's form: URL-safe base64 without padding
   friend bool operator==(const Uuid&, const Uuid&) = default;
+};
+
+// A float64 field (client quota values). It converts to and from double as one, but
+// two are equal when their bits are: a message must equal itself after a round trip,
+// and under IEEE's == a NaN the wire carried would not.
+struct BitwiseDouble {
+  double value = 0.0;
+  BitwiseDouble() = default;
+  BitwiseDouble(double v) : value(v) {}      // NOLINT: stands in for a double
+  operator double() const { return value; }  // NOLINT
+  friend bool operator==(BitwiseDouble a, BitwiseDouble b) {
+    return std::bit_cast<uint64_t>(a.value) == std::bit_cast<uint64_t>(b.value);
+  }
 };
 
 // A tagged field this code does not know, kept so that re-encoding preserves it.
