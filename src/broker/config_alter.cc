@@ -106,8 +106,8 @@ absl::Status AlterResourceConfigs(Broker& broker, int8_t resource_type, const st
   std::map<std::string, std::string> next = replace_all ? std::map<std::string, std::string>{} : configs;
   for (const ConfigChange& ch : changes) {
     if (ch.op == ConfigOp::kDelete) {
-      if (resource_type == kTopicResourceType && FindTopicConfig(ch.name) == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat("Unknown topic config name: ", ch.name));
+      if (resource_type == kTopicResourceType) {
+        if (absl::Status s = CheckTopicConfigKnown(ch.name); !s.ok()) return s;
       }
       next.erase(ch.name);
       continue;

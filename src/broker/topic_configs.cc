@@ -183,9 +183,14 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
   return "";
 }
 
+absl::Status CheckTopicConfigKnown(const std::string& name) {
+  if (FindTopicConfig(name) != nullptr) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("Unknown topic config name: ", name));
+}
+
 absl::Status ValidateTopicConfig(const std::string& name, const std::string& value) {
   const TopicConfigSpec* spec = FindTopicConfig(name);
-  if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("Unknown topic config name: ", name));
+  if (spec == nullptr) return CheckTopicConfigKnown(name);
   auto bad = [&](const char* what) {  // Kafka's ConfigException words
     return absl::InvalidArgumentError(
         absl::StrCat("Invalid value ", value, " for configuration ", name, ": ", what));

@@ -45,6 +45,8 @@ std::string TopicConfigDefault(const TopicConfigSpec& spec, const BrokerConfig& 
 
 // Checks a topic config override: known name, value of the right type.
 absl::Status ValidateTopicConfig(const std::string& name, const std::string& value);
+// InvalidArgument in Kafka's words for a name that is no topic config; OK otherwise.
+absl::Status CheckTopicConfigKnown(const std::string& name);
 
 // Broker configs that AlterConfigs may change at run time (per broker or cluster-wide):
 // the broker-side defaults of topic configs (their synonyms), as in Kafka.
