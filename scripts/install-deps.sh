@@ -11,7 +11,7 @@ BUILD_PACKAGES=(
   libboost1.81-dev libabsl-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc librocksdb-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev liburing-dev
-  zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev
+  zlib1g-dev libsnappy-dev liblz4-dev libxxhash-dev libzstd-dev librdkafka-dev
 )
 TEST_PACKAGES=(kcat python3-confluent-kafka python3-kafka python3-pytest iproute2 procps)
 BENCH_PACKAGES=(fio iperf3 gnuplot-nox)

@@ -2,6 +2,7 @@
 
 #include <lz4frame.h>
 #include <snappy.h>
+#include <xxhash.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -237,6 +238,20 @@ std::string_view CompressionName(Compression c) {
       return "zstd";
   }
   return "unknown";
+}
+
+absl::Status DecompressLz4IgnoringDescriptorChecksum(ByteView in, size_t max_output,
+                                                     std::vector<uint8_t>* out) {
+  // Frame: magic 04 22 4d 18, FLG, BD, content size (8, if FLG bit 3), dictionary id (4,
+  // if FLG bit 0), HC = second byte of XXH32(FLG..dictionary id, seed 0).
+  constexpr uint8_t kMagic[4] = {0x04, 0x22, 0x4d, 0x18};
+  if (in.size() < 7 || std::memcmp(in.data(), kMagic, 4) != 0) return Lz4Decompress(in, max_output, out);
+  const uint8_t flg = in.data()[4];
+  const size_t descriptor = 2 + ((flg & 0x08) ? 8 : 0) + ((flg & 0x01) ? 4 : 0);
+  if (in.size() < 4 + descriptor + 1) return absl::InvalidArgumentError("lz4: truncated frame header");
+  std::vector<uint8_t> frame(in.data(), in.data() + in.size());
+  frame[4 + descriptor] = static_cast<uint8_t>(XXH32(frame.data() + 4, descriptor, 0) >> 8);
+  return Lz4Decompress(ByteView(frame), max_output, out);
 }
 
 absl::Status Compress(Compression c, ByteView in, std::vector<uint8_t>* out, int level) {

@@ -32,6 +32,13 @@ absl::Status Compress(Compression c, ByteView in, std::vector<uint8_t>* out, int
 // the xerial framing that Java clients write.
 absl::Status Decompress(Compression c, ByteView in, size_t max_output, std::vector<uint8_t>* out);
 
+// LZ4 inside a magic-0 message (clients before Kafka 0.10): those clients computed the
+// frame descriptor's checksum over the frame's magic number too (KAFKA-3160, fixed with
+// magic 1), so Kafka reads magic-0 LZ4 without checking that byte, and so does this.
+// Everything else in the frame is checked as Decompress checks it.
+absl::Status DecompressLz4IgnoringDescriptorChecksum(ByteView in, size_t max_output,
+                                                     std::vector<uint8_t>* out);
+
 // Default bound for one batch's decompressed size.
 inline constexpr size_t kDefaultMaxDecompressed = 256u << 20;
 

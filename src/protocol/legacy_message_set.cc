@@ -49,7 +49,11 @@ absl::Status DecodeLevel(ByteView set, size_t max_decompressed, bool inner, Deco
     }
     if (!m.value) return absl::InvalidArgumentError("message set: compressed message without a value");
     std::vector<uint8_t>& buf = out->buffers.emplace_back();
-    if (absl::Status s = Decompress(codec, *m.value, max_decompressed, &buf); !s.ok()) return s;
+    absl::Status decompressed =
+        m.magic == 0 && codec == Compression::kLz4
+            ? DecompressLz4IgnoringDescriptorChecksum(*m.value, max_decompressed, &buf)
+            : Decompress(codec, *m.value, max_decompressed, &buf);
+    if (!decompressed.ok()) return decompressed;
     std::vector<LegacyMessage> inner_msgs;
     if (absl::Status s = DecodeLevel(ByteView(buf), max_decompressed, true, out, &inner_msgs); !s.ok())
       return s;

@@ -1,6 +1,7 @@
 """Clients from before Kafka 0.11: Produce v0-2 (message sets) is converted to record
 batches; Fetch v0-3 is answered with message sets v0/v1 converted back (headers
 cannot be carried and are dropped, as Kafka does)."""
+import pytest
 import subprocess
 
 from confluent_kafka import Producer
@@ -49,6 +50,27 @@ def test_kcat_with_legacy_fetch(broker):
     assert r.returncode == 0, r.stderr.decode()
     lines = r.stdout.decode().splitlines()
     assert lines == [f"{i} k{i} value-{i}" for i in range(50)]
+
+
+@pytest.mark.parametrize("fallback", ["0.8.2", "0.9.0", "0.10.0"])
+def test_kcat_produces_old_message_sets_with_each_codec(broker, fallback):
+    """librdkafka without ApiVersions sends Produce v0/v1 with magic-0 message sets
+    (fallback 0.8.2, 0.9.0) or v2 with magic 1 (0.10.0). Its magic-0 LZ4 frames carry the
+    descriptor checksum clients before 0.10 computed (over the frame's magic too), which
+    Kafka accepts; a modern consumer reads every record back in order."""
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    for codec in ("none", "gzip", "snappy", "lz4"):
+        topic = f"old-{codec}-{fallback.replace('.', '')}"
+        admin.create_topics([NewTopic(topic, 1, 1)])[topic].result()
+        lines = "".join(f"k{i}:v{i}\n" for i in range(200))
+        r = subprocess.run(["kcat", "-P", "-b", broker.bootstrap, "-t", topic, "-K:", "-z", codec,
+                            "-X", "api.version.request=false", "-X", f"broker.version.fallback={fallback}"],
+                           input=lines.encode(), capture_output=True, timeout=60)
+        assert r.returncode == 0 and b"failed" not in r.stderr, (codec, r.stderr.decode())
+        r = subprocess.run(["kcat", "-C", "-b", broker.bootstrap, "-t", topic, "-p", "0", "-o", "beginning",
+                            "-e", "-q", "-f", "%o %k %s\\n"], capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr.decode()
+        assert r.stdout.decode().splitlines() == [f"{i} k{i} v{i}" for i in range(200)], (codec, fallback)
 
 
 def test_down_conversion_can_be_disabled(broker):

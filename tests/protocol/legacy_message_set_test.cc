@@ -1,6 +1,8 @@
 #include "protocol/legacy_message_set.h"
 
 #include <gtest/gtest.h>
+#define XXH_INLINE_ALL  // the test's own XXH32, without linking libxxhash
+#include <xxhash.h>
 #include <zlib.h>
 
 #include <string>
@@ -68,6 +70,40 @@ TEST(LegacyMessageSet, CompressedV1WrapperHasRelativeInnerOffsets) {
     EXPECT_EQ(d.messages[2].offset, 41);
     EXPECT_EQ(d.messages[1].value->as_string_view(), "v1");
   }
+}
+
+// Clients before Kafka 0.10 (librdkafka with broker.version.fallback 0.9, kafka-python
+// with api_version 0.9) frame magic-0 LZ4 with the descriptor checksum taken over the
+// frame's magic number too. Kafka reads it anyway; a magic-1 frame must be right.
+TEST(LegacyMessageSet, MagicZeroLz4WithThePre010DescriptorChecksumIsRead) {
+  std::vector<uint8_t> inner;
+  for (int i = 0; i < 3; ++i) AppendMessage(&inner, i, 0, 0, -1, "k", "v" + std::to_string(i));
+  std::vector<uint8_t> packed;
+  ASSERT_TRUE(Compress(Compression::kLz4, ByteView(inner), &packed).ok());
+  const size_t descriptor = 2 + ((packed[4] & 0x08) ? 8 : 0) + ((packed[4] & 0x01) ? 4 : 0);
+  const uint8_t right = packed[4 + descriptor];
+  const uint8_t old_style = static_cast<uint8_t>(XXH32(packed.data(), 4 + descriptor, 0) >> 8);
+  ASSERT_NE(right, old_style);
+  packed[4 + descriptor] = old_style;
+  for (int8_t magic : {0, 1}) {
+    std::vector<uint8_t> set;
+    AppendMessage(&set, 2, magic, static_cast<int8_t>(Compression::kLz4), 100, std::nullopt,
+                  std::string(packed.begin(), packed.end()));
+    DecodedMessageSet d;
+    absl::Status s = DecodeLegacyMessageSet(ByteView(set), 1 << 20, &d);
+    if (magic == 1) {
+      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+      continue;
+    }
+    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_EQ(d.messages.size(), 3u);
+    EXPECT_EQ(d.messages[2].value->as_string_view(), "v2");
+  }
+  // A truncated header is still an error, not a read past the end.
+  std::vector<uint8_t> out;
+  EXPECT_FALSE(DecompressLz4IgnoringDescriptorChecksum(ByteView(packed.data(), 6), 1 << 20, &out).ok());
+  EXPECT_FALSE(
+      DecompressLz4IgnoringDescriptorChecksum(ByteView(packed.data(), 4 + descriptor), 1 << 20, &out).ok());
 }
 
 TEST(LegacyMessageSet, BadCrcAndTruncationAreErrors) {
