@@ -53,16 +53,17 @@ absl::Status GzipDecompress(ByteView in, size_t max_output, std::vector<uint8_t>
     zs.avail_out = static_cast<uInt>(chunk);
     rc = inflate(&zs, Z_NO_FLUSH);
     produced = zs.total_out;
+    // Before the end-of-stream test: the last chunk has room for one byte too many.
+    if (produced > max_output) {
+      inflateEnd(&zs);
+      out->resize(start);
+      return TooLarge("gzip", max_output);
+    }
     if (rc == Z_STREAM_END) break;
     if (rc != Z_OK && rc != Z_BUF_ERROR) {
       inflateEnd(&zs);
       out->resize(start);
       return absl::InvalidArgumentError(absl::StrCat("gzip: corrupt data (", zs.msg ? zs.msg : "error", ")"));
-    }
-    if (produced > max_output) {
-      inflateEnd(&zs);
-      out->resize(start);
-      return TooLarge("gzip", max_output);
     }
     if (rc == Z_BUF_ERROR && zs.avail_in == 0 && zs.avail_out != 0) {
       inflateEnd(&zs);

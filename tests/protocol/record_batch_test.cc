@@ -215,6 +215,9 @@ TEST(Compression, DecompressionIsBounded) {
     EXPECT_FALSE(s.ok()) << CompressionName(c);
     EXPECT_TRUE(out.empty());
     out.clear();
+    EXPECT_FALSE(Decompress(c, ByteView(packed), zeros.size() - 1, &out).ok())
+        << CompressionName(c);  // exact
+    out.clear();
     ASSERT_TRUE(Decompress(c, ByteView(packed), zeros.size(), &out).ok()) << CompressionName(c);
     EXPECT_EQ(out, zeros);
   }
