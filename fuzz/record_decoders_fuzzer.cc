@@ -1,7 +1,8 @@
 // libFuzzer target for the decoders that read bytes back from disk or convert them:
 // `__consumer_offsets` records (group/records.h), whole record batches (a corrupt
-// segment read back), and Fetch v0-3 down-conversion. None may crash, hang, or
-// allocate beyond a bound of the input.
+// segment read back, and Produce's CheckRecords, which must agree with the full
+// decode), and Fetch v0-3 down-conversion. None may crash, hang, or allocate beyond a
+// bound of the input.
 //
 // Input: byte 0 picks the decoder; for records, byte 1 splits the rest into key and
 // value (a value of length 0xff means a tombstone).
@@ -41,7 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (batches.ok()) {
       for (fjord::protocol::ByteView b : *batches) {
         fjord::protocol::DecodedBatch d;
-        (void)fjord::protocol::DecodeBatch(b, 1 << 20, &d);
+        const bool decoded = fjord::protocol::DecodeBatch(b, 1 << 20, &d).ok();
+        // Produce's check of the records must agree with the full decode (which also
+        // checks the CRC).
+        const bool checked = fjord::protocol::CheckRecords(b, 1 << 20).ok();
+        if (decoded != (checked && fjord::protocol::BatchCrcValid(b))) __builtin_trap();
       }
     }
   } else {

@@ -1,5 +1,7 @@
 #include "protocol/record_batch.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "protocol/crc32c.h"
 
@@ -45,26 +47,28 @@ void WriteRecordBody(Writer& w, const Record& rec) {
   }
 }
 
-absl::Status DecodeRecords(ByteView section, int32_t count, std::vector<Record>* out) {
+// Reads `count` records from `section` one at a time into one Record, passed to
+// fn(Record&) after each; the section must end with the last one.
+template <typename Fn>
+absl::Status ForEachRecord(ByteView section, int32_t count, Fn&& fn) {
   if (count < 0) return absl::InvalidArgumentError(absl::StrCat("negative record count ", count));
   if (static_cast<size_t>(count) > section.size() / kMinRecordSize) {
     return absl::InvalidArgumentError(
         absl::StrCat(count, " records cannot fit in ", section.size(), " bytes"));
   }
-  out->clear();
-  out->reserve(static_cast<size_t>(count));
   Reader r(section);
+  Record rec;
   for (int32_t i = 0; i < count; ++i) {
     int32_t len = r.Varint();
     if (r.ok() && len < 0) return absl::InvalidArgumentError(absl::StrCat("record ", i, ": negative length"));
     Reader rr = r.Sub(static_cast<size_t>(len), "record");
     if (!r.ok()) return absl::InvalidArgumentError(absl::StrCat("record ", i, ": ", r.error()));
-    Record& rec = out->emplace_back();
     rec.attributes = rr.Int8();
     rec.timestamp_delta = rr.Varlong();
     rec.offset_delta = rr.Varint();
     rec.key = ReadVarBytes(rr, "record key");
     rec.value = ReadVarBytes(rr, "record value");
+    rec.headers.clear();
     int32_t headers = rr.Varint();
     if (rr.ok() && (headers < 0 || static_cast<size_t>(headers) > rr.remaining() / 2)) {
       rr.Fail(absl::StrCat("header count ", headers, " does not fit"));
@@ -82,11 +86,19 @@ absl::Status DecodeRecords(ByteView section, int32_t count, std::vector<Record>*
     if (rr.ok() && rr.remaining() != 0)
       rr.Fail(absl::StrCat(rr.remaining(), " bytes left over in the record"));
     if (!rr.ok()) return absl::InvalidArgumentError(absl::StrCat("record ", i, ": ", rr.error()));
+    fn(rec);
   }
   if (r.remaining() != 0) {
     return absl::InvalidArgumentError(absl::StrCat(r.remaining(), " bytes after the last record"));
   }
   return absl::OkStatus();
+}
+
+absl::Status DecodeRecords(ByteView section, int32_t count, std::vector<Record>* out) {
+  out->clear();
+  // Bounded by what the section can hold: ForEachRecord refuses a larger count.
+  out->reserve(std::min(static_cast<size_t>(std::max(count, 0)), section.size() / kMinRecordSize));
+  return ForEachRecord(section, count, [out](Record& rec) { out->push_back(std::move(rec)); });
 }
 
 }  // namespace
@@ -152,6 +164,17 @@ absl::Status DecodeBatch(ByteView batch, size_t max_decompressed, DecodedBatch* 
     out->records_section = ByteView(out->decompressed);
   }
   return DecodeRecords(out->records_section, h->record_count, &out->records);
+}
+
+absl::Status CheckRecords(ByteView batch, size_t max_decompressed) {
+  absl::StatusOr<BatchHeader> h = ParseBatchHeader(batch);
+  if (!h.ok()) return h.status();
+  const ByteView body(batch.data() + kBatchHeaderSize, h->total_size() - kBatchHeaderSize);
+  auto ignore = [](Record&) {};
+  if (h->compression() == Compression::kNone) return ForEachRecord(body, h->record_count, ignore);
+  std::vector<uint8_t> decompressed;
+  if (absl::Status s = Decompress(h->compression(), body, max_decompressed, &decompressed); !s.ok()) return s;
+  return ForEachRecord(ByteView(decompressed), h->record_count, ignore);
 }
 
 void EncodeRecords(const std::vector<Record>& records, std::vector<uint8_t>* out) {

@@ -49,6 +49,7 @@ inline constexpr size_t kBatchOverheadBeforeLength = 12;  // base_offset + batch
 inline constexpr int64_t kNoProducerId = -1;
 inline constexpr int16_t kNoProducerEpoch = -1;
 inline constexpr int32_t kNoSequence = -1;
+inline constexpr int64_t kNoTimestamp = -1;  // a record that carries no timestamp (RecordBatch.NO_TIMESTAMP)
 
 enum class TimestampType : uint8_t { kCreateTime = 0, kLogAppendTime = 1 };
 
@@ -114,6 +115,12 @@ struct DecodedBatch {
 // Decodes a whole batch: header, CRC, decompression (bounded by max_decompressed) and
 // every record. The result's views point into `batch` or into result.decompressed.
 absl::Status DecodeBatch(ByteView batch, size_t max_decompressed, DecodedBatch* out);
+
+// Checks that the batch's records section, decompressed (bounded by max_decompressed)
+// if it must be, holds exactly record_count well-formed records and nothing after
+// them, as Kafka's broker reads every record of a produced batch. Keeps nothing; does
+// not check the CRC.
+absl::Status CheckRecords(ByteView batch, size_t max_decompressed);
 
 // Appends the encoding of `records` (no batch header, no compression) to *out.
 void EncodeRecords(const std::vector<Record>& records, std::vector<uint8_t>* out);

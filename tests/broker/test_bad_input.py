@@ -78,7 +78,7 @@ def test_a_log_that_cannot_be_opened_fails_its_requests_without_flooding_the_log
         admin = AdminClient({"bootstrap.servers": b.bootstrap})
         for f in admin.create_topics([NewTopic("rules", 1, 1), NewTopic("gone", 1, 1)]).values():
             f.result()
-        record = v2_batch(bytes([14, 0, 0, 0, 1, 6]) + b"abc" + bytes([0]))
+        record = v2_batch(bytes([18, 0, 0, 0, 1, 6]) + b"abc" + bytes([0]))
         assert produce_error(b, 3, record, topic=b"gone") == 0
         b.stop()
         gone = tmp_path / "data" / "gone-0"
@@ -211,12 +211,15 @@ def test_bad_crc_gets_corrupt_message(broker):
     assert still_serves(broker)
 
 
-def v2_batch(records, count=1, attributes=0):
-    """A record batch v2 with a correct CRC-32C around `records` (already encoded)."""
+def v2_batch(records, count=1, attributes=0, last_offset_delta=None, base_offset=0, timestamp=0,
+             producer=(-1, -1, -1)):
+    """A record batch v2 with a correct CRC-32C around `records` (already encoded);
+    `producer` is (id, epoch, base sequence)."""
     from kafka.record._crc32c import crc as crc32c
-    after_crc = struct.pack(">hiqqqhii", attributes, count - 1, 0, 0, -1, -1, -1, count) + records
+    last = count - 1 if last_offset_delta is None else last_offset_delta
+    after_crc = struct.pack(">hiqqqhii", attributes, last, timestamp, timestamp, *producer, count) + records
     batch_wo_len = struct.pack(">iBI", -1, 2, crc32c(after_crc)) + after_crc
-    return struct.pack(">qi", 0, len(batch_wo_len)) + batch_wo_len
+    return struct.pack(">qi", base_offset, len(batch_wo_len)) + batch_wo_len
 
 
 def produce_error(broker, version, records, topic=b"rules"):
@@ -260,6 +263,54 @@ def test_produce_v3_and_later_carry_one_batch_v2_and_zstd_from_v7(broker):
     r = subprocess.run(["kcat", "-b", broker.bootstrap, "-C", "-t", "rules", "-e", "-f", "%s\n"],
                        capture_output=True, timeout=30)
     assert r.stdout.decode().split() == ["abc"] * 3  # what was accepted, and nothing else
+    assert still_serves(broker)
+
+
+def test_batches_whose_header_and_records_disagree_are_refused(broker):
+    """Kafka reads every record of a produced batch and checks it against the header
+    (UnifiedLog.analyzeAndValidateRecords, LogValidator.validateBatch): each of these
+    has a correct CRC and gets INVALID_RECORD (87). Stored, they would have numbered
+    records wrongly and stopped consumers at the bad batch; a consumer reads past the
+    place where they were refused."""
+    from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("rules", 1, 1)])["rules"].result()
+
+    def record(i, value=b"abc", ts_delta=0):
+        body = bytes([0, ts_delta * 2, i * 2, 1, len(value) * 2]) + value + bytes([0])
+        return bytes([len(body) * 2]) + body
+
+    three = record(0) + record(1) + record(2)
+    assert produce_error(broker, 3, v2_batch(three, count=3)) == 0
+    bad = {
+        "count above the records": v2_batch(three, count=5, last_offset_delta=4),
+        "offsets beyond the count": v2_batch(three, count=3, last_offset_delta=4),
+        "records beyond the count": v2_batch(three, count=2),
+        "negative offset range": v2_batch(three, count=3, last_offset_delta=-2),
+        "garbage records": v2_batch(b"\xff" * 40, count=3),
+        "bytes after the last record": v2_batch(record(0) + b"\x00\x00"),
+        "a record longer than the batch": v2_batch(bytes([200]) + record(0)[1:]),
+        "a base offset other than 0": v2_batch(record(0), base_offset=7),
+        "a control batch": v2_batch(record(0), attributes=0x20),
+        "an id without a sequence": v2_batch(record(0), producer=(5, 0, -1)),
+        "gzip around no records": v2_batch(bytes.fromhex("1f8b0800000000000003cb48cdc9c95728cf2fca49010085114a0d0b000000"),
+                                        attributes=1),
+    }
+    for what, batch in bad.items():
+        assert produce_error(broker, 3, batch) == 87, what
+    assert produce_error(broker, 3, v2_batch(record(0, b"end"))) == 0
+
+    # KIP-937's bounds skip a record without a timestamp (-1), as Kafka's do.
+    res = ConfigResource(ConfigResource.Type.TOPIC, "rules",
+                         set_config={"message.timestamp.before.max.ms": "60000"})
+    admin.alter_configs([res])[res].result()
+    assert produce_error(broker, 3, v2_batch(record(0, b"no-ts"), timestamp=-1)) == 0
+    assert produce_error(broker, 3, v2_batch(record(0, b"old"), timestamp=1000)) == 32  # INVALID_TIMESTAMP
+
+    r = subprocess.run(["kcat", "-b", broker.bootstrap, "-C", "-t", "rules", "-e", "-q", "-f", "%o %s %T\\n"],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode().splitlines() == ["0 abc 0", "1 abc 0", "2 abc 0", "3 end 0", "4 no-ts -1"]
     assert still_serves(broker)
 
 

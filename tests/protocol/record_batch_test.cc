@@ -100,6 +100,36 @@ TEST_P(EveryCodec, CorruptionIsCaughtByTheCrc) {
   EXPECT_EQ(ParseBatchHeader(ByteView(moved))->base_offset, 99);
 }
 
+// Produce's check: the records section must hold exactly the header's count of
+// well-formed records, compressed or not.
+TEST_P(EveryCodec, CheckRecordsHoldsTheRecordsToTheHeader) {
+  Owned o;
+  std::vector<uint8_t> plain;
+  EncodeRecords(SampleRecords(o, 10, true), &plain);
+  auto batch_of = [&](int32_t count, const std::vector<uint8_t>& section) {
+    BatchHeader h = SampleHeader(GetParam());
+    h.record_count = count;
+    h.last_offset_delta = count - 1;
+    std::vector<uint8_t> packed, out;
+    EXPECT_TRUE(Compress(GetParam(), ByteView(section), &packed).ok());
+    EncodeBatchWithRecordsSection(h, ByteView(packed), &out);
+    return out;
+  };
+  EXPECT_TRUE(CheckRecords(ByteView(batch_of(10, plain)), kDefaultMaxDecompressed).ok());
+  EXPECT_FALSE(CheckRecords(ByteView(batch_of(9, plain)), kDefaultMaxDecompressed).ok());
+  EXPECT_FALSE(CheckRecords(ByteView(batch_of(11, plain)), kDefaultMaxDecompressed).ok());
+  auto trailing = plain;
+  trailing.push_back(0);
+  EXPECT_FALSE(CheckRecords(ByteView(batch_of(10, trailing)), kDefaultMaxDecompressed).ok());
+  auto cut = plain;
+  cut.resize(plain.size() - 3);
+  EXPECT_FALSE(CheckRecords(ByteView(batch_of(10, cut)), kDefaultMaxDecompressed).ok());
+  // Bounded as decoding is: a compressed section may not grow past the limit.
+  if (GetParam() != Compression::kNone) {
+    EXPECT_FALSE(CheckRecords(ByteView(batch_of(10, plain)), plain.size() - 1).ok());
+  }
+}
+
 TEST_P(EveryCodec, RecompressKeepsTheHeaderAndRecords) {
   Owned o;
   const auto records = SampleRecords(o, 50, /*compressible=*/true);

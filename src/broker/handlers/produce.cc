@@ -70,6 +70,7 @@ bool TimestampsWithinBounds(protocol::ByteView batch, const TimestampBounds& bou
   if (!protocol::DecodeBatch(batch, protocol::kDefaultMaxDecompressed, &decoded).ok()) return false;
   for (const protocol::Record& r : decoded.records) {
     const __int128 ts = static_cast<__int128>(decoded.header.base_timestamp) + r.timestamp_delta;
+    if (ts == protocol::kNoTimestamp) continue;  // as Kafka: a record without a timestamp is not checked
     if (ts < static_cast<__int128>(now) - bounds.before_max_ms) return false;
     if (ts > static_cast<__int128>(now) + bounds.after_max_ms) return false;
   }
@@ -154,6 +155,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
   const bool create_time = !log_config.log_append_time;
   const TimestampBounds bounds = EffectiveTimestampBounds(config, topic);
   const int64_t now = NowMs();
+  auto where = [&] { return absl::StrCat(" in topic partition ", topic->name, "-", partition); };
   for (protocol::ByteView b : *batches) {
     auto h = protocol::ParseBatchHeader(b);
     if (!h.ok()) {
@@ -162,6 +164,13 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
               ? kUnsupportedForMessageFormat
               : kCorruptMessage;
       out.message = std::string(h.status().message());
+      return out;
+    }
+    // A client's batch is numbered from 0; the log gives it its offsets.
+    if (h->base_offset != 0) {
+      out.error = kInvalidRecord;
+      out.message = absl::StrCat("The baseOffset of the record batch in the append to ", topic->name, "-",
+                                 partition, " should be 0, but it is ", h->base_offset);
       return out;
     }
     rewrite |= target && h->compression() != *target;
@@ -181,9 +190,33 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
       out.message = "record batch CRC mismatch";
       return out;
     }
-    if (h->record_count <= 0 || h->last_offset_delta < 0) {
+    // Kafka's LogValidator.validateBatch: the offsets the header spans, its count and
+    // the records themselves must agree, or the log would number records wrongly.
+    const int64_t count_from_offsets = int64_t{h->last_offset_delta} + 1;
+    if (count_from_offsets <= 0 || h->record_count <= 0 || count_from_offsets != h->record_count) {
       out.error = kInvalidRecord;
-      out.message = "batch without records";
+      out.message = count_from_offsets <= 0 ? absl::StrCat("Batch has an invalid offset range: [0, ",
+                                                           h->last_offset_delta, "]", where())
+                    : h->record_count <= 0
+                        ? absl::StrCat("Invalid reported count for record batch: ", h->record_count, where())
+                        : absl::StrCat("Inconsistent batch offset range [0, ", h->last_offset_delta,
+                                       "] and count of records ", h->record_count, where());
+      return out;
+    }
+    if (h->is_control()) {
+      out.error = kInvalidRecord;
+      out.message = absl::StrCat("Clients are not allowed to write control records", where());
+      return out;
+    }
+    if (h->producer_id >= 0 && h->base_sequence < 0) {
+      out.error = kInvalidRecord;
+      out.message = absl::StrCat("Invalid sequence number ", h->base_sequence,
+                                 " in record batch with producerId ", h->producer_id, where());
+      return out;
+    }
+    if (absl::Status s = protocol::CheckRecords(b, protocol::kDefaultMaxDecompressed); !s.ok()) {
+      out.error = kInvalidRecord;
+      out.message = absl::StrCat("Malformed records (", s.message(), ")", where());
       return out;
     }
     if (create_time && !TimestampsWithinBounds(b, bounds, now)) {
@@ -192,7 +225,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
           "a record timestamp is outside message.timestamp.before.max.ms/after.max.ms of the broker's clock";
       return out;
     }
-    if (h->is_transactional() || h->is_control()) {
+    if (h->is_transactional()) {
       // Transactions (issue: transaction coordinator) are not implemented: refuse
       // rather than store batches whose guarantees we cannot keep.
       out.error = kInvalidRecord;
