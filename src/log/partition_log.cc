@@ -462,8 +462,8 @@ absl::StatusOr<int> PartitionLog::ApplyRetention(int64_t now_ms) {
   uint64_t total = size_bytes();
   while (segments_.size() > 1) {
     const Segment& oldest = *segments_.begin()->second;
-    const bool too_old = config_.retention_ms >= 0 && oldest.max_timestamp() >= 0 &&
-                         now_ms - oldest.max_timestamp() > config_.retention_ms;
+    const int64_t largest = oldest.largest_timestamp();
+    const bool too_old = config_.retention_ms >= 0 && largest >= 0 && now_ms - largest > config_.retention_ms;
     const bool too_big = config_.retention_bytes >= 0 &&
                          total - oldest.size() >= static_cast<uint64_t>(config_.retention_bytes);
     if (!too_old && !too_big) break;

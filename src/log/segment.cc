@@ -27,6 +27,13 @@ constexpr uint64_t kMinReserveStep = 64 << 10, kMaxReserveStep = 16 << 20;
 
 }  // namespace
 
+int64_t Segment::largest_timestamp() const {
+  if (max_timestamp_ >= 0) return max_timestamp_;
+  struct stat st {};
+  if (::stat((dir_ / FileName(base_offset_, ".log")).c_str(), &st) != 0) return -1;
+  return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
 std::string Segment::FileName(int64_t base_offset, const char* suffix) {
   return absl::StrFormat("%020d%s", base_offset, suffix);
 }

@@ -61,6 +61,10 @@ class Segment {
   // Offset after the last batch (the next offset to assign if this is the active segment).
   int64_t next_offset() const { return next_offset_; }
   int64_t max_timestamp() const { return max_timestamp_; }
+  // What retention.ms ages the segment by, as Kafka's LogSegment.largestTimestamp: the
+  // newest record's timestamp, or, when no record carries one (-1), the .log file's
+  // modification time, so that such records still expire.
+  int64_t largest_timestamp() const;
   bool empty() const { return size_ == 0; }
   // Entries in .index (8 bytes each) and .timeindex (12 bytes each).
   size_t index_entries() const { return index_.size(); }

@@ -217,6 +217,34 @@ TEST_F(PartitionLogTest, RetentionDeletesOldSegmentsBySizeAndTime) {
   EXPECT_EQ((*reopened)->log_start_offset(), (*reopened)->log_end_offset() - 2);
 }
 
+// Records without a timestamp (-1) age by their segment file's modification time, as
+// Kafka's LogSegment.largestTimestamp: before, such a segment never expired by time.
+TEST_F(PartitionLogTest, RetentionAgesSegmentsWithoutTimestampsByTheirFileTime) {
+  LogConfig config;
+  config.segment_bytes = 300;
+  config.retention_ms = 60'000;
+  auto log = PartitionLog::Open(dir_, config);
+  for (int i = 0; i < 6; ++i) {
+    auto b = MakeBatch(1, std::to_string(i), -1);
+    ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
+  }
+  std::vector<std::filesystem::path> logs;
+  for (const auto& e : std::filesystem::directory_iterator(dir_))
+    if (e.path().extension() == ".log") logs.push_back(e.path());
+  std::sort(logs.begin(), logs.end());
+  ASSERT_GE(logs.size(), 2u);
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  EXPECT_EQ(*(*log)->ApplyRetention(now_ms), 0);  // written just now
+  // The oldest segment last written two minutes ago: past retention.ms.
+  const timespec two_minutes_ago[2] = {{now_ms / 1000 - 120, 0}, {now_ms / 1000 - 120, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, logs.front().c_str(), two_minutes_ago, 0), 0);
+  EXPECT_EQ(*(*log)->ApplyRetention(now_ms), 1);
+  EXPECT_GT((*log)->log_start_offset(), 0);
+  ASSERT_TRUE((*log)->Close().ok());
+}
+
 // Compaction keeps the newest record per key in the closed segments, keeps offsets,
 // drops expired tombstones, and survives a reopen; a leftover .cleaned file is ignored.
 TEST_F(PartitionLogTest, CompactionKeepsTheNewestRecordPerKey) {
