@@ -32,7 +32,9 @@ struct Checked {
 };
 
 // Produce v0-2 carry message sets v0/v1: Fjord stores only v2, so the messages are
-// rebuilt as one uncompressed v2 batch (as Kafka does when converting formats).
+// rebuilt as one uncompressed v2 batch (as Kafka does when converting formats). A
+// magic-0 message has no timestamp and keeps none (-1), as in Kafka; a topic with
+// LogAppendTime stamps the batch later, as any other.
 absl::Status ConvertLegacy(protocol::ByteView set, std::vector<uint8_t>* out) {
   protocol::DecodedMessageSet legacy;
   if (absl::Status s = protocol::DecodeLegacyMessageSet(set, protocol::kDefaultMaxDecompressed, &legacy);
@@ -40,16 +42,20 @@ absl::Status ConvertLegacy(protocol::ByteView set, std::vector<uint8_t>* out) {
     return s;
   }
   if (legacy.messages.empty()) return absl::InvalidArgumentError("empty message set");
-  const int64_t now = NowMs();
   std::vector<protocol::Record> records;
   protocol::BatchHeader h;
-  h.base_timestamp = legacy.messages.front().timestamp >= 0 ? legacy.messages.front().timestamp : now;
+  h.base_timestamp = legacy.messages.front().timestamp;
   h.max_timestamp = h.base_timestamp;
   for (size_t i = 0; i < legacy.messages.size(); ++i) {
     const auto& m = legacy.messages[i];
     protocol::Record r;
-    const int64_t ts = m.timestamp >= 0 ? m.timestamp : now;
-    r.timestamp_delta = ts - h.base_timestamp;
+    const int64_t ts = m.timestamp;
+    if (ts < protocol::kNoTimestamp) {
+      return absl::InvalidArgumentError(absl::StrCat("Invalid negative timestamp ", ts));
+    }
+    // Wraps as Java's long does (base -1, a timestamp near the top): readers add it back.
+    r.timestamp_delta =
+        static_cast<int64_t>(static_cast<uint64_t>(ts) - static_cast<uint64_t>(h.base_timestamp));
     r.offset_delta = static_cast<int32_t>(i);
     r.key = m.key;
     r.value = m.value;
