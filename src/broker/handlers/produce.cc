@@ -161,7 +161,9 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
   const bool create_time = !log_config.log_append_time;
   const TimestampBounds bounds = EffectiveTimestampBounds(config, topic);
   const int64_t now = NowMs();
-  auto where = [&] { return absl::StrCat(" in topic partition ", topic->name, "-", partition); };
+  // Kafka names the partition in its refusals; built only for one.
+  auto partition_name = [&] { return absl::StrCat(topic->name, "-", partition); };
+  auto where = [&] { return absl::StrCat(" in topic partition ", partition_name()); };
   for (protocol::ByteView b : *batches) {
     auto h = protocol::ParseBatchHeader(b);
     if (!h.ok()) {
@@ -175,8 +177,8 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
     // A client's batch is numbered from 0; the log gives it its offsets.
     if (h->base_offset != 0) {
       out.error = kInvalidRecord;
-      out.message = absl::StrCat("The baseOffset of the record batch in the append to ", topic->name, "-",
-                                 partition, " should be 0, but it is ", h->base_offset);
+      out.message = absl::StrCat("The baseOffset of the record batch in the append to ", partition_name(),
+                                 " should be 0, but it is ", h->base_offset);
       return out;
     }
     rewrite |= target && h->compression() != *target;
@@ -240,7 +242,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
     }
   }
   if (log_config.compact) {
-    const std::string name = absl::StrCat(topic->name, "-", partition);
+    const std::string name = partition_name();
     for (protocol::ByteView b : *batches) FindRecordsWithoutKey(b, name, &out.record_errors);
     if (!out.record_errors.empty()) {
       out.error = kInvalidRecord;
