@@ -166,15 +166,16 @@ absl::Status DecodeBatch(ByteView batch, size_t max_decompressed, DecodedBatch* 
   return DecodeRecords(out->records_section, h->record_count, &out->records);
 }
 
-absl::Status CheckRecords(ByteView batch, size_t max_decompressed) {
+absl::Status CheckRecords(ByteView batch, size_t max_decompressed,
+                          absl::FunctionRef<void(const Record&)> each) {
   absl::StatusOr<BatchHeader> h = ParseBatchHeader(batch);
   if (!h.ok()) return h.status();
   const ByteView body(batch.data() + kBatchHeaderSize, h->total_size() - kBatchHeaderSize);
-  auto ignore = [](Record&) {};
-  if (h->compression() == Compression::kNone) return ForEachRecord(body, h->record_count, ignore);
+  auto see = [each](Record& r) { each(r); };
+  if (h->compression() == Compression::kNone) return ForEachRecord(body, h->record_count, see);
   std::vector<uint8_t> decompressed;
   if (absl::Status s = Decompress(h->compression(), body, max_decompressed, &decompressed); !s.ok()) return s;
-  return ForEachRecord(ByteView(decompressed), h->record_count, ignore);
+  return ForEachRecord(ByteView(decompressed), h->record_count, see);
 }
 
 void EncodeRecords(const std::vector<Record>& records, std::vector<uint8_t>* out) {

@@ -33,6 +33,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "protocol/compression.h"
@@ -118,9 +119,12 @@ absl::Status DecodeBatch(ByteView batch, size_t max_decompressed, DecodedBatch* 
 
 // Checks that the batch's records section, decompressed (bounded by max_decompressed)
 // if it must be, holds exactly record_count well-formed records and nothing after
-// them, as Kafka's broker reads every record of a produced batch. Keeps nothing; does
+// them, as Kafka's broker reads every record of a produced batch; `each` sees every
+// record as it is read (its views live until the call returns). Keeps nothing; does
 // not check the CRC.
-absl::Status CheckRecords(ByteView batch, size_t max_decompressed);
+absl::Status CheckRecords(
+    ByteView batch, size_t max_decompressed,
+    absl::FunctionRef<void(const Record&)> each = [](const Record&) {});
 
 // Appends the encoding of `records` (no batch header, no compression) to *out.
 void EncodeRecords(const std::vector<Record>& records, std::vector<uint8_t>* out);

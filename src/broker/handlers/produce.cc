@@ -68,19 +68,18 @@ absl::Status ConvertLegacy(protocol::ByteView set, std::vector<uint8_t>* out) {
 
 // KIP-937: a CreateTime record must not lie further from the broker's clock than the
 // topic allows. Only checked when a bound is set (Kafka 3.9's defaults are unbounded);
-// then every record's timestamp is decoded and checked, as Kafka does.
-bool TimestampsWithinBounds(protocol::ByteView batch, const TimestampBounds& bounds, int64_t now) {
+// then every record's timestamp is checked, as Kafka does, but one without a timestamp.
+bool Bounded(const TimestampBounds& bounds) {
   constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
-  if (bounds.before_max_ms == kUnbounded && bounds.after_max_ms == kUnbounded) return true;
-  protocol::DecodedBatch decoded;
-  if (!protocol::DecodeBatch(batch, protocol::kDefaultMaxDecompressed, &decoded).ok()) return false;
-  for (const protocol::Record& r : decoded.records) {
-    const __int128 ts = static_cast<__int128>(decoded.header.base_timestamp) + r.timestamp_delta;
-    if (ts == protocol::kNoTimestamp) continue;  // as Kafka: a record without a timestamp is not checked
-    if (ts < static_cast<__int128>(now) - bounds.before_max_ms) return false;
-    if (ts > static_cast<__int128>(now) + bounds.after_max_ms) return false;
-  }
-  return true;
+  return bounds.before_max_ms != kUnbounded || bounds.after_max_ms != kUnbounded;
+}
+
+bool WithinBounds(int64_t base_timestamp, const protocol::Record& r, const TimestampBounds& bounds,
+                  int64_t now) {
+  const __int128 ts = static_cast<__int128>(base_timestamp) + r.timestamp_delta;
+  if (ts == protocol::kNoTimestamp) return true;
+  return ts >= static_cast<__int128>(now) - bounds.before_max_ms &&
+         ts <= static_cast<__int128>(now) + bounds.after_max_ms;
 }
 
 // The codec a topic's compression.type stores batches in; none for "producer".
@@ -92,20 +91,6 @@ std::optional<protocol::Compression> TargetCompression(const std::string& compre
   if (compression_type == "lz4") return Compression::kLz4;
   if (compression_type == "zstd") return Compression::kZstd;
   return std::nullopt;
-}
-
-// A compacted log keeps the last record of each key: Kafka refuses a record without one
-// (LogValidator), naming each by its index in the batch.
-void FindRecordsWithoutKey(protocol::ByteView batch, const std::string& partition,
-                           std::vector<std::pair<int32_t, std::string>>* errors) {
-  protocol::DecodedBatch decoded;
-  if (!protocol::DecodeBatch(batch, protocol::kDefaultMaxDecompressed, &decoded).ok()) return;
-  for (size_t i = 0; i < decoded.records.size(); ++i) {
-    if (decoded.records[i].key) continue;
-    errors->emplace_back(static_cast<int32_t>(i),
-                         absl::StrCat("Compacted topic cannot accept message without key in topic partition ",
-                                      partition, "."));
-  }
 }
 
 Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
@@ -158,8 +143,9 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
   const std::string compression_type = EffectiveCompressionType(config, topic);
   const std::optional<protocol::Compression> target = TargetCompression(compression_type);
   bool rewrite = false;  // a batch is not in the topic's codec
-  const bool create_time = !log_config.log_append_time;
   const TimestampBounds bounds = EffectiveTimestampBounds(config, topic);
+  const bool check_times = !log_config.log_append_time && Bounded(bounds);
+  std::vector<std::pair<int32_t, std::string>> missing_keys;  // compacted topics: records without a key
   const int64_t now = NowMs();
   // Kafka names the partition in its refusals; built only for one.
   auto partition_name = [&] { return absl::StrCat(topic->name, "-", partition); };
@@ -222,12 +208,27 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
                                  " in record batch with producerId ", h->producer_id, where());
       return out;
     }
-    if (absl::Status s = protocol::CheckRecords(b, protocol::kDefaultMaxDecompressed); !s.ok()) {
+    // One walk over the records checks them against the header, and the timestamps and
+    // keys the topic's configs ask for.
+    bool times_ok = true;
+    int32_t index = 0;
+    absl::Status walked =
+        protocol::CheckRecords(b, protocol::kDefaultMaxDecompressed, [&](const protocol::Record& r) {
+          if (check_times && !WithinBounds(h->base_timestamp, r, bounds, now)) times_ok = false;
+          // A compacted log keeps the last record of each key: Kafka refuses a record
+          // without one (LogValidator), naming each by its index in the batch.
+          if (log_config.compact && !r.key) {
+            missing_keys.emplace_back(
+                index, absl::StrCat("Compacted topic cannot accept message without key", where(), "."));
+          }
+          ++index;
+        });
+    if (!walked.ok()) {
       out.error = kInvalidRecord;
-      out.message = absl::StrCat("Malformed records (", s.message(), ")", where());
+      out.message = absl::StrCat("Malformed records (", walked.message(), ")", where());
       return out;
     }
-    if (create_time && !TimestampsWithinBounds(b, bounds, now)) {
+    if (!times_ok) {
       out.error = kInvalidTimestamp;
       out.message =
           "a record timestamp is outside message.timestamp.before.max.ms/after.max.ms of the broker's clock";
@@ -241,14 +242,11 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
       return out;
     }
   }
-  if (log_config.compact) {
-    const std::string name = partition_name();
-    for (protocol::ByteView b : *batches) FindRecordsWithoutKey(b, name, &out.record_errors);
-    if (!out.record_errors.empty()) {
-      out.error = kInvalidRecord;
-      out.message = out.record_errors.front().second;
-      return out;
-    }
+  if (!missing_keys.empty()) {
+    out.error = kInvalidRecord;
+    out.message = missing_keys.front().second;
+    out.record_errors = std::move(missing_keys);
+    return out;
   }
   // compression.type other than "producer": as Kafka's LogValidator, a batch in another
   // codec is rewritten in the topic's, and its size checked again.
