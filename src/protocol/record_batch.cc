@@ -144,11 +144,24 @@ bool BatchCrcValid(ByteView batch) {
   return Crc32c(batch.data() + kBatchAttributesOffset, h->total_size() - kBatchAttributesOffset) == h->crc;
 }
 
+namespace {
+
+// The records section of a batch whose header is `h`: a view into `batch` when it is
+// uncompressed, else decompressed (bounded by max_decompressed) into *storage.
+absl::StatusOr<ByteView> RecordsSection(ByteView batch, const BatchHeader& h, size_t max_decompressed,
+                                        std::vector<uint8_t>* storage) {
+  const ByteView body(batch.data() + kBatchHeaderSize, h.total_size() - kBatchHeaderSize);
+  if (h.compression() == Compression::kNone) return body;
+  if (absl::Status s = Decompress(h.compression(), body, max_decompressed, storage); !s.ok()) return s;
+  return ByteView(*storage);
+}
+
+}  // namespace
+
 absl::Status DecodeBatch(ByteView batch, size_t max_decompressed, DecodedBatch* out) {
   absl::StatusOr<BatchHeader> h = ParseBatchHeader(batch);
   if (!h.ok()) return h.status();
   out->header = *h;
-  const ByteView body(batch.data() + kBatchHeaderSize, h->total_size() - kBatchHeaderSize);
   const uint32_t crc =
       Crc32c(batch.data() + kBatchAttributesOffset, h->total_size() - kBatchAttributesOffset);
   if (crc != h->crc) {
@@ -156,13 +169,9 @@ absl::Status DecodeBatch(ByteView batch, size_t max_decompressed, DecodedBatch* 
                                             " does not match the stored ", h->crc));
   }
   out->decompressed.clear();
-  if (h->compression() == Compression::kNone) {
-    out->records_section = body;
-  } else {
-    absl::Status s = Decompress(h->compression(), body, max_decompressed, &out->decompressed);
-    if (!s.ok()) return s;
-    out->records_section = ByteView(out->decompressed);
-  }
+  absl::StatusOr<ByteView> section = RecordsSection(batch, *h, max_decompressed, &out->decompressed);
+  if (!section.ok()) return section.status();
+  out->records_section = *section;
   return DecodeRecords(out->records_section, h->record_count, &out->records);
 }
 
@@ -170,12 +179,10 @@ absl::Status CheckRecords(ByteView batch, size_t max_decompressed,
                           absl::FunctionRef<void(const Record&)> each) {
   absl::StatusOr<BatchHeader> h = ParseBatchHeader(batch);
   if (!h.ok()) return h.status();
-  const ByteView body(batch.data() + kBatchHeaderSize, h->total_size() - kBatchHeaderSize);
-  auto see = [each](Record& r) { each(r); };
-  if (h->compression() == Compression::kNone) return ForEachRecord(body, h->record_count, see);
   std::vector<uint8_t> decompressed;
-  if (absl::Status s = Decompress(h->compression(), body, max_decompressed, &decompressed); !s.ok()) return s;
-  return ForEachRecord(ByteView(decompressed), h->record_count, see);
+  absl::StatusOr<ByteView> section = RecordsSection(batch, *h, max_decompressed, &decompressed);
+  if (!section.ok()) return section.status();
+  return ForEachRecord(*section, h->record_count, [each](Record& r) { each(r); });
 }
 
 void EncodeRecords(const std::vector<Record>& records, std::vector<uint8_t>* out) {
