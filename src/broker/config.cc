@@ -338,6 +338,8 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
   if (key == "log.preallocate") return ParseBool(key, value, &c.log_preallocate);
   if (key == "log.page.cache.window.bytes")
     return ParseInt<int64_t>(key, value, 0, &c.log_page_cache_window_bytes);
+  if (key == "log.page.cache.window.max.bytes")
+    return ParseInt<int64_t>(key, value, 0, &c.log_page_cache_window_max_bytes);
   if (key == "log.io.backend") {
     if (!log::ParseIoBackendKind(value).ok()) return Bad(key, value, "auto, io_uring or pwrite");
     c.log_io_backend = value;

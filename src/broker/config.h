@@ -57,6 +57,7 @@ struct BrokerConfig {
   bool log_flush_on_ack = false;                            // fjord: fsync before acknowledging acks=all
   std::string log_io_backend = "auto";                      // fjord: auto, io_uring or pwrite
   int64_t log_page_cache_window_bytes = 4 << 20;            // fjord: bytes of a log's end kept cached
+  int64_t log_page_cache_window_max_bytes = 256 << 20;      // fjord: ... grown for readers behind
   bool log_preallocate = false;                             // log.preallocate (src/log/README.md)
   std::string log_message_timestamp_type = "CreateTime";    // log.message.timestamp.type
   int64_t log_message_timestamp_before_max_ms = INT64_MAX;  // log.message.timestamp.before.max.ms

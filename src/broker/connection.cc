@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -259,6 +260,8 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
   const size_t max_frame = static_cast<size_t>(broker.config().socket_request_max_bytes);
   const size_t max_inflight =
       static_cast<size_t>(std::max(1, broker.config().max_inflight_requests_per_connection));
+  static std::atomic<uint64_t> connections_served{0};
+  const uint64_t connection_id = connections_served.fetch_add(1, std::memory_order_relaxed) + 1;
   Pipeline p(co_await asio::this_coro::executor);
   shard.counters().connections_open.fetch_add(1, std::memory_order_relaxed);
   asio::co_spawn(co_await asio::this_coro::executor, WriteResponses(shard, socket, p, peer), asio::detached);
@@ -320,6 +323,7 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
         RequestContext ctx{broker, shard, parsed->header, version, parsed->body, &out.response, true,
                            {},     {},    peer_host};
         ctx.slices = &out.slices;
+        ctx.connection_id = connection_id;
         absl::Status s = co_await api->handler(ctx);
         held.Reset();
         // A buffer grown for an unusually large request is not kept for the connection's

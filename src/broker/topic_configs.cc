@@ -305,6 +305,7 @@ log::LogConfig EffectiveLogConfig(const BrokerConfig& b, const TopicInfo* topic)
   // shard's group commit instead (group_commit.h).
   lc.flush_on_every_append = false;
   lc.page_cache_window_bytes = b.log_page_cache_window_bytes;
+  lc.page_cache_window_max_bytes = b.log_page_cache_window_max_bytes;
   lc.preallocate = b.log_preallocate;
   lc.log_append_time = b.log_message_timestamp_type == "LogAppendTime";
   lc.retention_ms = b.log_retention_ms;

@@ -386,10 +386,15 @@ absl::StatusOr<ReadResult> PartitionLog::Read(int64_t offset, size_t max_bytes) 
   return out;
 }
 
-absl::StatusOr<FileSlice> PartitionLog::ReadSlice(int64_t offset, size_t max_bytes) {
+absl::StatusOr<FileSlice> PartitionLog::ReadSlice(int64_t offset, size_t max_bytes, uint64_t reader) {
   auto found = LocateBatch(offset);
   if (!found.ok()) return found.status();
   auto [seg, pos] = *found;
+  if (reader != TailReaders::kNoReader && config_.page_cache_window_bytes > 0) {
+    const Segment& at = seg != nullptr ? *seg : active();
+    tail_readers_.Note(reader, {at.base_offset(), seg != nullptr ? pos : at.size()},
+                       TailReaders::Clock::now());
+  }
   if (seg == nullptr) return FileSlice{};
   auto end = seg->WholeBatchesEnd(pos, max_bytes);
   if (!end.ok()) return end.status();
@@ -537,15 +542,31 @@ void PartitionLog::NoteFlushed(int64_t end_offset) {
   AdvanceRecoveryPoint(end_offset);
 }
 
+uint64_t PartitionLog::BytesBehindEnd(TailReaders::Position at, uint64_t limit) const {
+  uint64_t behind = 0;
+  for (auto it = segments_.rbegin(); it != segments_.rend() && behind < limit; ++it) {
+    const Segment& seg = *it->second;
+    if (it->first <= at.segment_base) return behind + (seg.size() - std::min(seg.size(), at.position));
+    behind += seg.size();
+  }
+  return behind;
+}
+
 void PartitionLog::KeepWindowCached() {
-  const auto window = static_cast<uint64_t>(config_.page_cache_window_bytes);
+  auto window = static_cast<uint64_t>(config_.page_cache_window_bytes);
   if (window == 0) return;
+  if (tail_readers_.size() > 0) {
+    const auto most = static_cast<uint64_t>(std::max(config_.page_cache_window_max_bytes, int64_t{0}));
+    if (const auto slowest = tail_readers_.Slowest(TailReaders::Clock::now()); slowest && most > window)
+      window = std::clamp(BytesBehindEnd(*slowest, most), window, most);
+  }
   uint64_t after = 0;  // bytes from the segment's end to the log end
   for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
     Segment& seg = *it->second;
     if (after >= window) {
       // The newest segment wholly behind the window: the older ones were dropped when
-      // they were in its place (since this log was opened).
+      // they were in its place (since this log was opened), unless a reader's wider
+      // window covered them then; those the kernel reclaims in its own time.
       seg.DropCachedPages(seg.size());
       return;
     }

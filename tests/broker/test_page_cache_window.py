@@ -2,7 +2,9 @@
 before answering): what lies more than the window behind a log's end is written back
 and leaves the page cache, so a partition keeps about one window cached however much
 it holds; a consumer further back gets it from the disk, byte for byte. A window of 0
-leaves the page cache to the kernel, as Kafka does."""
+leaves the page cache to the kernel, as Kafka does. While a consumer fetches from
+behind the end, the window grows to keep what it has yet to read cached, up to
+log.page.cache.window.max.bytes."""
 import ctypes
 import os
 import pathlib
@@ -12,8 +14,9 @@ import time
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from kafka.protocol.fetch import FetchRequest_v4
 
-from conftest import IO_BACKENDS, Broker
+from conftest import IO_BACKENDS, Broker, call
 
 MIB = 1 << 20
 RECORDS = 40000  # of 1 KiB: about 40 MiB in one partition
@@ -25,8 +28,9 @@ _libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 _libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
 
 
-def cached_bytes(path):
-    """Bytes of `path` in the page cache (mincore over a read-only mapping)."""
+def cached_bytes(path, start=0, end=None):
+    """Bytes of `path` (of [start, end) of it) in the page cache (mincore over a
+    read-only mapping)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         size = os.fstat(fd).st_size
@@ -35,7 +39,7 @@ def cached_bytes(path):
         try:
             pages = ctypes.create_string_buffer((size + 4095) // 4096)
             assert _libc.mincore(addr, size, pages) == 0, os.strerror(ctypes.get_errno())
-            return 4096 * sum(b & 1 for b in pages.raw)
+            return 4096 * sum(b & 1 for b in pages.raw[start // 4096:None if end is None else end // 4096])
         finally:
             _libc.munmap(addr, size)
     finally:
@@ -46,11 +50,13 @@ def value(i):
     return (b"%08d" % i) * 128  # 1 KiB
 
 
-def fill(b, topic):
+def fill(b, topic, records=RECORDS, between=None, every=1024):
+    """Produces `records` values into partition 0 of `topic` (created first), calling
+    `between` after each `every` of them once they are written."""
     admin = AdminClient({"bootstrap.servers": b.bootstrap})
     admin.create_topics([NewTopic(topic, 1, 1)])[topic].result()
     p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "linger.ms": 5})
-    for i in range(RECORDS):
+    for i in range(records):
         while True:
             try:
                 p.produce(topic, value=value(i))
@@ -58,8 +64,19 @@ def fill(b, topic):
             except BufferError:
                 p.poll(0.05)
         p.poll(0)
+        if between and (i + 1) % every == 0:
+            assert p.flush(30) == 0
+            between()
     assert p.flush(30) == 0
     return pathlib.Path(b.data_dir) / "data" / f"{topic}-0" / "00000000000000000000.log"
+
+
+def wait_until(check, seconds=20):
+    """The write-backs run in the background: gives them (bounded) time to finish."""
+    deadline = time.time() + seconds
+    while not check() and time.time() < deadline:
+        time.sleep(0.1)
+    return check()
 
 
 def read_all(b, topic):
@@ -86,10 +103,7 @@ def test_a_partition_keeps_about_one_window_cached_and_reads_the_rest_from_disk(
             segment = fill(b, "w")
             size = segment.stat().st_size
             assert size > 35 * MIB
-            # The write-backs run in the background; give them (bounded) time to finish.
-            deadline = time.time() + 20
-            while cached_bytes(segment) > 6 * MIB and time.time() < deadline:
-                time.sleep(0.1)
+            wait_until(lambda: cached_bytes(segment) <= 6 * MIB)
             cached = cached_bytes(segment)
             # The window, the step not yet dropped (1 MiB) and a partial page at most.
             assert cached <= 6 * MIB, f"{cached} of {size} bytes still cached"
@@ -106,5 +120,41 @@ def test_a_window_of_0_leaves_the_page_cache_to_the_kernel():
             time.sleep(1)
             assert cached_bytes(segment) > 30 * MIB
             assert read_all(b, "k") == RECORDS
+        finally:
+            b.stop()
+
+
+def test_the_window_grows_to_keep_what_a_consumer_behind_has_yet_to_read():
+    with tempfile.TemporaryDirectory(prefix="fjord-window-") as d:
+        # The window: 4 MiB (the default); it may grow to 24 MiB.
+        b = Broker(d, extra=[f"log.page.cache.window.max.bytes={24 * MIB}"]).start()
+        try:
+            reads = []
+
+            def fetch_from_the_start():  # one consumer's Fetch, 1 MiB from offset 0
+                request = FetchRequest_v4(-1, 0, 1, MIB, 0, [("g", [(0, 0, MIB)])])
+                (_topic, ((_p, error, _hw, *_rest, records),)), = call(b, request).topics
+                assert error == 0 and len(records) > 0
+                reads.append(len(records))
+
+            segment = fill(b, "g", records=32 * 1024, between=fetch_from_the_start)
+            assert len(reads) == 32
+            size = segment.stat().st_size
+            # 24 MiB behind the end stay cached for the consumer; what lies beyond that
+            # (but the start, which its fetches read) has left.
+            assert wait_until(lambda: cached_bytes(segment, 2 * MIB, size - 25 * MIB) < MIB)
+            kept = cached_bytes(segment, size - 24 * MIB, size)
+            assert kept > 23 * MIB, f"{kept} of the last 24 MiB cached"
+            # The consumer has stopped: once it has not fetched for 2 s, the window is
+            # 4 MiB again at the next append.
+            time.sleep(2.5)
+            fill_more = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "linger.ms": 5})
+            for i in range(2048):
+                fill_more.produce("g", value=value(i))
+                fill_more.poll(0)
+            assert fill_more.flush(30) == 0
+            size = segment.stat().st_size
+            assert wait_until(lambda: cached_bytes(segment, 2 * MIB, size - 6 * MIB) < MIB), (
+                f"{cached_bytes(segment, 2 * MIB, size - 6 * MIB)} bytes cached behind the window")
         finally:
             b.stop()

@@ -834,6 +834,61 @@ TEST_F(PartitionLogTest, PagesBehindTheWindowAreWrittenBackAndLeaveThePageCache)
   EXPECT_EQ(read->bytes, first_batch);
 }
 
+// log.page.cache.window.max.bytes: the window grows to keep cached what a reader
+// behind the end has yet to read (up to the maximum, across segments); once the reader
+// is at the end again, the window is what it was.
+TEST_F(PartitionLogTest, TheWindowGrowsToCoverWhatAReaderHasYetToRead) {
+  using fjord::testing::ResidentPages;
+  constexpr uint64_t kMiB = 1 << 20;
+  const std::string value(64 << 10, 'x');
+  auto append_mib = [&](PartitionLog& log, int mib) {
+    for (int i = 0; i < mib * 16; ++i) {
+      std::vector<Record> recs(1);
+      recs[0].value = ByteView(std::string_view(value));
+      std::vector<uint8_t> b;
+      ASSERT_TRUE(protocol::EncodeBatch(BatchHeader{}, recs, &b).ok());
+      ASSERT_TRUE(log.Append(b.data(), b.size(), 0).ok());
+    }
+  };
+  auto segment_files = [&] {
+    std::vector<fs::path> logs;
+    for (const auto& e : fs::directory_iterator(dir_))
+      if (e.path().extension() == ".log") logs.push_back(e.path());
+    std::sort(logs.begin(), logs.end());
+    return logs;
+  };
+  auto pages = [](const fs::path& f) { return (fs::file_size(f) + 4095) / 4096; };
+  LogConfig config;
+  config.segment_bytes = 8 << 20;
+  config.page_cache_window_bytes = 2 << 20;
+  config.page_cache_window_max_bytes = 12 << 20;
+  auto log = PartitionLog::Open(dir_, config);
+  ASSERT_TRUE(log.ok());
+  constexpr uint64_t kReader = 7;
+  append_mib(**log, 1);
+  ASSERT_TRUE((*log)->ReadSlice(0, kMiB, kReader).ok());  // a reader at the start
+  append_mib(**log, 19);
+  ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
+  auto logs = segment_files();
+  ASSERT_EQ(logs.size(), 3u);
+  // 12 MiB behind the end are kept (the two newest segments, about 13 MB); the oldest
+  // segment lies beyond the maximum and left.
+  EXPECT_LT(ResidentPages(logs[0], 0, fs::file_size(logs[0])), 16u);
+  EXPECT_GT(ResidentPages(logs[1], 0, fs::file_size(logs[1])), pages(logs[1]) - 16);
+  EXPECT_GT(ResidentPages(logs[2], 0, fs::file_size(logs[2])), pages(logs[2]) - 16);
+  // A reader not passed in (kNoReader) is no reader.
+  ASSERT_TRUE((*log)->ReadSlice(0, kMiB).ok());
+  // The reader reads at the end: the window is 2 MiB again.
+  ASSERT_TRUE((*log)->ReadSlice((*log)->log_end_offset(), kMiB, kReader).ok());
+  append_mib(**log, 2);
+  ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
+  ASSERT_EQ(segment_files().size(), 3u);
+  const uint64_t active = fs::file_size(logs[2]);
+  EXPECT_LT(ResidentPages(logs[1], 0, fs::file_size(logs[1])), 16u);
+  EXPECT_LT(ResidentPages(logs[2], 0, active - 3 * kMiB), 16u);
+  EXPECT_GT(ResidentPages(logs[2], active - 2 * kMiB, active), 400u);
+}
+
 TEST_F(PartitionLogTest, AppendAssignsOffsetsAndReadsBack) {
   auto log = PartitionLog::Open(dir_, {});
   ASSERT_TRUE(log.ok()) << log.status();

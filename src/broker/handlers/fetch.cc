@@ -200,7 +200,7 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
         r.diverging = *diverging;
         if (r.diverging.has_value()) return r;
         if (limit == 0 && !first_data) return r;
-        auto slice = (*log)->ReadSlice(target.fetch_offset, std::max<size_t>(limit, 1));
+        auto slice = (*log)->ReadSlice(target.fetch_offset, std::max<size_t>(limit, 1), c.connection_id);
         if (!slice.ok()) {
           r.status = slice.status();
           return r;

@@ -49,6 +49,7 @@ struct RequestContext {
   DeferredResponse deferred;                     // set to answer later (see DeferredResponse)
   std::string client_host;                       // the peer's address (DescribeGroups shows it)
   std::vector<ResponseSlice>* slices = nullptr;  // file ranges spliced into *response
+  uint64_t connection_id = 0;                    // unique in this process, from 1
 };
 
 using Handler = boost::asio::awaitable<absl::Status> (*)(RequestContext&);
