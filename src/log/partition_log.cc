@@ -309,7 +309,7 @@ absl::StatusOr<AppendResult> PartitionLog::AppendOnline(uint8_t* data, size_t si
     protocol::SetBaseOffset(b, next);
     protocol::SetPartitionLeaderEpoch(b, leader_epoch_);
     if (config_.log_append_time) {
-      protocol::SetLogAppendTime(b, h->total_size(), now_ms);
+      protocol::SetMaxTimestamp(b, h->total_size(), protocol::TimestampType::kLogAppendTime, now_ms);
       result.log_append_time = now_ms;
       max_ts = std::max(max_ts, now_ms);
     } else {

@@ -285,11 +285,11 @@ void SetPartitionLeaderEpoch(uint8_t* batch, int32_t epoch) {
   PutBe(batch + 12, static_cast<uint32_t>(epoch), 4);
 }
 
-void SetLogAppendTime(uint8_t* batch, size_t size, int64_t timestamp_ms) {
+void SetMaxTimestamp(uint8_t* batch, size_t size, TimestampType type, int64_t max_timestamp) {
   uint16_t attrs = static_cast<uint16_t>((batch[21] << 8) | batch[22]);
-  attrs |= 0x8;
+  attrs = type == TimestampType::kLogAppendTime ? attrs | 0x8 : attrs & ~0x8;
   PutBe(batch + 21, attrs, 2);
-  PutBe(batch + 35, static_cast<uint64_t>(timestamp_ms), 8);
+  PutBe(batch + 35, static_cast<uint64_t>(max_timestamp), 8);
   PutBe(batch + kBatchCrcOffset, Crc32c(batch + kBatchAttributesOffset, size - kBatchAttributesOffset), 4);
 }
 

@@ -150,11 +150,12 @@ absl::Status RecompressBatch(ByteView batch, Compression to, size_t max_decompre
 // anything else malformed is an error.
 absl::StatusOr<std::vector<ByteView>> SplitBatches(ByteView records, ByteView* partial_tail);
 
-// In-place edits the log makes. The base offset is outside the CRC; the max
-// timestamp and attributes are inside it, so setting LogAppendTime recomputes it.
+// In-place edits the broker makes. The base offset is outside the CRC; the max
+// timestamp and attributes are inside it, so SetMaxTimestamp (the timestamp type and
+// the max timestamp: LogAppendTime, or a producer's wrong max) recomputes it.
 void SetBaseOffset(uint8_t* batch, int64_t base_offset);
 void SetPartitionLeaderEpoch(uint8_t* batch, int32_t epoch);
-void SetLogAppendTime(uint8_t* batch, size_t size, int64_t timestamp_ms);
+void SetMaxTimestamp(uint8_t* batch, size_t size, TimestampType type, int64_t max_timestamp);
 
 // Control records (transaction markers): key = version, type; value = version,
 // coordinator epoch.

@@ -211,13 +211,22 @@ def test_bad_crc_gets_corrupt_message(broker):
     assert still_serves(broker)
 
 
+def v2_record(i, value=b"abc", ts_delta=0):
+    """Record `i` of a batch (offset delta i), with no key and no headers (i, ts_delta
+    and the value's length below 64: one-byte varints)."""
+    body = bytes([0, ts_delta * 2, i * 2, 1, len(value) * 2]) + value + bytes([0])
+    return bytes([len(body) * 2]) + body
+
+
 def v2_batch(records, count=1, attributes=0, last_offset_delta=None, base_offset=0, timestamp=0,
-             producer=(-1, -1, -1)):
+             producer=(-1, -1, -1), max_timestamp=None):
     """A record batch v2 with a correct CRC-32C around `records` (already encoded);
-    `producer` is (id, epoch, base sequence)."""
+    `producer` is (id, epoch, base sequence); the max timestamp is `timestamp` unless
+    given."""
     from kafka.record._crc32c import crc as crc32c
     last = count - 1 if last_offset_delta is None else last_offset_delta
-    after_crc = struct.pack(">hiqqqhii", attributes, last, timestamp, timestamp, *producer, count) + records
+    max_timestamp = timestamp if max_timestamp is None else max_timestamp
+    after_crc = struct.pack(">hiqqqhii", attributes, last, timestamp, max_timestamp, *producer, count) + records
     batch_wo_len = struct.pack(">iBI", -1, 2, crc32c(after_crc)) + after_crc
     return struct.pack(">qi", base_offset, len(batch_wo_len)) + batch_wo_len
 
@@ -276,11 +285,7 @@ def test_batches_whose_header_and_records_disagree_are_refused(broker):
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic("rules", 1, 1)])["rules"].result()
 
-    def record(i, value=b"abc", ts_delta=0):
-        body = bytes([0, ts_delta * 2, i * 2, 1, len(value) * 2]) + value + bytes([0])
-        return bytes([len(body) * 2]) + body
-
-    three = record(0) + record(1) + record(2)
+    three = v2_record(0) + v2_record(1) + v2_record(2)
     assert produce_error(broker, 3, v2_batch(three, count=3)) == 0
     bad = {
         "count above the records": v2_batch(three, count=5, last_offset_delta=4),
@@ -288,29 +293,68 @@ def test_batches_whose_header_and_records_disagree_are_refused(broker):
         "records beyond the count": v2_batch(three, count=2),
         "negative offset range": v2_batch(three, count=3, last_offset_delta=-2),
         "garbage records": v2_batch(b"\xff" * 40, count=3),
-        "bytes after the last record": v2_batch(record(0) + b"\x00\x00"),
-        "a record longer than the batch": v2_batch(bytes([200]) + record(0)[1:]),
-        "a base offset other than 0": v2_batch(record(0), base_offset=7),
-        "a control batch": v2_batch(record(0), attributes=0x20),
-        "an id without a sequence": v2_batch(record(0), producer=(5, 0, -1)),
+        "bytes after the last record": v2_batch(v2_record(0) + b"\x00\x00"),
+        "a record longer than the batch": v2_batch(bytes([200]) + v2_record(0)[1:]),
+        "a base offset other than 0": v2_batch(v2_record(0), base_offset=7),
+        "a control batch": v2_batch(v2_record(0), attributes=0x20),
+        "an id without a sequence": v2_batch(v2_record(0), producer=(5, 0, -1)),
         "gzip around no records": v2_batch(bytes.fromhex("1f8b0800000000000003cb48cdc9c95728cf2fca49010085114a0d0b000000"),
                                         attributes=1),
     }
     for what, batch in bad.items():
         assert produce_error(broker, 3, batch) == 87, what
-    assert produce_error(broker, 3, v2_batch(record(0, b"end"))) == 0
+    assert produce_error(broker, 3, v2_batch(v2_record(0, b"end"))) == 0
 
     # KIP-937's bounds skip a record without a timestamp (-1), as Kafka's do.
     res = ConfigResource(ConfigResource.Type.TOPIC, "rules",
                          set_config={"message.timestamp.before.max.ms": "60000"})
     admin.alter_configs([res])[res].result()
-    assert produce_error(broker, 3, v2_batch(record(0, b"no-ts"), timestamp=-1)) == 0
-    assert produce_error(broker, 3, v2_batch(record(0, b"old"), timestamp=1000)) == 32  # INVALID_TIMESTAMP
+    assert produce_error(broker, 3, v2_batch(v2_record(0, b"no-ts"), timestamp=-1)) == 0
+    assert produce_error(broker, 3, v2_batch(v2_record(0, b"old"), timestamp=1000)) == 32  # INVALID_TIMESTAMP
 
     r = subprocess.run(["kcat", "-b", broker.bootstrap, "-C", "-t", "rules", "-e", "-q", "-f", "%o %s %T\\n"],
                        capture_output=True, timeout=60)
     assert r.returncode == 0, r.stderr.decode()
     assert r.stdout.decode().splitlines() == ["0 abc 0", "1 abc 0", "2 abc 0", "3 end 0", "4 no-ts -1"]
+    assert still_serves(broker)
+
+
+def test_a_batch_is_stored_with_the_timestamp_type_and_max_its_records_give(broker):
+    """As Kafka's LogValidator on a CreateTime topic: a batch is stored marked CreateTime,
+    with the largest of its records' timestamps as its max, whatever the producer wrote
+    in its header, and its CRC recomputed. A wrong max would hold back retention and
+    move ListOffsets' max timestamp. In a batch marked LogAppendTime every record reads
+    as the batch's max timestamp (Kafka's rule), so that is the max it keeps."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from kafka.protocol.fetch import FetchRequest_v4
+    from kafka.record._crc32c import crc as crc32c
+
+    from conftest import call
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("maxts", 1, 1)])["maxts"].result()
+    t = 1_700_000_000_000
+    two = v2_record(0) + v2_record(1, b"late", ts_delta=5)
+    assert produce_error(broker, 3, v2_batch(two, count=2, timestamp=t, max_timestamp=t + 10**9), b"maxts") == 0
+    assert produce_error(broker, 3, v2_batch(v2_record(0, b"marked"), attributes=0x08, timestamp=t,
+                                             max_timestamp=t + 7), b"maxts") == 0
+    assert produce_error(broker, 3, v2_batch(v2_record(0, b"right"), timestamp=t + 9), b"maxts") == 0
+
+    request = FetchRequest_v4(-1, 0, 1, 1 << 20, 0, [("maxts", [(0, 0, 1 << 20)])])
+    (_topic, ((_p, error, _hw, *_rest, records),)), = call(broker, request).topics
+    assert error == 0
+    stored = []
+    while records:
+        length = struct.unpack(">i", records[8:12])[0]
+        batch, records = records[:12 + length], records[12 + length:]
+        crc, attributes = struct.unpack(">Ih", batch[17:23])
+        assert crc32c(batch[21:]) == crc
+        stored.append((attributes & 0x08, struct.unpack(">q", batch[35:43])[0]))
+    assert stored == [(0, t + 5), (0, t + 7), (0, t + 9)]
+
+    r = subprocess.run(["kcat", "-b", broker.bootstrap, "-C", "-t", "maxts", "-e", "-q", "-f", "%s %T\\n"],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode().splitlines() == [f"abc {t}", f"late {t + 5}", f"marked {t}", f"right {t + 9}"]
     assert still_serves(broker)
 
 

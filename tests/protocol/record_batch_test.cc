@@ -172,16 +172,27 @@ TEST(RecordBatch, HeaderLayoutMatchesKafka) {
   EXPECT_EQ(max_timestamp, SampleHeader(Compression::kNone).max_timestamp);
 }
 
-TEST(RecordBatch, LogAppendTimeRewritesTimestampAndCrc) {
+TEST(RecordBatch, SetMaxTimestampRewritesTypeTimestampAndCrc) {
   Owned o;
   std::vector<uint8_t> batch;
-  ASSERT_TRUE(EncodeBatch(SampleHeader(Compression::kLz4), SampleRecords(o, 5, true), &batch).ok());
-  SetLogAppendTime(batch.data(), batch.size(), 1800000000000);
+  BatchHeader sample = SampleHeader(Compression::kLz4);
+  sample.attributes |= 0x10;  // transactional: the other attributes stay
+  ASSERT_TRUE(EncodeBatch(sample, SampleRecords(o, 5, true), &batch).ok());
+  SetMaxTimestamp(batch.data(), batch.size(), TimestampType::kLogAppendTime, 1800000000000);
   auto h = ParseBatchHeader(ByteView(batch));
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->timestamp_type(), TimestampType::kLogAppendTime);
   EXPECT_EQ(h->max_timestamp, 1800000000000);
   EXPECT_EQ(h->compression(), Compression::kLz4);
+  EXPECT_TRUE(h->is_transactional());
+  EXPECT_TRUE(BatchCrcValid(ByteView(batch)));
+  SetMaxTimestamp(batch.data(), batch.size(), TimestampType::kCreateTime, 1700000000000);
+  h = ParseBatchHeader(ByteView(batch));
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->timestamp_type(), TimestampType::kCreateTime);
+  EXPECT_EQ(h->max_timestamp, 1700000000000);
+  EXPECT_EQ(h->compression(), Compression::kLz4);
+  EXPECT_TRUE(h->is_transactional());
   EXPECT_TRUE(BatchCrcValid(ByteView(batch)));
 }
 

@@ -74,12 +74,19 @@ bool Bounded(const TimestampBounds& bounds) {
   return bounds.before_max_ms != kUnbounded || bounds.after_max_ms != kUnbounded;
 }
 
-bool WithinBounds(int64_t base_timestamp, const protocol::Record& r, const TimestampBounds& bounds,
-                  int64_t now) {
-  const __int128 ts = static_cast<__int128>(base_timestamp) + r.timestamp_delta;
+bool WithinBounds(int64_t ts, const TimestampBounds& bounds, int64_t now) {
   if (ts == protocol::kNoTimestamp) return true;
   return ts >= static_cast<__int128>(now) - bounds.before_max_ms &&
          ts <= static_cast<__int128>(now) + bounds.after_max_ms;
+}
+
+// A record's timestamp as Kafka reads it: the batch's first timestamp plus the
+// record's delta (wrapping, as Java's long sum), or the batch's max timestamp in a
+// batch marked LogAppendTime.
+int64_t RecordTimestamp(const protocol::BatchHeader& h, const protocol::Record& r) {
+  if (h.timestamp_type() == protocol::TimestampType::kLogAppendTime) return h.max_timestamp;
+  return static_cast<int64_t>(static_cast<uint64_t>(h.base_timestamp) +
+                              static_cast<uint64_t>(r.timestamp_delta));
 }
 
 // The codec a topic's compression.type stores batches in; none for "producer".
@@ -209,12 +216,15 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
       return out;
     }
     // One walk over the records checks them against the header, and the timestamps and
-    // keys the topic's configs ask for.
+    // keys the topic's configs ask for, and finds their largest timestamp.
     bool times_ok = true;
     int32_t index = 0;
+    int64_t max_timestamp = protocol::kNoTimestamp;
     absl::Status walked =
         protocol::CheckRecords(b, protocol::kDefaultMaxDecompressed, [&](const protocol::Record& r) {
-          if (check_times && !WithinBounds(h->base_timestamp, r, bounds, now)) times_ok = false;
+          const int64_t ts = RecordTimestamp(*h, r);
+          max_timestamp = std::max(max_timestamp, ts);
+          if (check_times && !WithinBounds(ts, bounds, now)) times_ok = false;
           // A compacted log keeps the last record of each key: Kafka refuses a record
           // without one (LogValidator), naming each by its index in the batch.
           if (log_config.compact && !r.key) {
@@ -240,6 +250,15 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
       out.error = kInvalidRecord;
       out.message = "transactional producers are not supported yet";
       return out;
+    }
+    // As Kafka's LogValidator, a CreateTime topic stores a batch with the type and the
+    // max timestamp its records give, whatever the producer wrote there (retention,
+    // the time index and ListOffsets go by it). The batch is ours to edit: it lives in
+    // the request's frame buffer or the arena. A LogAppendTime topic stamps it later.
+    if (!log_config.log_append_time &&
+        (h->timestamp_type() != protocol::TimestampType::kCreateTime || h->max_timestamp != max_timestamp)) {
+      protocol::SetMaxTimestamp(const_cast<uint8_t*>(b.data()), b.size(),
+                                protocol::TimestampType::kCreateTime, max_timestamp);
     }
   }
   if (!missing_keys.empty()) {
