@@ -74,6 +74,63 @@ def test_kafka_python_produce_and_consume(broker):
     assert values == [f"kp-{i}" for i in range(200)]
 
 
+def test_kafka_python_admin_and_a_consumer_seeking_by_timestamp(broker):
+    """kafka-python's admin creates, describes, alters and deletes a topic; its consumer
+    assigns partitions and seeks by timestamp (ListOffsets). kafka-python 2.0.2 (Debian's)
+    has no idempotent producer: confluent-kafka's and node-rdkafka's are tested."""
+    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition as KTP
+    from kafka.admin import ConfigResource as KpConfigResource, ConfigResourceType, NewTopic as KpNewTopic
+
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        admin.create_topics([KpNewTopic("kpa", 3, 1, topic_configs={"retention.ms": "3600000"})])
+        (described,) = admin.describe_topics(["kpa"])
+        assert described["error_code"] == 0 and len(described["partitions"]) == 3
+        resource = KpConfigResource(ConfigResourceType.TOPIC, "kpa")
+
+        def retention_ms():
+            (resp,) = admin.describe_configs([resource])
+            ((error, _message, _type, _name, entries),) = resp.resources
+            assert error == 0
+            return next(e[1] for e in entries if e[0] == "retention.ms")
+
+        assert retention_ms() == "3600000"
+        altered = admin.alter_configs([KpConfigResource(ConfigResourceType.TOPIC, "kpa",
+                                                        configs={"retention.ms": "7200000"})])
+        assert altered.resources[0][0] == 0, altered
+        assert retention_ms() == "7200000"
+
+        base = int(time.time() * 1000) - 600_000
+        producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+        for i in range(10):
+            producer.send("kpa", value=f"at-{i}".encode(), partition=1, timestamp_ms=base + 1000 * i)
+        producer.flush(20)
+        producer.close()
+        consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False,
+                                 consumer_timeout_ms=5000)
+        tp = KTP("kpa", 1)
+        consumer.assign([tp])
+        found = consumer.offsets_for_times({tp: base + 2500})[tp]
+        assert (found.offset, found.timestamp) == (3, base + 3000)
+        assert consumer.offsets_for_times({tp: base + 60_000})[tp] is None  # after every record
+        consumer.seek(tp, found.offset)
+        values = []
+        for m in consumer:  # ends after 5 s without records at most
+            values.append(m.value)
+            if len(values) == 7:
+                break
+        assert values == [f"at-{i}".encode() for i in range(3, 10)]
+        consumer.close()
+
+        admin.delete_topics(["kpa"])
+        deadline = time.time() + 10
+        while "kpa" in admin.list_topics() and time.time() < deadline:
+            time.sleep(0.1)
+        assert "kpa" not in admin.list_topics()
+    finally:
+        admin.close()
+
+
 def test_kafkajs_produce_and_consume(broker):
     # The script disables auto-creation (Kafka then answers UNKNOWN_TOPIC_OR_PARTITION).
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
@@ -85,6 +142,27 @@ def test_kafkajs_produce_and_consume(broker):
                         "-f", "%s\n"], capture_output=True, timeout=60)
     values = r.stdout.decode().split()
     assert len(values) == 100 and all(v.startswith("kafkajs-gzip-") for v in values)
+
+
+def test_kafkajs_admin_producer_and_consumer(broker):
+    """kafkajs's admin creates (a second time: false, the topic exists), describes,
+    alters and deletes a topic and looks offsets up by time and at the end; its
+    producer writes 10 records with their timestamps, and a group consumer seeks to
+    the offset the timestamp gave and reads the rest."""
+    import json
+    r = subprocess.run(["node", str(CLIENTS / "kafkajs_admin.js"), broker.bootstrap, "jsa"], capture_output=True,
+                       timeout=120, cwd=CLIENTS)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    assert (out["created"], out["again"]) == (True, False)
+    assert out["partitions"] == [0, 1]
+    assert out["retention"] == ["3600000", "7200000"]
+    # Partition 0 has no record at or after the time: Fjord answers -1, as Kafka, and
+    # kafkajs puts the partition's end offset in its place.
+    assert sorted((p["partition"], p["offset"]) for p in out["byTime"]) == [(0, "0"), (1, "3")]
+    assert sorted((p["partition"], p["offset"], p["high"]) for p in out["latest"]) == [(0, "0", "0"), (1, "10", "10")]
+    assert out["consumed"] == [[1, i, f"at-{i}"] for i in range(3, 10)]
+    assert out["listed"] is False
 
 
 def test_confluent_admin_delete_and_add_partitions(broker):
