@@ -244,6 +244,9 @@ absl::Status RecompressBatch(ByteView batch, Compression to, size_t max_decompre
   if (absl::Status s = DecodeBatch(batch, max_decompressed, &decoded); !s.ok()) return s;
   BatchHeader h = decoded.header;
   h.attributes = static_cast<int16_t>((h.attributes & ~0x7) | static_cast<int16_t>(to));
+  for (size_t i = 0; i < decoded.records.size(); ++i)
+    decoded.records[i].offset_delta = static_cast<int32_t>(i);
+  h.last_offset_delta = static_cast<int32_t>(decoded.records.size()) - 1;
   return EncodeBatch(h, decoded.records, out, level);
 }
 

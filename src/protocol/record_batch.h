@@ -139,9 +139,10 @@ absl::Status EncodeBatch(const BatchHeader& header, const std::vector<Record>& r
 void EncodeBatchWithRecordsSection(const BatchHeader& header, ByteView records_section,
                                    std::vector<uint8_t>* out);
 
-// Appends `batch` rewritten with the codec `to`: every header field but the codec bits
-// (and the length and CRC) kept, the records re-encoded unchanged. For a topic whose
-// compression.type differs from the producer's, as Kafka's LogValidator does.
+// Appends `batch` rebuilt with the codec `to`: every header field but the codec bits
+// (and the length and CRC) kept, the records re-encoded with their offset deltas
+// numbered 0, 1, ... in order, as Kafka's LogValidator rebuilds a batch (for a topic
+// whose compression.type differs from the producer's, or inner offsets out of order).
 absl::Status RecompressBatch(ByteView batch, Compression to, size_t max_decompressed,
                              std::vector<uint8_t>* out, int level = kDefaultLevel);
 

@@ -319,6 +319,24 @@ def test_batches_whose_header_and_records_disagree_are_refused(broker):
     assert still_serves(broker)
 
 
+def test_a_compressed_batch_with_inner_offsets_out_of_order_is_rebuilt(broker):
+    """As Kafka's LogValidator: a compressed batch whose records' offset deltas do not
+    run 0, 1, 2 is rebuilt with them in order (same codec, same records), so its
+    records get the offsets its header spans and the next batch follows them."""
+    import gzip
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("inner", 1, 1)])["inner"].result()
+    out_of_order = v2_record(5, b"a") + v2_record(6, b"b") + v2_record(7, b"c")
+    assert produce_error(broker, 3, v2_batch(gzip.compress(out_of_order), count=3, attributes=1), b"inner") == 0
+    assert produce_error(broker, 3, v2_batch(v2_record(0, b"d")), b"inner") == 0
+    r = subprocess.run(["kcat", "-b", broker.bootstrap, "-C", "-t", "inner", "-e", "-q", "-f", "%o %s\\n"],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode().splitlines() == ["0 a", "1 b", "2 c", "3 d"]
+    assert still_serves(broker)
+
+
 def test_a_batch_is_stored_with_the_timestamp_type_and_max_its_records_give(broker):
     """As Kafka's LogValidator on a CreateTime topic: a batch is stored marked CreateTime,
     with the largest of its records' timestamps as its max, whatever the producer wrote

@@ -149,7 +149,9 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
   const size_t max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(config, topic));
   const std::string compression_type = EffectiveCompressionType(config, topic);
   const std::optional<protocol::Compression> target = TargetCompression(compression_type);
-  bool rewrite = false;  // a batch is not in the topic's codec
+  // Batches to rebuild: not in the topic's codec, or compressed with their records'
+  // offset deltas out of order.
+  std::vector<bool> rebuild(batches->size(), false);
   const TimestampBounds bounds = EffectiveTimestampBounds(config, topic);
   const bool check_times = !log_config.log_append_time && Bounded(bounds);
   std::vector<std::pair<int32_t, std::string>> missing_keys;  // compacted topics: records without a key
@@ -157,7 +159,8 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
   // Kafka names the partition in its refusals; built only for one.
   auto partition_name = [&] { return absl::StrCat(topic->name, "-", partition); };
   auto where = [&] { return absl::StrCat(" in topic partition ", partition_name()); };
-  for (protocol::ByteView b : *batches) {
+  for (size_t batch_index = 0; batch_index < batches->size(); ++batch_index) {
+    const protocol::ByteView b = (*batches)[batch_index];
     auto h = protocol::ParseBatchHeader(b);
     if (!h.ok()) {
       out.error =
@@ -174,7 +177,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
                                  " should be 0, but it is ", h->base_offset);
       return out;
     }
-    rewrite |= target && h->compression() != *target;
+    rebuild[batch_index] = target && h->compression() != *target;
     if (c.version < 7 && h->compression() == protocol::Compression::kZstd) {
       out.error = kUnsupportedCompressionType;
       out.message = absl::StrCat("Produce requests with version ", c.version,
@@ -218,6 +221,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
     // One walk over the records checks them against the header, and the timestamps and
     // keys the topic's configs ask for, and finds their largest timestamp.
     bool times_ok = true;
+    bool deltas_in_order = true;
     int32_t index = 0;
     int64_t max_timestamp = protocol::kNoTimestamp;
     absl::Status walked =
@@ -225,6 +229,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
           const int64_t ts = RecordTimestamp(*h, r);
           max_timestamp = std::max(max_timestamp, ts);
           if (check_times && !WithinBounds(ts, bounds, now)) times_ok = false;
+          deltas_in_order &= r.offset_delta == index;
           // A compacted log keeps the last record of each key: Kafka refuses a record
           // without one (LogValidator), naming each by its index in the batch.
           if (log_config.compact && !r.key) {
@@ -238,6 +243,10 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
       out.message = absl::StrCat("Malformed records (", walked.message(), ")", where());
       return out;
     }
+    // As Kafka: a compressed batch whose records do not count their offset deltas from
+    // 0 in order is rebuilt with them in order (some old clients numbered them
+    // otherwise); an uncompressed one is stored as it came.
+    if (!deltas_in_order && h->compression() != protocol::Compression::kNone) rebuild[batch_index] = true;
     if (!times_ok) {
       out.error = kInvalidTimestamp;
       out.message =
@@ -267,17 +276,21 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
     out.record_errors = std::move(missing_keys);
     return out;
   }
-  // compression.type other than "producer": as Kafka's LogValidator, a batch in another
-  // codec is rewritten in the topic's, and its size checked again.
-  if (rewrite) {
+  // As Kafka's LogValidator, a batch is rebuilt (its records re-encoded, in the topic's
+  // codec when compression.type names one, else in its own) when it is not in that codec
+  // or its offset deltas were out of order; its size is checked again.
+  if (std::find(rebuild.begin(), rebuild.end(), true) != rebuild.end()) {
     auto& rewritten = c.arena.emplace_back();
-    const int level = EffectiveCompressionLevel(config, topic, compression_type);
-    for (protocol::ByteView b : *batches) {
+    for (size_t i = 0; i < batches->size(); ++i) {
+      const protocol::ByteView b = (*batches)[i];
       const size_t start = rewritten.size();
-      if (protocol::ParseBatchHeader(b)->compression() == *target) {
+      const protocol::Compression codec = target.value_or(protocol::ParseBatchHeader(b)->compression());
+      const std::string codec_name(protocol::CompressionName(codec));
+      if (!rebuild[i]) {
         rewritten.insert(rewritten.end(), b.data(), b.data() + b.size());
-      } else if (absl::Status s = protocol::RecompressBatch(b, *target, protocol::kDefaultMaxDecompressed,
-                                                            &rewritten, level);
+      } else if (absl::Status s =
+                     protocol::RecompressBatch(b, codec, protocol::kDefaultMaxDecompressed, &rewritten,
+                                               EffectiveCompressionLevel(config, topic, codec_name));
                  !s.ok()) {
         out.error = kCorruptMessage;
         out.message = std::string(s.message());
@@ -285,8 +298,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
       }
       if (rewritten.size() - start > max_batch) {
         out.error = kMessageTooLarge;
-        out.message = absl::StrCat("batch larger than message.max.bytes once stored as compression.type ",
-                                   std::string(protocol::CompressionName(*target)));
+        out.message = absl::StrCat("batch larger than message.max.bytes once stored as ", codec_name);
         return out;
       }
     }
