@@ -360,6 +360,13 @@ def section_c(res, png_name):
             if pct == 50 and target == "fjord":
                 p99_at_50 = r["p99_ms"]
             lines.append(f"| {pct} % | {rate:,} / {r['records_per_s']:,.0f} | {target} | {lat(r)} | {lat(r, 'e2e_')} |")
+    lines += [
+        "",
+        "The consumer reads from the page cache: the window a log keeps cached grows to where",
+        "the slowest recent reader last read (up to `log.page.cache.window.max.bytes`), so a",
+        "consumer that falls a little behind is not sent to the disk, where each fetch would",
+        "wait and it would fall further behind (src/log/README.md, page cache).",
+    ]
     plot = draw_latency_plot(res, runs, png_name)
     if plot:
         lines += ["", f"![p99 latency against throughput]({png_name})"]
