@@ -211,10 +211,11 @@ def test_bad_crc_gets_corrupt_message(broker):
     assert still_serves(broker)
 
 
-def v2_record(i, value=b"abc", ts_delta=0):
-    """Record `i` of a batch (offset delta i), with no key and no headers (i, ts_delta
-    and the value's length below 64: one-byte varints)."""
-    body = bytes([0, ts_delta * 2, i * 2, 1, len(value) * 2]) + value + bytes([0])
+def v2_record(i, value=b"abc", ts_delta=0, key=None):
+    """Record `i` of a batch (offset delta i), with no headers (i, ts_delta and the key's
+    and value's lengths below 64: one-byte varints)."""
+    key_part = bytes([1]) if key is None else bytes([len(key) * 2]) + key
+    body = bytes([0, ts_delta * 2, i * 2]) + key_part + bytes([len(value) * 2]) + value + bytes([0])
     return bytes([len(body) * 2]) + body
 
 
@@ -246,6 +247,32 @@ def produce_error(broker, version, records, topic=b"rules"):
         if version >= 5:
             assert struct.unpack(">q", data[off + 18: off + 26])[0] == -1  # log_start_offset
     return err
+
+
+def produce_v8(broker, records, topic):
+    """A Produce v8 request for partition 0 of `topic`: (error code, [(batch index,
+    message)], error message) of its answer."""
+    body = (struct.pack(">hhii", -1, 1, 30000, 1) + struct.pack(">h", len(topic)) + topic
+            + struct.pack(">i", 1) + struct.pack(">ii", 0, len(records)) + records)
+    frame = struct.pack(">hhih", 0, 8, 23, -1) + body
+    data = roundtrip(broker, struct.pack(">i", len(frame)) + frame)
+    assert data and struct.unpack(">i", data[4:8])[0] == 23
+    off = 8 + 4 + 2 + len(topic) + 4 + 4
+
+    def string(at):
+        n = struct.unpack(">h", data[at:at + 2])[0]
+        return (None, at + 2) if n < 0 else (data[at + 2:at + 2 + n].decode(), at + 2 + n)
+
+    err = struct.unpack(">h", data[off:off + 2])[0]
+    off += 2 + 8 + 8 + 8
+    errors = []
+    for _ in range(struct.unpack(">i", data[off:off + 4])[0]):
+        index = struct.unpack(">i", data[off + 4:off + 8])[0]
+        message, next_off = string(off + 8)
+        errors.append((index, message))
+        off = next_off - 4
+    message, _ = string(off + 4)
+    return err, errors, message
 
 
 def test_produce_v3_and_later_carry_one_batch_v2_and_zstd_from_v7(broker):
@@ -373,6 +400,48 @@ def test_a_batch_is_stored_with_the_timestamp_type_and_max_its_records_give(brok
                        capture_output=True, timeout=60)
     assert r.returncode == 0, r.stderr.decode()
     assert r.stdout.decode().splitlines() == [f"abc {t}", f"late {t + 5}", f"marked {t}", f"right {t + 9}"]
+    assert still_serves(broker)
+
+
+def test_refused_records_are_named_in_kafkas_words(broker):
+    """Produce v8+ names each refused record (record_errors) and sums them up in the
+    error message, in Kafka's words (LogValidator.validateRecord, processRecordErrors):
+    records without a key on a compacted topic (INVALID_RECORD), timestamps outside
+    KIP-937's bounds, and batches a producer marked LogAppendTime where Kafka refuses
+    them (INVALID_TIMESTAMP)."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    futures = admin.create_topics([
+        NewTopic("keyed", 1, 1, config={"cleanup.policy": "compact"}),
+        NewTopic("near", 1, 1, config={"message.timestamp.before.max.ms": "60000"}),
+        NewTopic("stamped", 1, 1, config={"message.timestamp.type": "LogAppendTime"}),
+        NewTopic("created", 1, 1)])
+    for f in futures.values():
+        f.result()
+
+    three = v2_record(0) + v2_record(1, key=b"k") + v2_record(2)
+    err, errors, message = produce_v8(broker, v2_batch(three, count=3), b"keyed")
+    why = "Compacted topic cannot accept message without key in topic partition keyed-0"
+    assert (err, errors) == (87, [(0, why), (2, why)])
+    assert message == ("One or more records have been rejected due to 2 record errors in total, and only "
+                       f"showing the first three errors at most: [RecordError(batchIndex=0, message='{why}'), "
+                       f"RecordError(batchIndex=2, message='{why}')]")
+
+    err, errors, message = produce_v8(broker, v2_batch(v2_record(0) + v2_record(1, ts_delta=5), count=2,
+                                                       timestamp=1000), b"near")
+    assert (err, message) == (32, "One or more records have been rejected due to invalid timestamp")
+    assert [i for i, _ in errors] == [0, 1]
+    assert errors[1][1].startswith("Timestamp 1005 of message with offset 1 is out of range. "
+                                   "The timestamp should be within [")
+
+    marked = lambda ts: v2_batch(v2_record(0), attributes=0x08, timestamp=ts)
+    refused = lambda ts: [(0, f"Invalid timestamp type in message DefaultRecord(offset=0, timestamp={ts}, key=0 bytes, "
+                              "value=3 bytes). Producer should not set timestamp type to LogAppendTime.")]
+    now = int(time.time() * 1000)
+    assert produce_v8(broker, marked(now), b"stamped")[:2] == (32, refused(now))
+    assert produce_v8(broker, marked(-1), b"created")[:2] == (32, refused(-1))
+    assert produce_v8(broker, marked(now), b"created") == (0, [], None)  # stored as CreateTime
+    assert produce_v8(broker, v2_batch(v2_record(0, key=b"k")), b"keyed") == (0, [], None)
     assert still_serves(broker)
 
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "broker/group_commit.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
@@ -66,27 +67,84 @@ absl::Status ConvertLegacy(protocol::ByteView set, std::vector<uint8_t>* out) {
   return protocol::EncodeBatch(h, records, out);
 }
 
-// KIP-937: a CreateTime record must not lie further from the broker's clock than the
-// topic allows. Only checked when a bound is set (Kafka 3.9's defaults are unbounded);
-// then every record's timestamp is checked, as Kafka does, but one without a timestamp.
-bool Bounded(const TimestampBounds& bounds) {
-  constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
-  return bounds.before_max_ms != kUnbounded || bounds.after_max_ms != kUnbounded;
+// Java's long arithmetic, which Kafka's checks and messages use: wrapping.
+int64_t JavaAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
 }
-
-bool WithinBounds(int64_t ts, const TimestampBounds& bounds, int64_t now) {
-  if (ts == protocol::kNoTimestamp) return true;
-  return ts >= static_cast<__int128>(now) - bounds.before_max_ms &&
-         ts <= static_cast<__int128>(now) + bounds.after_max_ms;
+int64_t JavaSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
 }
 
 // A record's timestamp as Kafka reads it: the batch's first timestamp plus the
-// record's delta (wrapping, as Java's long sum), or the batch's max timestamp in a
-// batch marked LogAppendTime.
+// record's delta, or the batch's max timestamp in a batch marked LogAppendTime.
 int64_t RecordTimestamp(const protocol::BatchHeader& h, const protocol::Record& r) {
   if (h.timestamp_type() == protocol::TimestampType::kLogAppendTime) return h.max_timestamp;
-  return static_cast<int64_t>(static_cast<uint64_t>(h.base_timestamp) +
-                              static_cast<uint64_t>(r.timestamp_delta));
+  return JavaAdd(h.base_timestamp, r.timestamp_delta);
+}
+
+// What Kafka's LogValidator.validateRecord checks of each record, and how it answers.
+struct RecordRules {
+  bool compact = false;      // cleanup.policy has compact: every record needs a key
+  bool create_time = false;  // message.timestamp.type=CreateTime
+  TimestampBounds bounds;    // KIP-937: message.timestamp.before/after.max.ms
+  int64_t now = 0;
+  std::string partition;  // "topic-partition", as Kafka names it
+};
+
+struct RecordRefusal {
+  bool timestamp = false;  // INVALID_TIMESTAMP for the request, else INVALID_RECORD
+  std::string message;
+};
+
+// Why Kafka refuses record `r` of batch `h` (whose timestamp is `ts`): a compacted
+// topic's record without a key first, then its timestamp. A CreateTime record without
+// a timestamp (-1) is not held to the bounds; a batch a producer marked LogAppendTime
+// is refused unless it is a CreateTime topic's with a timestamp.
+std::optional<RecordRefusal> Refusal(const protocol::BatchHeader& h, const protocol::Record& r, int64_t ts,
+                                     const RecordRules& rules) {
+  if (rules.compact && !r.key) {
+    return RecordRefusal{false,
+                         absl::StrCat("Compacted topic cannot accept message without key in topic partition ",
+                                      rules.partition)};
+  }
+  if (rules.create_time && ts != protocol::kNoTimestamp) {
+    const int64_t behind = JavaSub(rules.now, ts);
+    if (behind > rules.bounds.before_max_ms || JavaSub(0, behind) > rules.bounds.after_max_ms) {
+      return RecordRefusal{true, absl::StrCat("Timestamp ", ts, " of message with offset ", r.offset_delta,
+                                              " is out of range. The timestamp should be within [",
+                                              JavaSub(rules.now, rules.bounds.before_max_ms), ", ",
+                                              JavaAdd(rules.now, rules.bounds.after_max_ms), "]")};
+    }
+  } else if (h.timestamp_type() == protocol::TimestampType::kLogAppendTime) {
+    return RecordRefusal{
+        true, absl::StrCat("Invalid timestamp type in message DefaultRecord(offset=", r.offset_delta,
+                           ", timestamp=", ts, ", key=", r.key ? r.key->size() : 0,
+                           " bytes, value=", r.value ? r.value->size() : 0,
+                           " bytes). Producer should not set timestamp type to LogAppendTime.")};
+  }
+  return std::nullopt;
+}
+
+// Kafka's answer for a batch with refused records (LogValidator.processRecordErrors):
+// INVALID_TIMESTAMP if any was refused for its timestamp, else INVALID_RECORD, with
+// every record's index and reason.
+void Refuse(std::vector<std::pair<int32_t, RecordRefusal>> refused, Checked* out) {
+  const bool timestamp =
+      std::any_of(refused.begin(), refused.end(), [](const auto& r) { return r.second.timestamp; });
+  out->error = timestamp ? kInvalidTimestamp : kInvalidRecord;
+  if (timestamp) {
+    out->message = "One or more records have been rejected due to invalid timestamp";
+  } else {
+    std::vector<std::string> shown;
+    for (size_t i = 0; i < refused.size() && i < 3; ++i) {
+      shown.push_back(absl::StrCat("RecordError(batchIndex=", refused[i].first, ", message='",
+                                   refused[i].second.message, "')"));
+    }
+    out->message = absl::StrCat("One or more records have been rejected due to ", refused.size(),
+                                " record errors in total, and only showing the first three errors at most: [",
+                                absl::StrJoin(shown, ", "), "]");
+  }
+  for (auto& [index, why] : refused) out->record_errors.emplace_back(index, std::move(why.message));
 }
 
 // The codec a topic's compression.type stores batches in; none for "producer".
@@ -152,13 +210,13 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
   // Batches to rebuild: not in the topic's codec, or compressed with their records'
   // offset deltas out of order.
   std::vector<bool> rebuild(batches->size(), false);
-  const TimestampBounds bounds = EffectiveTimestampBounds(config, topic);
-  const bool check_times = !log_config.log_append_time && Bounded(bounds);
-  std::vector<std::pair<int32_t, std::string>> missing_keys;  // compacted topics: records without a key
-  const int64_t now = NowMs();
-  // Kafka names the partition in its refusals; built only for one.
-  auto partition_name = [&] { return absl::StrCat(topic->name, "-", partition); };
-  auto where = [&] { return absl::StrCat(" in topic partition ", partition_name()); };
+  RecordRules rules;
+  rules.compact = log_config.compact;
+  rules.create_time = !log_config.log_append_time;
+  rules.bounds = EffectiveTimestampBounds(config, topic);
+  rules.now = NowMs();
+  rules.partition = absl::StrCat(topic->name, "-", partition);  // Kafka names it in its refusals
+  auto where = [&] { return absl::StrCat(" in topic partition ", rules.partition); };
   for (size_t batch_index = 0; batch_index < batches->size(); ++batch_index) {
     const protocol::ByteView b = (*batches)[batch_index];
     auto h = protocol::ParseBatchHeader(b);
@@ -173,7 +231,7 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
     // A client's batch is numbered from 0; the log gives it its offsets.
     if (h->base_offset != 0) {
       out.error = kInvalidRecord;
-      out.message = absl::StrCat("The baseOffset of the record batch in the append to ", partition_name(),
+      out.message = absl::StrCat("The baseOffset of the record batch in the append to ", rules.partition,
                                  " should be 0, but it is ", h->base_offset);
       return out;
     }
@@ -218,9 +276,9 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
                                  " in record batch with producerId ", h->producer_id, where());
       return out;
     }
-    // One walk over the records checks them against the header, and the timestamps and
-    // keys the topic's configs ask for, and finds their largest timestamp.
-    bool times_ok = true;
+    // One walk over the records checks them against the header, and against the keys
+    // and timestamps the topic's configs ask for, and finds their largest timestamp.
+    std::vector<std::pair<int32_t, RecordRefusal>> refused;
     bool deltas_in_order = true;
     int32_t index = 0;
     int64_t max_timestamp = protocol::kNoTimestamp;
@@ -228,14 +286,8 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
         protocol::CheckRecords(b, protocol::kDefaultMaxDecompressed, [&](const protocol::Record& r) {
           const int64_t ts = RecordTimestamp(*h, r);
           max_timestamp = std::max(max_timestamp, ts);
-          if (check_times && !WithinBounds(ts, bounds, now)) times_ok = false;
+          if (auto why = Refusal(*h, r, ts, rules)) refused.emplace_back(index, std::move(*why));
           deltas_in_order &= r.offset_delta == index;
-          // A compacted log keeps the last record of each key: Kafka refuses a record
-          // without one (LogValidator), naming each by its index in the batch.
-          if (log_config.compact && !r.key) {
-            missing_keys.emplace_back(
-                index, absl::StrCat("Compacted topic cannot accept message without key", where(), "."));
-          }
           ++index;
         });
     if (!walked.ok()) {
@@ -247,10 +299,8 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
     // 0 in order is rebuilt with them in order (some old clients numbered them
     // otherwise); an uncompressed one is stored as it came.
     if (!deltas_in_order && h->compression() != protocol::Compression::kNone) rebuild[batch_index] = true;
-    if (!times_ok) {
-      out.error = kInvalidTimestamp;
-      out.message =
-          "a record timestamp is outside message.timestamp.before.max.ms/after.max.ms of the broker's clock";
+    if (!refused.empty()) {
+      Refuse(std::move(refused), &out);
       return out;
     }
     if (h->is_transactional()) {
@@ -264,17 +314,11 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
     // max timestamp its records give, whatever the producer wrote there (retention,
     // the time index and ListOffsets go by it). The batch is ours to edit: it lives in
     // the request's frame buffer or the arena. A LogAppendTime topic stamps it later.
-    if (!log_config.log_append_time &&
+    if (rules.create_time &&
         (h->timestamp_type() != protocol::TimestampType::kCreateTime || h->max_timestamp != max_timestamp)) {
       protocol::SetMaxTimestamp(const_cast<uint8_t*>(b.data()), b.size(),
                                 protocol::TimestampType::kCreateTime, max_timestamp);
     }
-  }
-  if (!missing_keys.empty()) {
-    out.error = kInvalidRecord;
-    out.message = missing_keys.front().second;
-    out.record_errors = std::move(missing_keys);
-    return out;
   }
   // As Kafka's LogValidator, a batch is rebuilt (its records re-encoded, in the topic's
   // codec when compression.type names one, else in its own) when it is not in that codec
