@@ -1,8 +1,8 @@
 // libFuzzer target for the decoders that read bytes back from disk or convert them:
 // `__consumer_offsets` records (group/records.h), whole record batches (a corrupt
-// segment read back, and Produce's CheckRecords, which must agree with the full
-// decode), and Fetch v0-3 down-conversion. None may crash, hang, or allocate beyond a
-// bound of the input.
+// segment read back; Produce's CheckRecords, which must agree with the full decode,
+// and its rebuild of a batch), and Fetch v0-3 down-conversion. None may crash, hang,
+// or allocate beyond a bound of the input.
 //
 // Input: byte 0 picks the decoder; for records, byte 1 splits the rest into key and
 // value (a value of length 0xff means a tombstone).
@@ -47,6 +47,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // checks the CRC).
         const bool checked = fjord::protocol::CheckRecords(b, 1 << 20).ok();
         if (decoded != (checked && fjord::protocol::BatchCrcValid(b))) __builtin_trap();
+        if (!decoded) continue;
+        // Produce's rebuild must give a valid batch of the same records, their offset
+        // deltas numbered 0, 1, ... in order.
+        std::vector<uint8_t> rebuilt;
+        if (!fjord::protocol::RecompressBatch(b, fjord::protocol::Compression::kNone, 1 << 20, &rebuilt).ok())
+          __builtin_trap();
+        fjord::protocol::DecodedBatch again;
+        if (!fjord::protocol::DecodeBatch(fjord::protocol::ByteView(rebuilt), 1 << 20, &again).ok())
+          __builtin_trap();
+        for (size_t i = 0; i < d.records.size(); ++i) d.records[i].offset_delta = static_cast<int32_t>(i);
+        if (again.records != d.records) __builtin_trap();
       }
     }
   } else {
