@@ -38,6 +38,29 @@ class PartitionLogTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
+  // The log's segment files, oldest first.
+  std::vector<fs::path> SegmentFiles() const {
+    std::vector<fs::path> logs;
+    for (const auto& e : fs::directory_iterator(dir_))
+      if (e.path().extension() == ".log") logs.push_back(e.path());
+    std::sort(logs.begin(), logs.end());
+    return logs;
+  }
+
+  // Appends `mib` MiB as batches of one 64 KiB record; the first batch written (offsets
+  // assigned in place) goes to *first when it is empty.
+  static void AppendMiB(PartitionLog& log, int mib, std::vector<uint8_t>* first = nullptr) {
+    static const std::string value(64 << 10, 'x');
+    for (int i = 0; i < mib * 16; ++i) {
+      std::vector<Record> recs(1);
+      recs[0].value = ByteView(std::string_view(value));
+      std::vector<uint8_t> b;
+      ASSERT_TRUE(protocol::EncodeBatch(BatchHeader{}, recs, &b).ok());
+      ASSERT_TRUE(log.Append(b.data(), b.size(), 0).ok());
+      if (first != nullptr && first->empty()) *first = b;
+    }
+  }
+
   // A batch of n records with values "v<tag>-<i>" and timestamps ts0 + i.
   std::vector<uint8_t> MakeBatch(int n, const std::string& tag, int64_t ts0 = 1000) {
     std::vector<std::string> values;
@@ -128,13 +151,6 @@ TEST_F(PartitionLogTest, PreallocateReservesBlocksAheadAndGivesThemBack) {
     EXPECT_EQ(::stat(p.c_str(), &st), 0);
     return static_cast<int64_t>(st.st_blocks) * 512 - ((st.st_size + 4095) / 4096) * 4096;
   };
-  auto segment_files = [&] {
-    std::vector<fs::path> logs;
-    for (const auto& e : fs::directory_iterator(dir_))
-      if (e.path().extension() == ".log") logs.push_back(e.path());
-    std::sort(logs.begin(), logs.end());
-    return logs;
-  };
   LogConfig config;
   config.preallocate = true;
   config.segment_bytes = 1 << 20;
@@ -143,21 +159,21 @@ TEST_F(PartitionLogTest, PreallocateReservesBlocksAheadAndGivesThemBack) {
   {
     auto log = PartitionLog::Open(dir_, config);
     ASSERT_TRUE(log.ok());
-    for (int i = 0; segment_files().size() < 2 || fs::file_size(segment_files()[1]) < 200000; ++i) {
+    for (int i = 0; SegmentFiles().size() < 2 || fs::file_size(SegmentFiles()[1]) < 200000; ++i) {
       auto b = MakeBatch(100, std::to_string(i), 1000 + i);
       ASSERT_TRUE((*log)->Append(b.data(), b.size(), 0).ok());
       data_bytes += b.size();
       ASSERT_LT(i, 10000);
     }
     end = (*log)->log_end_offset();
-    const auto logs = segment_files();
+    const auto logs = SegmentFiles();
     ASSERT_EQ(logs.size(), 2u);
     EXPECT_EQ(fs::file_size(logs[0]) + fs::file_size(logs[1]), data_bytes);
     EXPECT_LT(reserved(logs[0]), kStep) << "a rolled segment keeps no reserve";
     EXPECT_GE(reserved(logs[1]), kStep) << "the active segment reserves ahead";
     (void)(*log).release();  // killed: no clean close
   }
-  const fs::path active = segment_files()[1];
+  const fs::path active = SegmentFiles()[1];
   EXPECT_GE(reserved(active), kStep);
   {
     auto log = PartitionLog::Open(dir_, config);
@@ -787,19 +803,8 @@ TEST_F(PartitionLogTest, LeaderEpochEndsAndTheEpochOfAnOffset) {
 // read back from the disk. A window of 0 leaves it all to the kernel (Kafka's way).
 TEST_F(PartitionLogTest, PagesBehindTheWindowAreWrittenBackAndLeaveThePageCache) {
   using fjord::testing::ResidentPages;
-  const std::string value(64 << 10, 'x');
   std::vector<uint8_t> first_batch;  // as appended (offsets assigned in place)
-  auto append_mib = [&](PartitionLog& log, int mib) {
-    for (int i = 0; i < mib * 16; ++i) {
-      std::vector<Record> recs(1);
-      recs[0].value = ByteView(std::string_view(value));
-      BatchHeader h;
-      std::vector<uint8_t> b;
-      ASSERT_TRUE(protocol::EncodeBatch(h, recs, &b).ok());
-      ASSERT_TRUE(log.Append(b.data(), b.size(), 0).ok());
-      if (first_batch.empty()) first_batch = b;
-    }
-  };
+  auto append_mib = [&](PartitionLog& log, int mib) { AppendMiB(log, mib, &first_batch); };
   const fs::path first = dir_ / "00000000000000000000.log";
   {
     LogConfig keep_all;
@@ -840,23 +845,6 @@ TEST_F(PartitionLogTest, PagesBehindTheWindowAreWrittenBackAndLeaveThePageCache)
 TEST_F(PartitionLogTest, TheWindowGrowsToCoverWhatAReaderHasYetToRead) {
   using fjord::testing::ResidentPages;
   constexpr uint64_t kMiB = 1 << 20;
-  const std::string value(64 << 10, 'x');
-  auto append_mib = [&](PartitionLog& log, int mib) {
-    for (int i = 0; i < mib * 16; ++i) {
-      std::vector<Record> recs(1);
-      recs[0].value = ByteView(std::string_view(value));
-      std::vector<uint8_t> b;
-      ASSERT_TRUE(protocol::EncodeBatch(BatchHeader{}, recs, &b).ok());
-      ASSERT_TRUE(log.Append(b.data(), b.size(), 0).ok());
-    }
-  };
-  auto segment_files = [&] {
-    std::vector<fs::path> logs;
-    for (const auto& e : fs::directory_iterator(dir_))
-      if (e.path().extension() == ".log") logs.push_back(e.path());
-    std::sort(logs.begin(), logs.end());
-    return logs;
-  };
   auto pages = [](const fs::path& f) { return (fs::file_size(f) + 4095) / 4096; };
   LogConfig config;
   config.segment_bytes = 8 << 20;
@@ -865,11 +853,11 @@ TEST_F(PartitionLogTest, TheWindowGrowsToCoverWhatAReaderHasYetToRead) {
   auto log = PartitionLog::Open(dir_, config);
   ASSERT_TRUE(log.ok());
   constexpr uint64_t kReader = 7;
-  append_mib(**log, 1);
+  AppendMiB(**log, 1);
   ASSERT_TRUE((*log)->ReadSlice(0, kMiB, kReader).ok());  // a reader at the start
-  append_mib(**log, 19);
+  AppendMiB(**log, 19);
   ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
-  auto logs = segment_files();
+  auto logs = SegmentFiles();
   ASSERT_EQ(logs.size(), 3u);
   // 12 MiB behind the end are kept (the two newest segments, about 13 MB); the oldest
   // segment lies beyond the maximum and left.
@@ -880,9 +868,9 @@ TEST_F(PartitionLogTest, TheWindowGrowsToCoverWhatAReaderHasYetToRead) {
   ASSERT_TRUE((*log)->ReadSlice(0, kMiB).ok());
   // The reader reads at the end: the window is 2 MiB again.
   ASSERT_TRUE((*log)->ReadSlice((*log)->log_end_offset(), kMiB, kReader).ok());
-  append_mib(**log, 2);
+  AppendMiB(**log, 2);
   ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
-  ASSERT_EQ(segment_files().size(), 3u);
+  ASSERT_EQ(SegmentFiles().size(), 3u);
   const uint64_t active = fs::file_size(logs[2]);
   EXPECT_LT(ResidentPages(logs[1], 0, fs::file_size(logs[1])), 16u);
   EXPECT_LT(ResidentPages(logs[2], 0, active - 3 * kMiB), 16u);
