@@ -82,13 +82,17 @@ int64_t RecordTimestamp(const protocol::BatchHeader& h, const protocol::Record& 
   return JavaAdd(h.base_timestamp, r.timestamp_delta);
 }
 
-// What Kafka's LogValidator.validateRecord checks of each record, and how it answers.
-struct RecordRules {
+// What Kafka checks of one partition's batches (UnifiedLog.analyzeAndValidateRecords,
+// LogValidator), and how it answers.
+struct PartitionRules {
+  int16_t version = 0;       // the Produce request's
+  size_t max_batch = 0;      // max.message.bytes
   bool compact = false;      // cleanup.policy has compact: every record needs a key
   bool create_time = false;  // message.timestamp.type=CreateTime
   TimestampBounds bounds;    // KIP-937: message.timestamp.before/after.max.ms
   int64_t now = 0;
-  std::string partition;  // "topic-partition", as Kafka names it
+  std::string partition;  // "topic-partition", as Kafka names it in its refusals
+  std::string where() const { return absl::StrCat(" in topic partition ", partition); }
 };
 
 struct RecordRefusal {
@@ -101,7 +105,7 @@ struct RecordRefusal {
 // a timestamp (-1) is not held to the bounds; a batch a producer marked LogAppendTime
 // is refused unless it is a CreateTime topic's with a timestamp.
 std::optional<RecordRefusal> Refusal(const protocol::BatchHeader& h, const protocol::Record& r, int64_t ts,
-                                     const RecordRules& rules) {
+                                     const PartitionRules& rules) {
   if (rules.compact && !r.key) {
     return RecordRefusal{false,
                          absl::StrCat("Compacted topic cannot accept message without key in topic partition ",
@@ -158,13 +162,150 @@ std::optional<protocol::Compression> TargetCompression(const std::string& compre
   return std::nullopt;
 }
 
+// Sets *out's error and message as Kafka answers them; false when it did.
+bool Refused(int16_t error, std::string message, Checked* out) {
+  out->error = error;
+  out->message = std::move(message);
+  return false;
+}
+
+// Kafka's checks of one batch's header, in its order, codes and words; the header is
+// parsed into *h.
+bool HeaderAccepted(protocol::ByteView b, const PartitionRules& rules, protocol::BatchHeader* h,
+                    Checked* out) {
+  auto parsed = protocol::ParseBatchHeader(b);
+  if (!parsed.ok()) {
+    const bool other_magic =
+        parsed.status().code() == absl::StatusCode::kInvalidArgument && b.size() >= 17 && b.data()[16] != 2;
+    return Refused(other_magic ? kUnsupportedForMessageFormat : kCorruptMessage,
+                   std::string(parsed.status().message()), out);
+  }
+  *h = *parsed;
+  // A client's batch is numbered from 0; the log gives it its offsets.
+  if (h->base_offset != 0) {
+    return Refused(kInvalidRecord,
+                   absl::StrCat("The baseOffset of the record batch in the append to ", rules.partition,
+                                " should be 0, but it is ", h->base_offset),
+                   out);
+  }
+  if (rules.version < 7 && h->compression() == protocol::Compression::kZstd) {
+    return Refused(kUnsupportedCompressionType,
+                   absl::StrCat("Produce requests with version ", rules.version,
+                                " are not allowed to use ZStandard compression"),
+                   out);
+  }
+  if (b.size() > rules.max_batch)
+    return Refused(kMessageTooLarge, "batch larger than message.max.bytes", out);
+  if (!protocol::BatchCrcValid(b)) return Refused(kCorruptMessage, "record batch CRC mismatch", out);
+  // Kafka's LogValidator.validateBatch: the offsets the header spans, its count and
+  // the records themselves must agree, or the log would number records wrongly.
+  const int64_t count_from_offsets = int64_t{h->last_offset_delta} + 1;
+  if (count_from_offsets <= 0) {
+    return Refused(
+        kInvalidRecord,
+        absl::StrCat("Batch has an invalid offset range: [0, ", h->last_offset_delta, "]", rules.where()),
+        out);
+  }
+  if (h->record_count <= 0) {
+    return Refused(kInvalidRecord,
+                   absl::StrCat("Invalid reported count for record batch: ", h->record_count, rules.where()),
+                   out);
+  }
+  if (count_from_offsets != h->record_count) {
+    return Refused(kInvalidRecord,
+                   absl::StrCat("Inconsistent batch offset range [0, ", h->last_offset_delta,
+                                "] and count of records ", h->record_count, rules.where()),
+                   out);
+  }
+  if (h->is_control()) {
+    return Refused(kInvalidRecord,
+                   absl::StrCat("Clients are not allowed to write control records", rules.where()), out);
+  }
+  if (h->producer_id >= 0 && h->base_sequence < 0) {
+    return Refused(kInvalidRecord,
+                   absl::StrCat("Invalid sequence number ", h->base_sequence,
+                                " in record batch with producerId ", h->producer_id, rules.where()),
+                   out);
+  }
+  return true;
+}
+
+// One walk over batch `b`'s records checks them against its header `h`, and against
+// the keys and timestamps the topic's configs ask for. An accepted batch of a
+// CreateTime topic then carries the type and max timestamp its records give (Kafka's
+// LogValidator: retention, the time index and ListOffsets go by it); the batch is ours
+// to edit, in the request's frame buffer or the arena (a LogAppendTime topic stamps it
+// later). *rebuild is set when a compressed batch's offset deltas are out of order:
+// Kafka rebuilds it with them in order (some old clients numbered them otherwise), and
+// stores an uncompressed one as it came.
+bool RecordsAccepted(protocol::ByteView b, const protocol::BatchHeader& h, const PartitionRules& rules,
+                     bool* rebuild, Checked* out) {
+  std::vector<std::pair<int32_t, RecordRefusal>> refused;
+  bool deltas_in_order = true;
+  int32_t index = 0;
+  int64_t max_timestamp = protocol::kNoTimestamp;
+  absl::Status walked =
+      protocol::CheckRecords(b, protocol::kDefaultMaxDecompressed, [&](const protocol::Record& r) {
+        const int64_t ts = RecordTimestamp(h, r);
+        max_timestamp = std::max(max_timestamp, ts);
+        if (auto why = Refusal(h, r, ts, rules)) refused.emplace_back(index, std::move(*why));
+        deltas_in_order &= r.offset_delta == index;
+        ++index;
+      });
+  if (!walked.ok()) {
+    return Refused(kInvalidRecord, absl::StrCat("Malformed records (", walked.message(), ")", rules.where()),
+                   out);
+  }
+  if (!deltas_in_order && h.compression() != protocol::Compression::kNone) *rebuild = true;
+  if (!refused.empty()) {
+    Refuse(std::move(refused), out);
+    return false;
+  }
+  // Transactions (issue: transaction coordinator) are not implemented: refuse rather
+  // than store batches whose guarantees we cannot keep.
+  if (h.is_transactional())
+    return Refused(kInvalidRecord, "transactional producers are not supported yet", out);
+  if (rules.create_time &&
+      (h.timestamp_type() != protocol::TimestampType::kCreateTime || h.max_timestamp != max_timestamp)) {
+    protocol::SetMaxTimestamp(const_cast<uint8_t*>(b.data()), b.size(), protocol::TimestampType::kCreateTime,
+                              max_timestamp);
+  }
+  return true;
+}
+
+// As Kafka's LogValidator, the batches marked in `rebuild` are rebuilt (their records
+// re-encoded, in the topic's codec when compression.type names one, else in their own)
+// into *rebuilt, the others copied; each size is checked again.
+bool Rebuilt(const std::vector<protocol::ByteView>& batches, const std::vector<bool>& rebuild,
+             std::optional<protocol::Compression> target, const BrokerConfig& config, const TopicInfo* topic,
+             size_t max_batch, std::vector<uint8_t>* rebuilt, Checked* out) {
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const protocol::ByteView b = batches[i];
+    const size_t start = rebuilt->size();
+    const protocol::Compression codec = target.value_or(protocol::ParseBatchHeader(b)->compression());
+    const std::string codec_name(protocol::CompressionName(codec));
+    if (!rebuild[i]) {
+      rebuilt->insert(rebuilt->end(), b.data(), b.data() + b.size());
+    } else if (absl::Status s =
+                   protocol::RecompressBatch(b, codec, protocol::kDefaultMaxDecompressed, rebuilt,
+                                             EffectiveCompressionLevel(config, topic, codec_name));
+               !s.ok()) {
+      return Refused(kCorruptMessage, std::string(s.message()), out);
+    }
+    if (rebuilt->size() - start > max_batch) {
+      return Refused(kMessageTooLarge,
+                     absl::StrCat("batch larger than message.max.bytes once stored as ", codec_name), out);
+    }
+  }
+  return true;
+}
+
 Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
               const std::optional<protocol::ByteView>& records, const BrokerConfig& config,
               const log::LogConfig& log_config) {
   Checked out;
   if (!records || records->empty()) {
-    out.error = kInvalidRecord;
-    out.message = "no records";
+    Refused(kInvalidRecord, "no records", &out);
     return out;
   }
   protocol::ByteView view = *records;
@@ -172,21 +313,21 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
   // Kafka's checks of a v3+ request's records (ProduceRequest.validateRecords), its codes
   // and words: one batch, of magic 2, and zstd only from v7.
   if (magic < 0) {
-    out.error = kCorruptMessage;
-    out.message = "records too short for a batch header";
+    Refused(kCorruptMessage, "records too short for a batch header", &out);
     return out;
   }
   if (magic < 2) {
     if (c.version >= 3) {
-      out.error = kInvalidRecord;
-      out.message = absl::StrCat("Produce requests with version ", c.version,
-                                 " are only allowed to contain record batches with magic version 2");
+      Refused(kInvalidRecord,
+              absl::StrCat("Produce requests with version ", c.version,
+                           " are only allowed to contain record batches with magic version 2"),
+              &out);
       return out;
     }
     auto& converted = c.arena.emplace_back();
     if (absl::Status s = ConvertLegacy(view, &converted); !s.ok()) {
-      out.error = s.code() == absl::StatusCode::kDataLoss ? kCorruptMessage : kInvalidRecord;
-      out.message = std::string(s.message());
+      Refused(s.code() == absl::StatusCode::kDataLoss ? kCorruptMessage : kInvalidRecord,
+              std::string(s.message()), &out);
       return out;
     }
     view = protocol::ByteView(converted);
@@ -194,159 +335,41 @@ Checked Check(RequestContext& c, const TopicInfo* topic, int32_t partition,
   protocol::ByteView tail;
   auto batches = protocol::SplitBatches(view, &tail);
   if (!batches.ok() || !tail.empty() || batches->empty()) {
-    out.error = kCorruptMessage;
-    out.message = batches.ok() ? "records end in a partial batch" : std::string(batches.status().message());
+    Refused(kCorruptMessage,
+            batches.ok() ? "records end in a partial batch" : std::string(batches.status().message()), &out);
     return out;
   }
   if (c.version >= 3 && batches->size() != 1) {
-    out.error = kInvalidRecord;
-    out.message = absl::StrCat("Produce requests with version ", c.version,
-                               " are only allowed to contain exactly one record batch");
+    Refused(kInvalidRecord,
+            absl::StrCat("Produce requests with version ", c.version,
+                         " are only allowed to contain exactly one record batch"),
+            &out);
     return out;
   }
-  const size_t max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(config, topic));
-  const std::string compression_type = EffectiveCompressionType(config, topic);
-  const std::optional<protocol::Compression> target = TargetCompression(compression_type);
-  // Batches to rebuild: not in the topic's codec, or compressed with their records'
-  // offset deltas out of order.
-  std::vector<bool> rebuild(batches->size(), false);
-  RecordRules rules;
+  PartitionRules rules;
+  rules.version = c.version;
+  rules.max_batch = static_cast<size_t>(EffectiveMaxMessageBytes(config, topic));
   rules.compact = log_config.compact;
   rules.create_time = !log_config.log_append_time;
   rules.bounds = EffectiveTimestampBounds(config, topic);
   rules.now = NowMs();
-  rules.partition = absl::StrCat(topic->name, "-", partition);  // Kafka names it in its refusals
-  auto where = [&] { return absl::StrCat(" in topic partition ", rules.partition); };
-  for (size_t batch_index = 0; batch_index < batches->size(); ++batch_index) {
-    const protocol::ByteView b = (*batches)[batch_index];
-    auto h = protocol::ParseBatchHeader(b);
-    if (!h.ok()) {
-      out.error =
-          h.status().code() == absl::StatusCode::kInvalidArgument && b.size() >= 17 && b.data()[16] != 2
-              ? kUnsupportedForMessageFormat
-              : kCorruptMessage;
-      out.message = std::string(h.status().message());
-      return out;
-    }
-    // A client's batch is numbered from 0; the log gives it its offsets.
-    if (h->base_offset != 0) {
-      out.error = kInvalidRecord;
-      out.message = absl::StrCat("The baseOffset of the record batch in the append to ", rules.partition,
-                                 " should be 0, but it is ", h->base_offset);
-      return out;
-    }
-    rebuild[batch_index] = target && h->compression() != *target;
-    if (c.version < 7 && h->compression() == protocol::Compression::kZstd) {
-      out.error = kUnsupportedCompressionType;
-      out.message = absl::StrCat("Produce requests with version ", c.version,
-                                 " are not allowed to use ZStandard compression");
-      return out;
-    }
-    if (b.size() > max_batch) {
-      out.error = kMessageTooLarge;
-      out.message = "batch larger than message.max.bytes";
-      return out;
-    }
-    if (!protocol::BatchCrcValid(b)) {
-      out.error = kCorruptMessage;
-      out.message = "record batch CRC mismatch";
-      return out;
-    }
-    // Kafka's LogValidator.validateBatch: the offsets the header spans, its count and
-    // the records themselves must agree, or the log would number records wrongly.
-    const int64_t count_from_offsets = int64_t{h->last_offset_delta} + 1;
-    if (count_from_offsets <= 0 || h->record_count <= 0 || count_from_offsets != h->record_count) {
-      out.error = kInvalidRecord;
-      out.message = count_from_offsets <= 0 ? absl::StrCat("Batch has an invalid offset range: [0, ",
-                                                           h->last_offset_delta, "]", where())
-                    : h->record_count <= 0
-                        ? absl::StrCat("Invalid reported count for record batch: ", h->record_count, where())
-                        : absl::StrCat("Inconsistent batch offset range [0, ", h->last_offset_delta,
-                                       "] and count of records ", h->record_count, where());
-      return out;
-    }
-    if (h->is_control()) {
-      out.error = kInvalidRecord;
-      out.message = absl::StrCat("Clients are not allowed to write control records", where());
-      return out;
-    }
-    if (h->producer_id >= 0 && h->base_sequence < 0) {
-      out.error = kInvalidRecord;
-      out.message = absl::StrCat("Invalid sequence number ", h->base_sequence,
-                                 " in record batch with producerId ", h->producer_id, where());
-      return out;
-    }
-    // One walk over the records checks them against the header, and against the keys
-    // and timestamps the topic's configs ask for, and finds their largest timestamp.
-    std::vector<std::pair<int32_t, RecordRefusal>> refused;
-    bool deltas_in_order = true;
-    int32_t index = 0;
-    int64_t max_timestamp = protocol::kNoTimestamp;
-    absl::Status walked =
-        protocol::CheckRecords(b, protocol::kDefaultMaxDecompressed, [&](const protocol::Record& r) {
-          const int64_t ts = RecordTimestamp(*h, r);
-          max_timestamp = std::max(max_timestamp, ts);
-          if (auto why = Refusal(*h, r, ts, rules)) refused.emplace_back(index, std::move(*why));
-          deltas_in_order &= r.offset_delta == index;
-          ++index;
-        });
-    if (!walked.ok()) {
-      out.error = kInvalidRecord;
-      out.message = absl::StrCat("Malformed records (", walked.message(), ")", where());
-      return out;
-    }
-    // As Kafka: a compressed batch whose records do not count their offset deltas from
-    // 0 in order is rebuilt with them in order (some old clients numbered them
-    // otherwise); an uncompressed one is stored as it came.
-    if (!deltas_in_order && h->compression() != protocol::Compression::kNone) rebuild[batch_index] = true;
-    if (!refused.empty()) {
-      Refuse(std::move(refused), &out);
-      return out;
-    }
-    if (h->is_transactional()) {
-      // Transactions (issue: transaction coordinator) are not implemented: refuse
-      // rather than store batches whose guarantees we cannot keep.
-      out.error = kInvalidRecord;
-      out.message = "transactional producers are not supported yet";
-      return out;
-    }
-    // As Kafka's LogValidator, a CreateTime topic stores a batch with the type and the
-    // max timestamp its records give, whatever the producer wrote there (retention,
-    // the time index and ListOffsets go by it). The batch is ours to edit: it lives in
-    // the request's frame buffer or the arena. A LogAppendTime topic stamps it later.
-    if (rules.create_time &&
-        (h->timestamp_type() != protocol::TimestampType::kCreateTime || h->max_timestamp != max_timestamp)) {
-      protocol::SetMaxTimestamp(const_cast<uint8_t*>(b.data()), b.size(),
-                                protocol::TimestampType::kCreateTime, max_timestamp);
-    }
+  rules.partition = absl::StrCat(topic->name, "-", partition);
+  const std::optional<protocol::Compression> target =
+      TargetCompression(EffectiveCompressionType(config, topic));
+  // Batches to rebuild: not in the topic's codec, or compressed with their records'
+  // offset deltas out of order.
+  std::vector<bool> rebuild(batches->size(), false);
+  for (size_t i = 0; i < batches->size(); ++i) {
+    protocol::BatchHeader h;
+    if (!HeaderAccepted((*batches)[i], rules, &h, &out)) return out;
+    bool out_of_order = false;
+    if (!RecordsAccepted((*batches)[i], h, rules, &out_of_order, &out)) return out;
+    rebuild[i] = out_of_order || (target && h.compression() != *target);
   }
-  // As Kafka's LogValidator, a batch is rebuilt (its records re-encoded, in the topic's
-  // codec when compression.type names one, else in its own) when it is not in that codec
-  // or its offset deltas were out of order; its size is checked again.
   if (std::find(rebuild.begin(), rebuild.end(), true) != rebuild.end()) {
-    auto& rewritten = c.arena.emplace_back();
-    for (size_t i = 0; i < batches->size(); ++i) {
-      const protocol::ByteView b = (*batches)[i];
-      const size_t start = rewritten.size();
-      const protocol::Compression codec = target.value_or(protocol::ParseBatchHeader(b)->compression());
-      const std::string codec_name(protocol::CompressionName(codec));
-      if (!rebuild[i]) {
-        rewritten.insert(rewritten.end(), b.data(), b.data() + b.size());
-      } else if (absl::Status s =
-                     protocol::RecompressBatch(b, codec, protocol::kDefaultMaxDecompressed, &rewritten,
-                                               EffectiveCompressionLevel(config, topic, codec_name));
-                 !s.ok()) {
-        out.error = kCorruptMessage;
-        out.message = std::string(s.message());
-        return out;
-      }
-      if (rewritten.size() - start > max_batch) {
-        out.error = kMessageTooLarge;
-        out.message = absl::StrCat("batch larger than message.max.bytes once stored as ", codec_name);
-        return out;
-      }
-    }
-    view = protocol::ByteView(rewritten);
+    auto& rebuilt = c.arena.emplace_back();
+    if (!Rebuilt(*batches, rebuild, target, config, topic, rules.max_batch, &rebuilt, &out)) return out;
+    view = protocol::ByteView(rebuilt);
   }
   // The records are rewritten in place (offsets): they live in our own frame buffer
   // or arena.
