@@ -65,7 +65,11 @@ void RenderPartitions(const std::vector<ShardGauges>& gauges, std::string* out) 
         Family{"fjord_partition_log_start_offset", "The partition's first offset.",
                &PartitionGauges::log_start_offset},
         Family{"fjord_partition_log_end_offset", "The offset the partition's next record gets.",
-               &PartitionGauges::log_end_offset}}) {
+               &PartitionGauges::log_end_offset},
+        Family{"fjord_partition_page_cache_window_bytes",
+               "Bytes behind the log end its last append left in the page cache: "
+               "log.page.cache.window.bytes, grown for consumers behind (0: left to the kernel).",
+               &PartitionGauges::page_cache_window_bytes}}) {
     absl::StrAppend(out, "# HELP ", f.name, " ", f.help, "\n# TYPE ", f.name, " gauge\n");
     for (const ShardGauges& g : gauges) {
       for (const PartitionGauges& p : g.logs) {

@@ -51,6 +51,7 @@ struct PartitionGauges {
   int64_t size_bytes = 0;
   int64_t log_start_offset = 0;
   int64_t log_end_offset = 0;
+  int64_t page_cache_window_bytes = 0;
 };
 
 // A group's committed offset for a partition (from the shard's group coordinator).

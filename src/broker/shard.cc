@@ -129,7 +129,8 @@ ShardGauges Shard::Gauges() const {
   for (const auto& [tp, log] : logs_) {
     g.log_bytes += log->size_bytes();
     g.logs.push_back({tp.topic, tp.partition, static_cast<int64_t>(log->size_bytes()),
-                      log->log_start_offset(), log->log_end_offset()});
+                      log->log_start_offset(), log->log_end_offset(),
+                      static_cast<int64_t>(log->page_cache_window())});
   }
   g.topics.insert(traffic_.begin(), traffic_.end());
   if (groups_) {

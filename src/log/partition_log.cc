@@ -554,12 +554,13 @@ uint64_t PartitionLog::BytesBehindEnd(TailReaders::Position at, uint64_t limit) 
 
 void PartitionLog::KeepWindowCached() {
   auto window = static_cast<uint64_t>(config_.page_cache_window_bytes);
-  if (window == 0) return;
-  if (tail_readers_.size() > 0) {
+  if (window > 0 && tail_readers_.size() > 0) {
     const auto most = static_cast<uint64_t>(std::max(config_.page_cache_window_max_bytes, int64_t{0}));
     if (const auto slowest = tail_readers_.Slowest(TailReaders::Clock::now()); slowest && most > window)
       window = std::clamp(BytesBehindEnd(*slowest, most), window, most);
   }
+  page_cache_window_ = window;
+  if (window == 0) return;
   uint64_t after = 0;  // bytes from the segment's end to the log end
   for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
     Segment& seg = *it->second;

@@ -152,6 +152,10 @@ class PartitionLog {
   // Single replica: everything appended is committed.
   int64_t high_watermark() const { return log_end_offset(); }
   uint64_t size_bytes() const;
+  // Bytes behind the log end that the last append left in the page cache: the window,
+  // grown for readers behind (KeepWindowCached); 0 when the page cache is left to the
+  // kernel.
+  uint64_t page_cache_window() const { return page_cache_window_; }
   size_t segment_count() const { return segments_.size(); }
   const std::filesystem::path& dir() const { return dir_; }
   const LogConfig& config() const { return config_; }
@@ -291,6 +295,7 @@ class PartitionLog {
   // How far `at` lies behind the log end, in bytes (counted up to `limit` at most).
   uint64_t BytesBehindEnd(TailReaders::Position at, uint64_t limit) const;
   TailReaders tail_readers_;
+  uint64_t page_cache_window_ = 0;  // as KeepWindowCached last set it
   bool closed_ = false;
   // A roll's new segment file, epochs and producer snapshot reach the disk through
   // replacer_, off the shard; until its batch is durable, flushes fsync the directory

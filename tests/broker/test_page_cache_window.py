@@ -10,6 +10,7 @@ import os
 import pathlib
 import tempfile
 import time
+import urllib.request
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -71,6 +72,14 @@ def fill(b, topic, records=RECORDS, between=None, every=1024):
     return pathlib.Path(b.data_dir) / "data" / f"{topic}-0" / "00000000000000000000.log"
 
 
+def window_gauge(b, topic):
+    """fjord_partition_page_cache_window_bytes of partition 0 of `topic` (admin HTTP)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{b.admin_port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    name = f'fjord_partition_page_cache_window_bytes{{topic="{topic}",partition="0"}} '
+    return int(next(line for line in text.splitlines() if line.startswith(name))[len(name):])
+
+
 def wait_until(check, seconds=20):
     """The write-backs run in the background: gives them (bounded) time to finish."""
     deadline = time.time() + seconds
@@ -107,6 +116,7 @@ def test_a_partition_keeps_about_one_window_cached_and_reads_the_rest_from_disk(
             cached = cached_bytes(segment)
             # The window, the step not yet dropped (1 MiB) and a partial page at most.
             assert cached <= 6 * MIB, f"{cached} of {size} bytes still cached"
+            assert window_gauge(b, "w") == 4 * MIB
             assert read_all(b, "w") == RECORDS
         finally:
             b.stop()
@@ -119,6 +129,7 @@ def test_a_window_of_0_leaves_the_page_cache_to_the_kernel():
             segment = fill(b, "k")
             time.sleep(1)
             assert cached_bytes(segment) > 30 * MIB
+            assert window_gauge(b, "k") == 0
             assert read_all(b, "k") == RECORDS
         finally:
             b.stop()
@@ -145,6 +156,7 @@ def test_the_window_grows_to_keep_what_a_consumer_behind_has_yet_to_read():
             assert wait_until(lambda: cached_bytes(segment, 2 * MIB, size - 25 * MIB) < MIB)
             kept = cached_bytes(segment, size - 24 * MIB, size)
             assert kept > 23 * MIB, f"{kept} of the last 24 MiB cached"
+            assert window_gauge(b, "g") == 24 * MIB  # what /metrics tells an operator
             # The consumer has stopped: once it has not fetched for 2 s, the window is
             # 4 MiB again at the next append.
             time.sleep(2.5)
@@ -156,5 +168,6 @@ def test_the_window_grows_to_keep_what_a_consumer_behind_has_yet_to_read():
             size = segment.stat().st_size
             assert wait_until(lambda: cached_bytes(segment, 2 * MIB, size - 6 * MIB) < MIB), (
                 f"{cached_bytes(segment, 2 * MIB, size - 6 * MIB)} bytes cached behind the window")
+            assert window_gauge(b, "g") == 4 * MIB
         finally:
             b.stop()
