@@ -841,7 +841,7 @@ TEST_F(PartitionLogTest, PagesBehindTheWindowAreWrittenBackAndLeaveThePageCache)
 
 // log.page.cache.window.max.bytes: the window grows to keep cached what a reader
 // behind the end has yet to read (up to the maximum, across segments); once the reader
-// is at the end again, the window is what it was.
+// has read to the end, only what came after its read stays.
 TEST_F(PartitionLogTest, TheWindowGrowsToCoverWhatAReaderHasYetToRead) {
   using fjord::testing::ResidentPages;
   constexpr uint64_t kMiB = 1 << 20;
@@ -859,6 +859,7 @@ TEST_F(PartitionLogTest, TheWindowGrowsToCoverWhatAReaderHasYetToRead) {
   ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
   auto logs = SegmentFiles();
   ASSERT_EQ(logs.size(), 3u);
+  EXPECT_EQ((*log)->page_cache_window(), 12u << 20);
   // 12 MiB behind the end are kept (the two newest segments, about 13 MB); the oldest
   // segment lies beyond the maximum and left.
   EXPECT_LT(ResidentPages(logs[0], 0, fs::file_size(logs[0])), 16u);
@@ -866,12 +867,15 @@ TEST_F(PartitionLogTest, TheWindowGrowsToCoverWhatAReaderHasYetToRead) {
   EXPECT_GT(ResidentPages(logs[2], 0, fs::file_size(logs[2])), pages(logs[2]) - 16);
   // A reader not passed in (kNoReader) is no reader.
   ASSERT_TRUE((*log)->ReadSlice(0, kMiB).ok());
-  // The reader reads at the end: the window is 2 MiB again.
+  // The reader reads at the end: the window shrinks to what came after its read (a
+  // little over the 2 MiB window), and what lay further back leaves.
+  const uint64_t read_at = fs::file_size(logs[2]);
   ASSERT_TRUE((*log)->ReadSlice((*log)->log_end_offset(), kMiB, kReader).ok());
   AppendMiB(**log, 2);
   ASSERT_TRUE(fjord::testing::WaitForBackgroundIo());
   ASSERT_EQ(SegmentFiles().size(), 3u);
   const uint64_t active = fs::file_size(logs[2]);
+  EXPECT_EQ((*log)->page_cache_window(), active - read_at);
   EXPECT_LT(ResidentPages(logs[1], 0, fs::file_size(logs[1])), 16u);
   EXPECT_LT(ResidentPages(logs[2], 0, active - 3 * kMiB), 16u);
   EXPECT_GT(ResidentPages(logs[2], active - 2 * kMiB, active), 400u);
