@@ -841,7 +841,7 @@ TEST_F(PartitionLogTest, PagesBehindTheWindowAreWrittenBackAndLeaveThePageCache)
 
 // log.page.cache.window.max.bytes: the window grows to keep cached what a reader
 // behind the end has yet to read (up to the maximum, across segments); once the reader
-// has read to the end, only what came after its read stays.
+// has read to the end, it covers what came after that read (or the window, if more).
 TEST_F(PartitionLogTest, TheWindowGrowsToCoverWhatAReaderHasYetToRead) {
   using fjord::testing::ResidentPages;
   constexpr uint64_t kMiB = 1 << 20;
