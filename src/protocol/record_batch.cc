@@ -289,10 +289,11 @@ void SetPartitionLeaderEpoch(uint8_t* batch, int32_t epoch) {
 }
 
 void SetMaxTimestamp(uint8_t* batch, size_t size, TimestampType type, int64_t max_timestamp) {
-  uint16_t attrs = static_cast<uint16_t>((batch[21] << 8) | batch[22]);
+  uint8_t* attributes = batch + kBatchAttributesOffset;
+  uint16_t attrs = static_cast<uint16_t>((attributes[0] << 8) | attributes[1]);
   attrs = type == TimestampType::kLogAppendTime ? attrs | 0x8 : attrs & ~0x8;
-  PutBe(batch + 21, attrs, 2);
-  PutBe(batch + 35, static_cast<uint64_t>(max_timestamp), 8);
+  PutBe(attributes, attrs, 2);
+  PutBe(batch + kBatchMaxTimestampOffset, static_cast<uint64_t>(max_timestamp), 8);
   PutBe(batch + kBatchCrcOffset, Crc32c(batch + kBatchAttributesOffset, size - kBatchAttributesOffset), 4);
 }
 
