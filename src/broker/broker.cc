@@ -1,5 +1,7 @@
 #include "broker/broker.h"
 
+#include <sched.h>
+
 #include <future>
 #include <thread>
 
@@ -13,12 +15,24 @@
 #include "spdlog/spdlog.h"
 
 namespace fjord::broker {
+namespace {
+
+// The CPUs this process may run on (taskset, a container's cpuset), not all the
+// machine's: a shard per CPU it cannot use would only take turns with another.
+int UsableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::thread::hardware_concurrency());
+}
+
+}  // namespace
 
 Broker::Broker(BrokerConfig config, std::unique_ptr<MetadataStore> metadata)
     : config_(std::move(config)),
       metadata_(std::move(metadata)),
       fetch_sessions_(static_cast<size_t>(config_.max_incremental_fetch_session_cache_slots)) {
-  int n = config_.smp > 0 ? config_.smp : static_cast<int>(std::thread::hardware_concurrency());
+  int n = config_.smp > 0 ? config_.smp : UsableCpus();
   if (n <= 0) n = 1;
   for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(i, config_.log_dirs.front()));
 }

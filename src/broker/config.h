@@ -106,7 +106,7 @@ struct BrokerConfig {
   int32_t group_max_size = INT32_MAX;                    // group.max.size
   int32_t offset_metadata_max_bytes = 4096;              // offset.metadata.max.bytes
   Listener admin_listener{"ADMIN", "127.0.0.1", 9644};   // admin.listener (host:port)
-  int smp = 0;                                           // --smp: 0 = one shard per core
+  int smp = 0;                                           // --smp: 0 = one shard per CPU it may use
   // Keys given in the file or as overrides, with the value given (the last, if repeated).
   std::map<std::string, std::string> explicitly_set;
   // Dynamic configs (AlterConfigs) laid over the file's values: this broker's own,

@@ -32,8 +32,9 @@ constexpr char kUsage[] =
     "(node.id, process.roles, listeners, advertised.listeners, log.dirs, num.partitions,\n"
     "controller.quorum.voters, controller.listener.names, auto.create.topics.enable, ...).\n"
     "Overrides are applied after the file. --smp sets the number of shards (default: one\n"
-    "per core). `format` writes meta.properties for a cluster id into every log dir and\n"
-    "the metadata dir, as kafka-storage format does; `random-uuid` prints a new cluster id.\n"
+    "per CPU the process may run on). `format` writes meta.properties for a cluster id\n"
+    "into every log dir and the metadata dir, as kafka-storage format does; `random-uuid`\n"
+    "prints a new cluster id.\n"
     "A single node that is its own one-voter quorum formats itself on first start.\n";
 
 // Runs until SIGINT or SIGTERM (a node with no Kafka listener: a controller alone).

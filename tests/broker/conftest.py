@@ -45,8 +45,9 @@ def block_io_uring():
 
 
 class Broker:
-    def __init__(self, data_dir, extra=(), preexec_fn=None, quorum=True):
+    def __init__(self, data_dir, extra=(), preexec_fn=None, quorum=True, smp=2):
         self.data_dir = data_dir
+        self.smp = smp  # None: the node's default
         self.quorum = quorum  # False: a lone broker, its metadata in a local file
         self.preexec_fn = preexec_fn
         self.extra = list(extra)
@@ -67,8 +68,10 @@ class Broker:
                 "--override", f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}"]
         if not self.quorum:
             args = [BIN, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}"]
-        args += ["--override", f"log.dirs={self.data_dir}/data", "--smp", "2",
+        args += ["--override", f"log.dirs={self.data_dir}/data",
                  "--override", f"admin.listener=127.0.0.1:{self.admin_port}"]
+        if self.smp is not None:
+            args += ["--smp", str(self.smp)]
         for e in self.extra:
             args += ["--override", e]
         self.log = open(self.log_path, "ab")
