@@ -18,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace fjord::bench {
 
@@ -42,12 +43,7 @@ class CpuMeter {
     CpuSample s;
     const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
     double mock = 0;
-    std::error_code ec;
-    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
-      std::string comm;
-      const double cpu = CpuTicks(task.path() / "stat", &comm);
-      if (comm.rfind("rdk:mock", 0) == 0) mock += cpu;
-    }
+    for (pid_t tid : MockThreads()) mock += CpuTicks("/proc/self/task/" + std::to_string(tid) + "/stat");
     s.client_s = (CpuTicks("/proc/self/stat") - mock) / tick;
     s.broker_s = (broker_pid_ > 0 ? CpuTicks("/proc/" + std::to_string(broker_pid_) + "/stat") : mock) / tick;
     std::ifstream stat("/proc/stat");
@@ -57,6 +53,19 @@ class CpuMeter {
     for (uint64_t x : v) s.machine_total += x;
     s.machine_idle = v[3] + v[4];  // idle + iowait
     return s;
+  }
+
+  // The ids of this process's threads named "rdk:mock*": librdkafka's mock cluster.
+  static std::vector<pid_t> MockThreads() {
+    std::vector<pid_t> tids;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+      std::string comm;
+      CpuTicks(task.path() / "stat", &comm);
+      if (comm.rfind("rdk:mock", 0) == 0)
+        tids.push_back(static_cast<pid_t>(std::stol(task.path().filename())));
+    }
+    return tids;
   }
 
   static CpuUse Between(const CpuSample& a, const CpuSample& b) {

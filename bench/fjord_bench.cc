@@ -14,6 +14,9 @@
 //     --label NAME                 "target" in the summary (default fjord, or mock)
 //     --delete-topic               afterwards (keeps long benchmarks' disk use bounded)
 //     --broker-pid PID             the broker's process, for its CPU time (cpu_meter.h)
+//     --mock-cpu CPU               runs the mock's threads on that CPU only (with the tool
+//                                  under `taskset` on another: one core each, as a broker
+//                                  on its own machine)
 //
 // Prints a progress line each second on stderr and one JSON summary on stdout: records,
 // bytes, seconds, MB/s, CPU seconds of client and broker and the machine's idle share
@@ -22,7 +25,10 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <sched.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -60,6 +66,7 @@ struct Options {
   std::string label;
   bool delete_topic = false;
   pid_t broker_pid = 0;  // 0: the mock's threads are the broker, or unknown
+  int mock_cpu = -1;     // -1: the mock's threads run wherever the tool's may
 };
 
 void PrintHelp(FILE* to) {
@@ -68,7 +75,7 @@ void PrintHelp(FILE* to) {
       "         [--partitions P] [--record-size BYTES] [--keys N] [--acks 0|1|all]\n"
       "         [--compression CODEC] [--idempotence] [--rate RECORDS_PER_S] [--count N]\n"
       "         [--duration S] [-X KEY=VALUE]... [--label NAME] [--delete-topic]\n"
-      "         [--broker-pid PID]\n",
+      "         [--broker-pid PID] [--mock-cpu CPU]\n",
       to);
 }
 
@@ -123,6 +130,11 @@ Options Parse(int argc, char** argv) {
     } else if (a == "--broker-pid") {
       o.broker_pid = static_cast<pid_t>(std::atoi(next().c_str()));
       if (o.broker_pid <= 0) Usage("--broker-pid wants a process id");
+    } else if (a == "--mock-cpu") {
+      const std::string v = next();
+      o.mock_cpu = std::atoi(v.c_str());
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || o.mock_cpu >= CPU_SETSIZE)
+        Usage("--mock-cpu wants a CPU number, got " + v);
     } else if (a == "--delete-topic") {
       o.delete_topic = true;
     } else if (a == "--label") {
@@ -132,6 +144,7 @@ Options Parse(int argc, char** argv) {
     }
   }
   if (o.brokers.empty() && o.mock_brokers <= 0) Usage("give --brokers or --mock");
+  if (o.mock_cpu >= 0 && o.mock_brokers <= 0) Usage("--mock-cpu needs --mock");
   if (o.mode != "produce" && o.mode != "consume" && o.mode != "e2e")
     Usage("--mode is produce, consume or e2e");
   if (o.partitions < 1 || o.record_size < 0 || o.keys < 0 || o.count < 0 || o.duration <= 0)
@@ -392,6 +405,18 @@ Outcome RunConsume(const Options& o, const std::string& bootstrap) {
   return out;
 }
 
+// Threads started later (the producer's) keep the tool's own CPUs.
+void PinMockThreads(int cpu) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  const std::vector<pid_t> tids = CpuMeter::MockThreads();
+  if (tids.empty()) Usage("--mock-cpu: the mock cluster has no thread to pin");
+  for (pid_t tid : tids)
+    if (::sched_setaffinity(tid, sizeof one, &one) != 0)
+      Usage("--mock-cpu " + std::to_string(cpu) + ": " + std::strerror(errno));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -407,6 +432,7 @@ int main(int argc, char** argv) {
     mock = rd_kafka_mock_cluster_new(mock_host, o.mock_brokers);
     bootstrap = rd_kafka_mock_cluster_bootstraps(mock);
     rd_kafka_mock_topic_create(mock, o.topic.c_str(), o.partitions, 1);
+    if (o.mock_cpu >= 0) PinMockThreads(o.mock_cpu);
   } else if (o.mode != "consume") {
     EnsureTopic(o, bootstrap);
   }
