@@ -11,12 +11,13 @@ settle() { sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 
 # start_node NAME DIR [--override k=v]...: a Fjord node on free loopback ports, its log
 # in $data/NAME.log; sets port_NAME and pid_NAME and waits (10 s at most) until it serves.
+# With node_cpu=N set, the node (and every thread it starts) runs on CPU N only.
 start_node() {
   local name=$1 dir=$2 port admin pid
   shift 2
   port=$(free_port)
   admin=$(free_port)
-  ./build/bin/fjord --override listeners=PLAINTEXT://127.0.0.1:$port --override log.dirs=$dir/data \
+  ${node_cpu:+taskset -c "$node_cpu"} ./build/bin/fjord --override listeners=PLAINTEXT://127.0.0.1:$port --override log.dirs=$dir/data \
     --override admin.listener=127.0.0.1:$admin "$@" >> "$data/$name.log" 2>&1 &
   pid=$!
   pids+=($pid)

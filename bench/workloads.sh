@@ -6,7 +6,7 @@ DUR=${DUR:-4}              # seconds per throughput run
 W_ROUNDS=${W_ROUNDS:-3}    # rounds of (a), (b), (e) and (g): the report takes medians
 scratch=$(mktemp -d /tmp/fjord-workloads-XXXXXX)
 : > "$out/refs.jsonl"
-rm -f "$out"/[abeg]-r*.jsonl "$out"/[cdfg].jsonl "$out"/d-memory.jsonl "$out"/perf-*.txt
+rm -f "$out"/[abegp]-r*.jsonl "$out"/[cdfg].jsonl "$out"/d-memory.jsonl "$out"/perf-*.txt
 
 # gone PID: waits (10 s at most) until the process has exited, child of this shell or not.
 gone() {
@@ -66,6 +66,52 @@ for round in $(seq 1 "$W_ROUNDS"); do
     [ $parts = 1 ] && fb "${tmpfs[@]}" --topic a-$parts-$round "${common[@]}" --delete-topic >> "$f"
   done
 done
+
+echo "bench: (p) produce as (a) with one core each: load tool on CPU 0, broker on CPU 1"
+# On 2 shared cores (a) cannot tell a broker that is slow from a load tool that took the
+# CPU. Here each side has a core of its own, as a broker on its own machine would: the
+# mock's threads move to CPU 1 (--mock-cpu), the Fjord nodes start there. Each Fjord run
+# also records the node's mean time to answer a Produce (its request latency metric).
+produce_answers() {  # ADMIN_PORT -> "seconds_sum count" of the node's Produce requests
+  /usr/bin/python3 -c '
+import re, sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+def get(name):
+    m = re.search(name + r"\{api=\"Produce\"\} (\S+)", text)
+    return m.group(1) if m else "0"
+print(get("fjord_request_latency_seconds_sum"), get("fjord_request_latency_seconds_count"))' "$1"
+}
+pinned_run() {  # NODE fjord-bench-options...: one run on CPU 0 against a pinned node
+  local node=$1 port pid admin before line
+  shift
+  eval "port=\$port_$node pid=\$pid_$node admin=\$admin_$node"
+  before=$(produce_answers "$admin")
+  line=$(timeout 180 taskset -c 0 ./build/bin/fjord-bench --brokers 127.0.0.1:$port --broker-pid $pid \
+    "$@" 2>/dev/null | tail -1) || true
+  [ -n "$line" ] || return 0
+  /usr/bin/python3 -c '
+import json, sys
+run = json.loads(sys.argv[1])
+s0, c0, s1, c1 = map(float, sys.argv[2:])
+run["broker_answer_ms"] = round((s1 - s0) / (c1 - c0) * 1000, 2) if c1 > c0 else None
+print(json.dumps(run))' "$line" $before $(produce_answers "$admin")
+}
+if [ "$(nproc)" -ge 2 ]; then
+  node_cpu=1 start_node pinned "$data/pinned"
+  node_cpu=1 start_node pinned_durable "$data/pinned-durable" --override log.flush.on.ack=true
+  for round in $(seq 1 "$W_ROUNDS"); do
+    f="$out/p-r$round.jsonl"
+    for parts in 1 64; do
+      common=(--partitions $parts --acks all --count 2000000 --duration "$DUR")
+      timeout 180 taskset -c 0 ./build/bin/fjord-bench --mock 1 --mock-cpu 1 --topic p-$parts "${common[@]}" \
+        2>/dev/null >> "$f" || true
+      pinned_run pinned --topic p-$parts-$round "${common[@]}" --delete-topic >> "$f"
+      pinned_run pinned_durable --label fjord-durable --topic p-$parts-$round "${common[@]}" --delete-topic >> "$f"
+    done
+  done
+  stop_node pinned
+  stop_node pinned_durable
+fi
 
 echo "bench: (b) consume what (a) wrote"
 fio_ref b "reads of 1 MiB from the page cache" "$scratch/fio" --rw=read --bs=1M --size=1G
