@@ -132,9 +132,10 @@ Options Parse(int argc, char** argv) {
       if (o.broker_pid <= 0) Usage("--broker-pid wants a process id");
     } else if (a == "--mock-cpu") {
       const std::string v = next();
-      o.mock_cpu = std::atoi(v.c_str());
-      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || o.mock_cpu >= CPU_SETSIZE)
+      if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos ||
+          std::atoi(v.c_str()) >= CPU_SETSIZE)
         Usage("--mock-cpu wants a CPU number, got " + v);
+      o.mock_cpu = std::atoi(v.c_str());
     } else if (a == "--delete-topic") {
       o.delete_topic = true;
     } else if (a == "--label") {

@@ -17,8 +17,8 @@ start_node() {
   shift 2
   port=$(free_port)
   admin=$(free_port)
-  ${node_cpu:+taskset -c "$node_cpu"} ./build/bin/fjord --override listeners=PLAINTEXT://127.0.0.1:$port --override log.dirs=$dir/data \
-    --override admin.listener=127.0.0.1:$admin "$@" >> "$data/$name.log" 2>&1 &
+  ${node_cpu:+taskset -c "$node_cpu"} ./build/bin/fjord --override listeners=PLAINTEXT://127.0.0.1:$port \
+    --override log.dirs=$dir/data --override admin.listener=127.0.0.1:$admin "$@" >> "$data/$name.log" 2>&1 &
   pid=$!
   pids+=($pid)
   eval "port_$name=$port pid_$name=$pid admin_$name=$admin"
