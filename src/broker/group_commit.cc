@@ -1,5 +1,6 @@
 #include "broker/group_commit.h"
 
+#include <chrono>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -45,8 +46,12 @@ void GroupCommitter::StartFlush(const TopicPartition& tp, State& state) {
   // done when all of them are.
   log::PartitionLog::SyncInBackground(
       shard_.io(), *target,
-      [this, tp, incarnation = state.incarnation, covered_end = target->end](absl::Status status) {
+      [this, tp, incarnation = state.incarnation, covered_end = target->end,
+       started = std::chrono::steady_clock::now()](absl::Status status) {
         --in_flight_;
+        flush_time_.Record(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+                .count()));
         Finish(tp, incarnation, covered_end, std::move(status));
       });
 }

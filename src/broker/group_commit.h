@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "broker/metrics.h"
 #include "broker/shard.h"
 
 namespace fjord::broker {
@@ -41,6 +42,8 @@ class GroupCommitter {
   // The most flushes this shard has had running at once: a durable Produce asks for
   // its flushes when it has appended, so pipelined requests' partitions overlap.
   uint64_t peak_flushes_in_flight() const { return peak_in_flight_; }
+  // How long each flush took, from its start to its completion reaching the shard.
+  const LatencyHistogram& flush_time() const { return flush_time_; }
 
  private:
   struct Waiter {
@@ -62,6 +65,7 @@ class GroupCommitter {
   uint64_t completed_ = 0;
   uint64_t in_flight_ = 0;
   uint64_t peak_in_flight_ = 0;
+  LatencyHistogram flush_time_;
   uint64_t next_incarnation_ = 1;
 };
 

@@ -4,25 +4,59 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "protocol/api_table.h"
 
 namespace fjord::broker {
+
+size_t LatencyBucket(uint64_t micros) {
+  const double seconds = static_cast<double>(micros) / 1e6;
+  return static_cast<size_t>(
+      std::lower_bound(kLatencyBucketsSeconds.begin(), kLatencyBucketsSeconds.end(), seconds) -
+      kLatencyBucketsSeconds.begin());
+}
+
+void LatencyHistogram::Record(uint64_t micros) {
+  if (const size_t b = LatencyBucket(micros); b < buckets.size()) ++buckets[b];
+  ++count;
+  sum_us += micros;
+}
+
+LatencyHistogram& LatencyHistogram::operator+=(const LatencyHistogram& other) {
+  for (size_t b = 0; b < buckets.size(); ++b) buckets[b] += other.buckets[b];
+  count += other.count;
+  sum_us += other.sum_us;
+  return *this;
+}
 
 void ShardCounters::RecordRequest(int16_t api_key, uint64_t micros) {
   if (api_key < 0 || api_key >= kApis) return;
   ApiCounters& a = apis[static_cast<size_t>(api_key)];
   a.requests.fetch_add(1, std::memory_order_relaxed);
   a.latency_sum_us.fetch_add(micros, std::memory_order_relaxed);
-  const double seconds = static_cast<double>(micros) / 1e6;
-  for (size_t i = 0; i < kLatencyBucketsSeconds.size(); ++i) {
-    if (seconds <= kLatencyBucketsSeconds[i]) {
-      a.latency_buckets[i].fetch_add(1, std::memory_order_relaxed);
-      break;
-    }
-  }
+  if (const size_t b = LatencyBucket(micros); b < a.latency_buckets.size())
+    a.latency_buckets[b].fetch_add(1, std::memory_order_relaxed);
 }
 
 namespace {
+
+// One histogram's series: cumulative buckets, +Inf, sum (seconds) and count. `labels` is
+// empty or `key="value"`.
+void RenderHistogram(absl::string_view name, absl::string_view labels, const LatencyHistogram& h,
+                     std::string* out) {
+  const std::string before_le = labels.empty() ? "" : absl::StrCat(labels, ",");
+  const std::string own = labels.empty() ? "" : absl::StrCat("{", labels, "}");
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < h.buckets.size(); ++b) {
+    cumulative += h.buckets[b];
+    absl::StrAppend(out, name, "_bucket{", before_le, "le=\"",
+                    absl::StrFormat("%g", kLatencyBucketsSeconds[b]), "\"} ", cumulative, "\n");
+  }
+  absl::StrAppend(out, name, "_bucket{", before_le, "le=\"+Inf\"} ", h.count, "\n");
+  absl::StrAppend(out, name, "_sum", own, " ", absl::StrFormat("%.6f", static_cast<double>(h.sum_us) / 1e6),
+                  "\n");
+  absl::StrAppend(out, name, "_count", own, " ", h.count, "\n");
+}
 
 // Per topic, summed over the shards holding its partitions (topic names are
 // [a-zA-Z0-9._-], so they need no escaping in a label).
@@ -148,24 +182,18 @@ std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
                   "# HELP fjord_request_latency_seconds Time from a request's arrival to its response.\n"
                   "# TYPE fjord_request_latency_seconds histogram\n");
   for (int k = 0; k < ShardCounters::kApis; ++k) {
-    const uint64_t n =
-        sum([&](const ShardCounters& s) { return s.apis[k].requests.load(std::memory_order_relaxed); });
-    if (n == 0) continue;
-    const char* name = protocol::FindApi(static_cast<int16_t>(k))->name;
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b < kLatencyBucketsSeconds.size(); ++b) {
-      cumulative += sum([&](const ShardCounters& s) {
+    LatencyHistogram h;
+    h.count = sum([&](const ShardCounters& s) { return s.apis[k].requests.load(std::memory_order_relaxed); });
+    if (h.count == 0) continue;
+    h.sum_us =
+        sum([&](const ShardCounters& s) { return s.apis[k].latency_sum_us.load(std::memory_order_relaxed); });
+    for (size_t b = 0; b < h.buckets.size(); ++b) {
+      h.buckets[b] = sum([&](const ShardCounters& s) {
         return s.apis[k].latency_buckets[b].load(std::memory_order_relaxed);
       });
-      absl::StrAppend(&out, "fjord_request_latency_seconds_bucket{api=\"", name, "\",le=\"",
-                      absl::StrFormat("%g", kLatencyBucketsSeconds[b]), "\"} ", cumulative, "\n");
     }
-    absl::StrAppend(&out, "fjord_request_latency_seconds_bucket{api=\"", name, "\",le=\"+Inf\"} ", n, "\n");
-    const uint64_t us =
-        sum([&](const ShardCounters& s) { return s.apis[k].latency_sum_us.load(std::memory_order_relaxed); });
-    absl::StrAppend(&out, "fjord_request_latency_seconds_sum{api=\"", name, "\"} ",
-                    absl::StrFormat("%.6f", static_cast<double>(us) / 1e6), "\n");
-    absl::StrAppend(&out, "fjord_request_latency_seconds_count{api=\"", name, "\"} ", n, "\n");
+    RenderHistogram("fjord_request_latency_seconds",
+                    absl::StrCat("api=\"", protocol::FindApi(static_cast<int16_t>(k))->name, "\""), h, &out);
   }
   absl::StrAppend(
       &out, "# HELP fjord_network_bytes_total Bytes received and sent on client connections.\n",
@@ -194,7 +222,9 @@ std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
       sum([](const ShardCounters& s) { return s.connections_refused.load(std::memory_order_relaxed); }),
       "\n");
   uint64_t partitions = 0, bytes = 0, flushes = 0, acks = 0, offline = 0, peak_flushes = 0;
+  LatencyHistogram flush_time;
   for (const ShardGauges& g : gauges) {
+    flush_time += g.group_commit_flush_time;
     offline += g.offline_partitions;
     partitions += g.partitions;
     bytes += g.log_bytes;
@@ -216,6 +246,11 @@ std::string RenderPrometheus(const std::vector<const ShardCounters*>& shards,
                   "# TYPE fjord_group_commit_flushes_in_flight_peak gauge\n"
                   "fjord_group_commit_flushes_in_flight_peak ",
                   peak_flushes, "\n");
+  absl::StrAppend(&out,
+                  "# HELP fjord_group_commit_flush_seconds How long each of those fdatasync rounds took, "
+                  "from its start to its completion on the shard.\n",
+                  "# TYPE fjord_group_commit_flush_seconds histogram\n");
+  RenderHistogram("fjord_group_commit_flush_seconds", "", flush_time, &out);
   absl::StrAppend(&out,
                   "# HELP fjord_topics Topics in the metadata.\n# TYPE fjord_topics gauge\nfjord_topics ",
                   topics, "\n");

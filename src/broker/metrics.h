@@ -17,6 +17,19 @@ namespace fjord::broker {
 inline constexpr std::array<double, 12> kLatencyBucketsSeconds = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
 
+// The first bucket that holds `micros`, or kLatencyBucketsSeconds.size() when only +Inf does.
+size_t LatencyBucket(uint64_t micros);
+
+// A latency histogram kept by one thread (a shard's) and copied out for a scrape.
+struct LatencyHistogram {
+  std::array<uint64_t, kLatencyBucketsSeconds.size()> buckets{};  // not cumulative
+  uint64_t count = 0;
+  uint64_t sum_us = 0;
+
+  void Record(uint64_t micros);
+  LatencyHistogram& operator+=(const LatencyHistogram& other);
+};
+
 struct ApiCounters {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> latency_sum_us{0};
@@ -69,6 +82,7 @@ struct ShardGauges {
   uint64_t group_commit_flushes = 0;         // fdatasync rounds for acks=all (log.flush.on.ack)
   uint64_t group_commit_acks = 0;            // partition acknowledgements they released
   uint64_t group_commit_peak_in_flight = 0;  // most of those rounds running at once
+  LatencyHistogram group_commit_flush_time;  // how long each of those rounds took
   std::map<std::string, TopicTraffic> topics;
   std::vector<PartitionGauges> logs;
   std::vector<GroupOffsetGauge> group_offsets;

@@ -140,6 +140,7 @@ ShardGauges Shard::Gauges() const {
   g.group_commit_flushes = committer_->flushes();
   g.group_commit_acks = committer_->completed_waits();
   g.group_commit_peak_in_flight = committer_->peak_flushes_in_flight();
+  g.group_commit_flush_time = committer_->flush_time();
   return g;
 }
 

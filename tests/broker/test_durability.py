@@ -113,6 +113,13 @@ def test_group_commit_shares_fsyncs_between_requests(backend):
         flushes, acks = values["fjord_group_commit_flushes_total"], values["fjord_group_commit_acks_total"]
         print(f"group commit: {acks:.0f} acknowledgements from {flushes:.0f} fdatasync rounds")
         assert 0 < flushes < acks
+        # Each round's duration, as a Prometheus histogram: one observation per round.
+        buckets = [v for k, v in values.items() if k.startswith("fjord_group_commit_flush_seconds_bucket")]
+        assert values["fjord_group_commit_flush_seconds_count"] == flushes
+        assert buckets == sorted(buckets) and buckets[-1] == flushes  # cumulative, +Inf last
+        mean_ms = values["fjord_group_commit_flush_seconds_sum"] / flushes * 1000
+        print(f"group commit: a round took {mean_ms:.2f} ms on average")
+        assert 0 < mean_ms < 10000
 
 
 @pytest.mark.parametrize("backend", IO_BACKENDS)
