@@ -71,30 +71,34 @@ echo "bench: (p) produce as (a) with one core each: load tool on CPU 0, broker o
 # On 2 shared cores (a) cannot tell a broker that is slow from a load tool that took the
 # CPU. Here each side has a core of its own, as a broker on its own machine would: the
 # mock's threads move to CPU 1 (--mock-cpu), the Fjord nodes start there. Each Fjord run
-# also records the node's mean time to answer a Produce (its request latency metric).
-produce_answers() {  # ADMIN_PORT -> "seconds_sum count" of the node's Produce requests
+# also records the node's mean time to answer a Produce and to finish an fsync round
+# (its fjord_request_latency_seconds and fjord_group_commit_flush_seconds).
+node_timings() {  # ADMIN_PORT -> seconds and count of the node's Produce answers, then of its fsync rounds
   /usr/bin/python3 -c '
 import re, sys, urllib.request
 text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
-def get(name):
-    m = re.search(name + r"\{api=\"Produce\"\} (\S+)", text)
+def get(series):
+    m = re.search("^" + re.escape(series) + r" (\S+)", text, re.M)
     return m.group(1) if m else "0"
-print(get("fjord_request_latency_seconds_sum"), get("fjord_request_latency_seconds_count"))' "$1"
+print(*(get(f"fjord_{name}_{part}{labels}") for name, labels in
+        (("request_latency_seconds", "{api=\"Produce\"}"), ("group_commit_flush_seconds", ""))
+        for part in ("sum", "count")))' "$1"
 }
 pinned_run() {  # NODE fjord-bench-options...: one run on CPU 0 against a pinned node
   local node=$1 port pid admin before line
   shift
   eval "port=\$port_$node pid=\$pid_$node admin=\$admin_$node"
-  before=$(produce_answers "$admin")
+  before=$(node_timings "$admin")
   line=$(timeout 180 taskset -c 0 ./build/bin/fjord-bench --brokers 127.0.0.1:$port --broker-pid $pid \
     "$@" 2>/dev/null | tail -1) || true
   [ -n "$line" ] || return 0
   /usr/bin/python3 -c '
 import json, sys
 run = json.loads(sys.argv[1])
-s0, c0, s1, c1 = map(float, sys.argv[2:])
-run["broker_answer_ms"] = round((s1 - s0) / (c1 - c0) * 1000, 2) if c1 > c0 else None
-print(json.dumps(run))' "$line" $before $(produce_answers "$admin")
+t = list(map(float, sys.argv[2:]))
+mean_ms = lambda i: round((t[4 + i] - t[i]) / (t[5 + i] - t[1 + i]) * 1000, 2) if t[5 + i] > t[1 + i] else None
+run["broker_answer_ms"], run["broker_fsync_round_ms"] = mean_ms(0), mean_ms(2)
+print(json.dumps(run))' "$line" $before $(node_timings "$admin")
 }
 if [ "$(nproc)" -ge 2 ]; then
   node_cpu=1 start_node pinned "$data/pinned"
