@@ -285,14 +285,14 @@ void SetBaseOffset(uint8_t* batch, int64_t base_offset) {
 }
 
 void SetPartitionLeaderEpoch(uint8_t* batch, int32_t epoch) {
-  PutBe(batch + 12, static_cast<uint32_t>(epoch), 4);
+  PutBe(batch + kBatchPartitionLeaderEpochOffset, static_cast<uint32_t>(epoch), 4);
 }
 
 void SetMaxTimestamp(uint8_t* batch, size_t size, TimestampType type, int64_t max_timestamp) {
-  uint8_t* attributes = batch + kBatchAttributesOffset;
-  uint16_t attrs = static_cast<uint16_t>((attributes[0] << 8) | attributes[1]);
-  attrs = type == TimestampType::kLogAppendTime ? attrs | 0x8 : attrs & ~0x8;
-  PutBe(attributes, attrs, 2);
+  int16_t attrs = Reader(batch + kBatchAttributesOffset, 2).Int16();
+  attrs = static_cast<int16_t>(type == TimestampType::kLogAppendTime ? attrs | kAttributeLogAppendTime
+                                                                     : attrs & ~kAttributeLogAppendTime);
+  PutBe(batch + kBatchAttributesOffset, static_cast<uint16_t>(attrs), 2);
   PutBe(batch + kBatchMaxTimestampOffset, static_cast<uint64_t>(max_timestamp), 8);
   PutBe(batch + kBatchCrcOffset, Crc32c(batch + kBatchAttributesOffset, size - kBatchAttributesOffset), 4);
 }

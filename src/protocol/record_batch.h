@@ -43,10 +43,12 @@ namespace fjord::protocol {
 
 inline constexpr size_t kBatchHeaderSize = 61;
 inline constexpr size_t kBatchLengthOffset = 8;
+inline constexpr size_t kBatchPartitionLeaderEpochOffset = 12;
 inline constexpr size_t kBatchCrcOffset = 17;
 inline constexpr size_t kBatchAttributesOffset = 21;
 inline constexpr size_t kBatchMaxTimestampOffset = 35;
 inline constexpr size_t kBatchOverheadBeforeLength = 12;  // base_offset + batch_length
+inline constexpr int16_t kAttributeLogAppendTime = 0x8;   // the timestamp type bit
 inline constexpr int64_t kNoProducerId = -1;
 inline constexpr int16_t kNoProducerEpoch = -1;
 inline constexpr int32_t kNoSequence = -1;
@@ -71,7 +73,8 @@ struct BatchHeader {
 
   Compression compression() const { return static_cast<Compression>(attributes & 0x7); }
   TimestampType timestamp_type() const {
-    return (attributes & 0x8) ? TimestampType::kLogAppendTime : TimestampType::kCreateTime;
+    return (attributes & kAttributeLogAppendTime) ? TimestampType::kLogAppendTime
+                                                  : TimestampType::kCreateTime;
   }
   bool is_transactional() const { return (attributes & 0x10) != 0; }
   bool is_control() const { return (attributes & 0x20) != 0; }
