@@ -80,10 +80,13 @@ void RunProduceCase(const ProduceCase& c) {
     absl::Status st = CheckGoldenFrame(f.frame, &s);
     ASSERT_TRUE(st.ok()) << c.client << " api " << f.api_key << " v" << f.api_version << ": " << st;
     if (f.api_key != 0) continue;
-    for (Compression codec : s.codecs)
+    for (Compression codec : s.codecs) {
       EXPECT_EQ(CompressionName(codec), c.codec) << c.client << "\n" << r.output;
+    }
     for (int h : s.header_counts) {
-      if (c.headers) EXPECT_GE(h, 1);
+      if (c.headers) {
+        EXPECT_GE(h, 1);
+      }
     }
     records += s.records;
     values.insert(s.values.begin(), s.values.end());

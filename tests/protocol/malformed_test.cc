@@ -18,17 +18,19 @@
 static std::atomic<bool> g_tracking{false};
 static std::atomic<size_t> g_largest{0};
 
-void* operator new(size_t n) {
+// Not inlined, none of the three: GCC would pair an inlined malloc with an operator
+// delete, or an operator new with an inlined free, and warn (-Wmismatched-new-delete).
+[[gnu::noinline]] void* operator new(size_t n) {
   if (g_tracking.load(std::memory_order_relaxed) && n > g_largest.load(std::memory_order_relaxed)) {
     g_largest.store(n, std::memory_order_relaxed);
   }
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept {
+[[gnu::noinline]] void operator delete(void* p) noexcept {
   std::free(p);
 }
-void operator delete(void* p, size_t) noexcept {
+[[gnu::noinline]] void operator delete(void* p, size_t) noexcept {
   std::free(p);
 }
 
@@ -142,9 +144,8 @@ TEST(Malformed, BadVarints) {
 
 // ApiVersions v3 request = client name, client version, tagged fields.
 std::vector<uint8_t> ApiVersionsV3With(std::vector<uint8_t> tags) {
-  std::vector<uint8_t> b = {0x02, 'a', 0x02, '1'};
-  b.insert(b.end(), tags.begin(), tags.end());
-  return b;
+  tags.insert(tags.begin(), {0x02, 'a', 0x02, '1'});
+  return tags;
 }
 
 TEST(Malformed, TaggedFields) {

@@ -77,7 +77,9 @@ TEST_P(EveryCodec, EncodeDecodeRoundTrip) {
   EncodeBatchWithRecordsSection(
       d.header, ByteView(batch.data() + kBatchHeaderSize, batch.size() - kBatchHeaderSize), &again);
   EXPECT_EQ(again, batch);
-  if (GetParam() != Compression::kNone) EXPECT_LT(batch.size(), plain.size());
+  if (GetParam() != Compression::kNone) {
+    EXPECT_LT(batch.size(), plain.size());
+  }
 }
 
 TEST_P(EveryCodec, CorruptionIsCaughtByTheCrc) {
