@@ -119,6 +119,20 @@ absl::Status DecodeBytes(bool request, int16_t key, int16_t v, const std::vector
   return s;
 }
 
+// The limits above mean something only if the hook sees the decoders' allocations: an
+// ApiVersions v3 request whose client name is 30,000 bytes allocates that string.
+TEST(Malformed, TheAllocationHookSeesADecodersAllocation) {
+  const size_t name = 30'000;
+  std::vector<uint8_t> body = {0xb1, 0xea, 0x01};  // compact string length: varint of name + 1
+  body.insert(body.end(), name, 'x');
+  body.insert(body.end(), {0x02, '1', 0x00});  // client version "1", no tagged fields
+  size_t largest = 0;
+  absl::Status s = DecodeTracked(true, 18, 3, ByteView(body), &largest);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_GE(largest, name);
+  EXPECT_LE(largest, AllocationLimit(body.size()));
+}
+
 TEST(Malformed, HugeAndNegativeLengths) {
   // Metadata v1: topics array (int32 count); 0x7fffffff topics in a few bytes.
   EXPECT_FALSE(DecodeBytes(true, 3, 1, {0x7f, 0xff, 0xff, 0xff, 0, 0}).ok());
