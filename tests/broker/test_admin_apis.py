@@ -217,6 +217,18 @@ def test_platformatic_admin_apis(broker):
     r = run_platformatic("platformatic_admin.mjs", broker.bootstrap, "pf")
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     out = json.loads(r.stdout.decode().strip().splitlines()[-1])
+    # CreateTopics v5+: the new topic's configs, as Kafka's controller answers them (the
+    # admin client hands them to its caller), and a null error message.
+    assert len(out["createdConfiguration"]) == 36, out["createdConfiguration"]
+    assert out["createdConfiguration"]["retention.ms"] == "604800000"
+    assert out["createdConfiguration"]["cleanup.policy"] == "delete"
+    for how in ("validateOnly", "created"):
+        v7 = out["createTopicsV7"][how]
+        assert (v7["errorCode"], v7["errorMessage"], v7["partitions"]) == (0, None, 2), (how, v7)
+        assert len(v7["configs"]) == 36
+        assert v7["configs"]["retention.ms"] == ["60000", ConfigSource.DYNAMIC_TOPIC_CONFIG.value, False, False]
+        assert v7["configs"]["segment.bytes"] == ["1073741824", ConfigSource.DEFAULT_CONFIG.value, False, False]
+        assert v7["configs"]["retention.bytes"][1] == ConfigSource.DEFAULT_CONFIG.value
     assert out["afterSet"]["retention.ms"] == ["60000", ConfigSource.DYNAMIC_TOPIC_CONFIG.value]
     assert out["afterSet"]["cleanup.policy"][0] == "delete,compact"
     assert out["afterDelete"]["retention.ms"][1] == ConfigSource.DEFAULT_CONFIG.value
@@ -351,7 +363,7 @@ def test_a_topic_named_twice_in_one_admin_request_is_refused(broker):
 
     r = call(broker, CreateTopicsRequest_v1([("twice", 1, 1, [], []), ("once", 2, 1, [], []),
                                              ("twice", 3, 1, [], [])], 10000, False))
-    assert sorted(r.topic_errors) == [("once", 0, ""), ("twice", 42, "Duplicate topic name.")]
+    assert sorted(r.topic_errors) == [("once", 0, None), ("twice", 42, "Duplicate topic name.")]
     assert "twice" not in topics() and len(topics()["once"].partitions) == 2
 
     r = call(broker, CreatePartitionsRequest_v0([("once", (4, None)), ("once", (6, None))], 10000, False))
@@ -400,8 +412,8 @@ def test_one_request_adds_at_most_ten_thousand_partitions(broker):
 
     assert create([("huge", 2**31 - 1)]) == [("huge", 44, too_many)]
     assert create([("a", 6000), ("b", 6000)]) == [("a", 44, too_many), ("b", 44, too_many)]
-    assert create([("c", 10000)], validate_only=True) == [("c", 0, "")]
-    assert create([("g1", 1), ("g2", 1)]) == [("g1", 0, ""), ("g2", 0, "")]
+    assert create([("c", 10000)], validate_only=True) == [("c", 0, None)]
+    assert create([("g1", 1), ("g2", 1)]) == [("g1", 0, None), ("g2", 0, None)]
     assert not {"huge", "a", "b", "c"} & set(admin.list_topics(timeout=10).topics)
 
     before = rss_mib(broker.proc.pid)
@@ -469,7 +481,7 @@ def test_manual_assignments_kafka_refuses(broker):
         42, "A manual partition assignment was specified, but numPartitions was not set to -1.")
     assert create("a7", -1, 1, [(0, [1])]) == (
         42, "A manual partition assignment was specified, but replication factor was not set to -1.")
-    assert create("a8", -1, -1, [(1, [1]), (0, [1])]) == (0, "")  # any order, 0 and 1
+    assert create("a8", -1, -1, [(1, [1]), (0, [1])]) == (0, None)  # any order, 0 and 1
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     topics = admin.list_topics(timeout=10).topics
     assert len(topics["a8"].partitions) == 2 and not any(f"a{i}" in topics for i in range(1, 8))
@@ -485,9 +497,9 @@ def test_topic_names_kafka_refuses(broker):
         (result,) = call(broker, CreateTopicsRequest_v1([(name, 1, 1, [], [])], 10000, False)).topic_errors
         return result[1:]
 
-    assert create("clicks.per_day") == (0, "")
+    assert create("clicks.per_day") == (0, None)
     assert create("clicks_per.day") == (17, "Topic 'clicks_per.day' collides with existing topic: clicks.per_day")
-    assert create("clicks-per-day") == (0, "")
+    assert create("clicks-per-day") == (0, None)
     assert create("clicks.per_day")[0] == 36  # itself: TOPIC_ALREADY_EXISTS
     assert create("__cluster_metadata") == (42, "Creation of internal topic __cluster_metadata is prohibited.")
     # a config given without a value is refused, not taken for the default

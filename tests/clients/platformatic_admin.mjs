@@ -2,7 +2,7 @@
 // as one JSON object for tests/broker/test_admin_apis.py to check.
 // Usage: node --import node-shims.mjs platformatic_admin.mjs BOOTSTRAP TOPIC
 import {
-  Admin, Connection, Producer, stringSerializers, deleteTopicsV6, describeClusterV1, describeGroupsV5,
+  Admin, Connection, Producer, stringSerializers, createTopicsV7, deleteTopicsV6, describeClusterV1, describeGroupsV5,
   describeProducersV0, describeTopicPartitionsV0, fetchV17, initProducerIdV5, listOffsetsV9, metadataV8,
   metadataV12, offsetForLeaderEpochV4
 } from '@platformatic/kafka'
@@ -24,7 +24,8 @@ const codeOf = (e) => {
   return undefined
 }
 try {
-  await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 })
+  const [created] = await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 })
+  out.createdConfiguration = created.configuration
   const producer = new Producer({
     clientId: 'fjord-admin-test', bootstrapBrokers: [bootstrap], serializers: stringSerializers,
     idempotent: true, autocreateTopics: false
@@ -94,6 +95,21 @@ try {
 
   const conn = new Connection('fjord-admin-test')
   await conn.connect(host, Number(port))
+  // CreateTopics v7 (validate only, and for real) with one config set: every config of
+  // the new topic comes back with its value and source, as from Kafka's controller.
+  out.createTopicsV7 = {}
+  for (const validateOnly of [true, false]) {
+    const r = await createTopicsV7.api.async(conn, [{
+      name: `${topic}-v7`, numPartitions: 2, replicationFactor: 1, assignments: [],
+      configs: [{ name: 'retention.ms', value: '60000' }]
+    }], 10000, validateOnly)
+    const t = r.topics[0]
+    out.createTopicsV7[validateOnly ? 'validateOnly' : 'created'] = {
+      errorCode: t.errorCode, errorMessage: t.errorMessage, partitions: t.numPartitions,
+      configs: Object.fromEntries(t.configs.map((c) => [c.name, [c.value, c.configSource, c.readOnly, c.isSensitive]]))
+    }
+  }
+  await deleteTopicsV6.api.async(conn, [{ name: `${topic}-v7`, topicId: null }], 10000)
   // DescribeConfigs v4 with each config's documentation asked for, and not, for the
   // topic and this node.
   const nodeId = String((await describeClusterV1.api.async(conn, false, 1)).brokers[0].brokerId)

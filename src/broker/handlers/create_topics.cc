@@ -1,9 +1,12 @@
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "broker/config_sources.h"
 #include "broker/handlers/handlers.h"
 #include "broker/kafka_errors.h"
 #include "broker/topic_configs.h"
@@ -33,6 +36,25 @@ int16_t CreateError(const absl::Status& s) {
     default:
       return ToKafkaError(s);
   }
+}
+
+// As Kafka's controller answers v5+: every config the new topic has, its value and where
+// that comes from (the request's configs, else the broker's synonyms, else Kafka's
+// default), so that a client learns the topic's settings without DescribeConfigs.
+std::vector<protocol::create_topics_response::CreatableTopicConfigs> NewTopicConfigs(
+    const BrokerConfig& broker, const std::map<std::string, std::string>& configs) {
+  TopicInfo topic;
+  topic.configs = configs;
+  std::vector<protocol::create_topics_response::CreatableTopicConfigs> out;
+  for (const TopicConfigSpec& spec : TopicConfigSpecs()) {
+    auto& e = out.emplace_back();
+    e.name = spec.name;
+    e.value = EffectiveTopicConfig(broker, &topic, spec.name);
+    e.read_only = false;
+    e.config_source = SourceOf(TopicConfigSynonyms(broker, configs, spec));
+    e.is_sensitive = false;
+  }
+  return out;
 }
 
 }  // namespace
@@ -131,9 +153,11 @@ boost::asio::awaitable<absl::Status> HandleCreateTopics(RequestContext& c) {
       out.error_message = std::string(created.status().message());
       continue;
     }
+    out.error_message = std::nullopt;  // Kafka's null, not "", for a topic created
     out.topic_id = created->id;
     out.num_partitions = created->partitions;
     out.replication_factor = created->replication_factor;
+    out.configs = NewTopicConfigs(*c.broker.effective_config(), create.configs);
   }
   for (std::string_view name : repeated) {
     auto& out = resp.topics.emplace_back();
