@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <future>
+#include <memory>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
@@ -232,15 +233,22 @@ absl::Status Broker::Start() {
 
 void Broker::Shutdown() {
   if (!started_ || shards_.empty()) return;
+  // All shards close their logs at once, so that no shard waits for another's fsyncs to
+  // start its own. The promise is shared with the shard: the close may outlast a wait
+  // (a stack promise, dropped after a timed-out wait, was set later by the shard).
+  std::vector<std::future<void>> closed;
   for (auto& s : shards_) {
-    std::promise<void> done;
-    auto fut = done.get_future();
-    boost::asio::post(s->context(), [shard = s.get(), &done] {
+    auto done = std::make_shared<std::promise<void>>();
+    closed.push_back(done->get_future());
+    boost::asio::post(s->context(), [shard = s.get(), done] {
       shard->CloseAll();
-      done.set_value();
+      done->set_value();
     });
-    if (fut.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-      spdlog::error("shard {} did not close its logs within 30 s", s->id());
+  }
+  for (size_t i = 0; i < closed.size(); ++i) {
+    for (int waited = 30; closed[i].wait_for(std::chrono::seconds(30)) != std::future_status::ready;
+         waited += 30) {
+      spdlog::warn("shard {} is still closing its logs after {} s", shards_[i]->id(), waited);
     }
   }
   for (auto& s : shards_) s->Stop();

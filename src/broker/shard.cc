@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -103,11 +104,17 @@ void Shard::RemoveDeletedDirs() {
 }
 
 void Shard::CloseAll() {
+  // Each close fsyncs the log's files: with thousands of partitions this takes seconds,
+  // so the operator sees it start and end.
+  const auto start = std::chrono::steady_clock::now();
+  spdlog::info("shard {}: closing {} log(s)", id_, logs_.size());
   for (auto& [tp, log] : logs_) {
     if (absl::Status s = log->Close(); !s.ok()) {
       spdlog::error("shard {}: closing {}-{}: {}", id_, tp.topic, tp.partition, s.ToString());
     }
   }
+  spdlog::info("shard {}: closed {} log(s) in {:.2f} s", id_, logs_.size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   logs_.clear();
 }
 
