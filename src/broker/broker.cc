@@ -27,6 +27,30 @@ int UsableCpus() {
   return static_cast<int>(std::thread::hardware_concurrency());
 }
 
+// Posts fn(shard) to every shard at once; each future is ready when its shard has run
+// it. The promise is shared with the shard, as the work may outlast a timed-out wait.
+template <typename F>
+std::vector<std::future<void>> PostToEveryShard(std::vector<std::unique_ptr<Shard>>& shards, F fn) {
+  std::vector<std::future<void>> done;
+  for (auto& s : shards) {
+    auto promise = std::make_shared<std::promise<void>>();
+    done.push_back(promise->get_future());
+    boost::asio::post(s->context(), [shard = s.get(), promise, fn] {
+      fn(*shard);
+      promise->set_value();
+    });
+  }
+  return done;
+}
+
+// How long a stop waits for connections to answer what they have read. Longer only
+// for a client that does not read its answers, or a produce waiting on a slow disk.
+constexpr auto kConnectionDrain = std::chrono::seconds(5);
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 Broker::Broker(BrokerConfig config, std::unique_ptr<MetadataStore> metadata)
@@ -233,24 +257,8 @@ absl::Status Broker::Start() {
 
 void Broker::Shutdown() {
   if (!started_ || shards_.empty()) return;
-  // All shards close their logs at once, so that no shard waits for another's fsyncs to
-  // start its own. The promise is shared with the shard: the close may outlast a wait
-  // (a stack promise, dropped after a timed-out wait, was set later by the shard).
-  std::vector<std::future<void>> closed;
-  for (auto& s : shards_) {
-    auto done = std::make_shared<std::promise<void>>();
-    closed.push_back(done->get_future());
-    boost::asio::post(s->context(), [shard = s.get(), done] {
-      shard->CloseAll();
-      done->set_value();
-    });
-  }
-  for (size_t i = 0; i < closed.size(); ++i) {
-    for (int waited = 30; closed[i].wait_for(std::chrono::seconds(30)) != std::future_status::ready;
-         waited += 30) {
-      spdlog::warn("shard {} is still closing its logs after {} s", shards_[i]->id(), waited);
-    }
-  }
+  EndClientConnections();
+  CloseLogs();
   for (auto& s : shards_) s->Stop();
   for (auto& s : shards_) s->Join();
   metadata_threads_.stop();
@@ -265,6 +273,45 @@ void Broker::Shutdown() {
     for (auto& s : shards_) s->DestroyPendingWork();
   }
   shards_.clear();
+}
+
+int64_t Broker::OpenClientConnections() {
+  int64_t open = 0;
+  for (auto& s : shards_) open += s->counters().connections_open.load(std::memory_order_relaxed);
+  return open;
+}
+
+// Kafka closes its connections first, and what they had in flight goes unanswered.
+// Here a connection answers the requests it has read (an appended produce is
+// acknowledged, so a producer does not send it again) and reads no more.
+void Broker::EndClientConnections() {
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t open = OpenClientConnections();
+  if (open > 0) spdlog::info("stop: answering and closing {} client connection(s)", open);
+  for (auto& f : PostToEveryShard(shards_, [](Shard& s) { s.StopServing(); })) f.wait();
+  if (open == 0 && OpenClientConnections() == 0) return;
+  while (OpenClientConnections() > 0 && std::chrono::steady_clock::now() - start < kConnectionDrain) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (const int64_t left = OpenClientConnections(); left > 0) {
+    spdlog::warn("stop: {} client connection(s) still open after {:.0f} s; closing them", left,
+                 SecondsSince(start));
+    for (auto& f : PostToEveryShard(shards_, [](Shard& s) { s.EndConnections(); })) f.wait();
+    return;
+  }
+  spdlog::info("stop: client connections closed in {:.2f} s", SecondsSince(start));
+}
+
+// All shards close their logs at once, so that no shard waits for another's fsyncs to
+// start its own.
+void Broker::CloseLogs() {
+  std::vector<std::future<void>> closed = PostToEveryShard(shards_, [](Shard& s) { s.CloseAll(); });
+  for (size_t i = 0; i < closed.size(); ++i) {
+    for (int waited = 30; closed[i].wait_for(std::chrono::seconds(30)) != std::future_status::ready;
+         waited += 30) {
+      spdlog::warn("shard {} is still closing its logs after {} s", shards_[i]->id(), waited);
+    }
+  }
 }
 
 }  // namespace fjord::broker

@@ -93,10 +93,15 @@ class Broker {
   // Starts the shards; creates `__consumer_offsets` if missing, loads the groups, and
   // starts each coordinator's timer.
   absl::Status Start();
-  // Stops accepting work, closes every log cleanly, joins the shard threads.
+  // Ends the client connections (each answers what it has read), closes every log
+  // cleanly, joins the shard threads.
   void Shutdown();
 
  private:
+  // Shutdown's steps: the connections first, so that no request reaches a closed log.
+  void EndClientConnections();
+  void CloseLogs();
+  int64_t OpenClientConnections();
   BrokerConfig config_;
   std::string io_backend_;
   std::unique_ptr<MetadataStore> metadata_;

@@ -257,6 +257,13 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
   } catch (...) {
     co_return;
   }
+  if (shard.stopping()) co_return;  // accepted as the node began to stop: closed unread
+  // Known to the shard while served, so that a stop can end it (Shard::StopServing).
+  struct Registration {
+    Shard& shard;
+    Shard::Connections::iterator it;
+    ~Registration() { shard.RemoveConnection(it); }
+  } registration{shard, shard.AddConnection(&socket)};
   const size_t max_frame = static_cast<size_t>(broker.config().socket_request_max_bytes);
   const size_t max_inflight =
       static_cast<size_t>(std::max(1, broker.config().max_inflight_requests_per_connection));
@@ -275,6 +282,10 @@ asio::awaitable<void> ServeConnection(Broker& broker, Shard& shard, asio::ip::tc
   bool bad_input = true;  // cleared when the peer simply goes away
   try {
     while (!p.writer_done) {
+      if (shard.stopping()) {  // what was read is answered; nothing more is read
+        bad_input = false;
+        break;
+      }
       uint8_t size_bytes[4];
       co_await asio::async_read(socket, asio::buffer(size_bytes), asio::use_awaitable);
       const int32_t size = static_cast<int32_t>(static_cast<uint32_t>(size_bytes[0]) << 24 |

@@ -57,6 +57,9 @@ absl::StatusOr<log::PartitionLog*> Shard::Log(const TopicPartition& tp, const lo
     if (it->second->config() != config) it->second->SetConfig(config);
     return it->second.get();
   }
+  // A request still running after the stop closed the logs: opened again, the log
+  // would lose its clean-shutdown marker and be recovered at the next start.
+  if (logs_closed_) return absl::UnavailableError(absl::StrCat("shard ", id_, " has closed its logs"));
   // (Offline logs are reported by ReportOffline after the request that found out.)
   auto log =
       log::PartitionLog::Open(data_dir_ / absl::StrCat(tp.topic, "-", tp.partition), config, io_.get());
@@ -116,6 +119,33 @@ void Shard::CloseAll() {
   spdlog::info("shard {}: closed {} log(s) in {:.2f} s", id_, logs_.size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   logs_.clear();
+  logs_closed_ = true;
+}
+
+Shard::Connections::iterator Shard::AddConnection(boost::asio::ip::tcp::socket* socket) {
+  return connections_.insert(connections_.end(), socket);
+}
+
+void Shard::RemoveConnection(Connections::iterator it) {
+  connections_.erase(it);
+}
+
+void Shard::StopServing() {
+  stopping_ = true;
+  boost::system::error_code ignored;
+  for (boost::asio::ip::tcp::socket* socket : connections_) {
+    socket->shutdown(boost::asio::ip::tcp::socket::shutdown_receive, ignored);  // a waiting read ends
+  }
+  WakeWaiters();
+  if (groups_) groups_->Resign();
+}
+
+void Shard::EndConnections() {
+  boost::system::error_code ignored;
+  for (boost::asio::ip::tcp::socket* socket : connections_) {
+    socket->shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    socket->close(ignored);  // cancels its waiting reads and writes
+  }
 }
 
 void Shard::ReportOffline() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <list>
@@ -76,8 +77,24 @@ class Shard {
   void RemoveDeletedDirs();
   // Logs a line for each log that went offline since the last call. Shard thread only.
   void ReportOffline();
-  // Closes every log cleanly (writes the clean-shutdown markers). Shard thread only.
+  // Closes every log cleanly (writes the clean-shutdown markers); a log asked for later
+  // is refused, not opened again. Shard thread only.
   void CloseAll();
+
+  // The client connections this shard serves (connection.cc adds and removes its own).
+  // Shard thread only.
+  using Connections = std::list<boost::asio::ip::tcp::socket*>;
+  Connections::iterator AddConnection(boost::asio::ip::tcp::socket* socket);
+  void RemoveConnection(Connections::iterator it);
+  size_t connection_count() const { return connections_.size(); }
+  // A stop's first step: no connection reads another request (each answers what it has
+  // read, then closes), new connections are closed at once, waiting fetches answer now
+  // and waiting joins and syncs get NOT_COORDINATOR. Shard thread only.
+  void StopServing();
+  bool stopping() const { return stopping_; }
+  // For connections still open a while after StopServing (a client that does not read
+  // its answers): closes their sockets. Shard thread only.
+  void EndConnections();
   size_t partition_count() const { return logs_.size(); }
 
   // Long-poll support: a fetch waiting for data parks a timer here; any append on any
@@ -113,6 +130,9 @@ class Shard {
   void WatchIoCompletions();
   std::map<TopicPartition, std::unique_ptr<log::PartitionLog>> logs_;
   std::list<boost::asio::steady_timer*> waiters_;
+  Connections connections_;
+  bool stopping_ = false;
+  bool logs_closed_ = false;
   uint64_t append_generation_ = 0;
   ShardCounters counters_;
   std::map<std::string, TopicTraffic, std::less<>> traffic_;

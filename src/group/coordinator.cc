@@ -420,6 +420,7 @@ void GroupCoordinator::Join(JoinRequest r, std::function<void(JoinResult)> done)
     res.member_id = r.member_id;
     done(std::move(res));
   };
+  if (resigned_) return fail(kNotCoordinator);
   // As Kafka, only the offset APIs (and describe, delete) take the empty group id.
   if (r.group_id.empty()) return fail(kInvalidGroupId);
   if (r.session_timeout_ms < settings_.min_session_timeout_ms ||
@@ -544,6 +545,7 @@ void GroupCoordinator::Join(JoinRequest r, std::function<void(JoinResult)> done)
 
 void GroupCoordinator::Sync(SyncRequest r, std::function<void(SyncResult)> done) {
   auto fail = [&](int16_t error) { done(SyncResult{error, {}, {}, {}}); };
+  if (resigned_) return fail(kNotCoordinator);
   if (r.group_id.empty()) return fail(kInvalidGroupId);
   Group* g = Find(r.group_id);
   if (g == nullptr) return fail(kUnknownMemberId);
@@ -805,7 +807,22 @@ std::vector<int16_t> GroupCoordinator::DeleteOffsets(
   return out;
 }
 
+void GroupCoordinator::Resign() {
+  resigned_ = true;
+  for (auto& [id, g] : groups_) {
+    for (auto& [member_id, m] : g.members) {
+      if (m.awaiting_join) {
+        auto done = std::move(m.awaiting_join);
+        m.awaiting_join = nullptr;
+        done(JoinResult{kNotCoordinator, -1, {}, {}, "", member_id, {}});
+      }
+    }
+    AnswerWaitingSyncs(g, [](const Member&) { return SyncResult{kNotCoordinator, {}, {}, {}}; });
+  }
+}
+
 void GroupCoordinator::Tick() {
+  if (resigned_) return;
   const auto now = Clock::now();
   std::vector<std::string> ids;
   for (const auto& [id, g] : groups_) ids.push_back(id);

@@ -42,6 +42,7 @@ enum GroupError : int16_t {
   kUnknownServerError = -1,
   kOffsetMetadataTooLarge = 12,
   kCoordinatorNotAvailable = 15,
+  kNotCoordinator = 16,
   kIllegalGeneration = 22,
   kInconsistentGroupProtocol = 23,
   kInvalidGroupId = 24,
@@ -211,6 +212,10 @@ class GroupCoordinator {
   // and, at most once per offsets.retention.check.interval.ms (the first call always),
   // removes offsets past offsets.retention. Called every 100 ms or so.
   void Tick();
+  // At a stop, as Kafka when it unloads a group: every join and sync still waiting is
+  // answered NOT_COORDINATOR (the client looks for the coordinator again), later ones
+  // too, and Tick does nothing more (it would write to logs that are closing).
+  void Resign();
 
   // For tests and metrics.
   size_t group_count() const { return groups_.size(); }
@@ -293,6 +298,7 @@ class GroupCoordinator {
   std::set<int32_t> loaded_;
   std::map<std::string, Group> groups_;
   uint64_t next_join_order_ = 0;
+  bool resigned_ = false;
   Clock::time_point last_retention_check_{};
 };
 

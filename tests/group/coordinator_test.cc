@@ -167,6 +167,46 @@ TEST_F(CoordinatorTest, RebalanceWaitsForEveryMemberThenTheLeaderAssigns) {
   EXPECT_EQ(c->Heartbeat("g", a.generation - 1, other, std::nullopt), kIllegalGeneration);
 }
 
+// At a stop the coordinator answers what waits, as Kafka when it unloads a group: a
+// join waiting for another member and a sync waiting for the leader get NOT_COORDINATOR,
+// and so does a join that comes after.
+TEST_F(CoordinatorTest, ResignAnswersWaitingJoinsAndSyncsWithNotCoordinator) {
+  auto c = Make();
+  std::string ids[2];
+  for (auto& id : ids) c->Join(Join(""), [&](JoinResult r) { id = r.member_id; });
+  JoinResult a, b;
+  c->Join(Join(ids[0]), [&](JoinResult r) { a = r; });
+  c->Join(Join(ids[1]), [&](JoinResult r) { b = r; });
+  ASSERT_EQ(a.error, kNone);
+  const std::string other = a.leader == ids[0] ? ids[1] : ids[0];
+  std::optional<SyncResult> follower;
+  c->Sync({"g", a.generation, other, std::nullopt, std::nullopt, std::nullopt, {}},
+          [&](SyncResult r) { follower = r; });
+  ASSERT_FALSE(follower.has_value());  // waits for the leader
+  // Another group: one member joined, the other one still pending (KIP-394).
+  auto join_h = [&](const std::string& member) {
+    JoinRequest r = Join(member);
+    r.group_id = "h";
+    return r;
+  };
+  std::string h_ids[2];
+  for (auto& id : h_ids) c->Join(join_h(""), [&](JoinResult r) { id = r.member_id; });
+  std::optional<JoinResult> waiting;
+  c->Join(join_h(h_ids[0]), [&](JoinResult r) { waiting = r; });
+  ASSERT_FALSE(waiting.has_value());
+
+  c->Resign();
+  ASSERT_TRUE(follower.has_value());
+  EXPECT_EQ(follower->error, kNotCoordinator);
+  ASSERT_TRUE(waiting.has_value());
+  EXPECT_EQ(waiting->error, kNotCoordinator);
+  EXPECT_EQ(waiting->member_id, h_ids[0]);
+  std::optional<JoinResult> late;
+  c->Join(Join(""), [&](JoinResult r) { late = r; });
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->error, kNotCoordinator);
+}
+
 // A member's subscription as a Kafka consumer sends it: its version, then the fields.
 std::string Subscription(int16_t version, const std::vector<std::string>& topics) {
   protocol::ConsumerProtocolSubscription s;

@@ -261,7 +261,8 @@ boost::asio::awaitable<absl::Status> HandleFetch(RequestContext& c) {
       }
     }
     const bool enough = total >= static_cast<size_t>(std::max(1, req.min_bytes)) || req.min_bytes <= 0;
-    if (enough || answer_now || std::chrono::steady_clock::now() >= deadline) break;
+    // A stopping node answers with what it has rather than wait out the deadline.
+    if (enough || answer_now || c.home.stopping() || std::chrono::steady_clock::now() >= deadline) break;
     if (c.home.append_generation() != generation) continue;  // an append raced with the reads
     // Wait for an append anywhere (WakeWaiters cancels the timer) or the deadline.
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
