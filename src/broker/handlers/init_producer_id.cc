@@ -8,8 +8,11 @@
 namespace fjord::broker {
 
 // Idempotent producers only: a transactional id needs the transaction coordinator,
-// which does not exist yet, and is refused with INVALID_REQUEST (not a retriable code,
-// so the client stops instead of retrying forever). A v3+ request (KIP-360) names a
+// which does not exist yet, and is refused with INVALID_REQUEST. The Java client fails
+// at once on it; librdkafka retries every 500 ms until init_transactions times out,
+// then reports "Failed to initialize Producer ID: Broker: Invalid request" (the codes
+// it would fail on at once name an authorization or a timeout that are not the cause).
+// A v3+ request (KIP-360) names a
 // producer id and epoch both or neither: one without the other is INVALID_REQUEST, as
 // Kafka's KafkaApis refuses it before its coordinator sees it. As Kafka, the pair is
 // otherwise ignored without a transactional id: taking it up would let a client claim
