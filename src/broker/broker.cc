@@ -233,24 +233,18 @@ absl::Status Broker::Start() {
   started_ = true;
   for (auto& s : shards_) s->Start();
   // Load every group now, each on the shard that owns its partition.
-  std::vector<std::future<void>> loaded;
-  for (auto& s : shards_) {
-    auto done = std::make_shared<std::promise<void>>();
-    loaded.push_back(done->get_future());
-    boost::asio::post(s->context(), [this, shard = s.get(), offsets_partitions, done] {
-      for (int32_t p = 0; p < offsets_partitions; ++p) {
-        if (&OwnerOf({std::string(kOffsetsTopic), p}) != shard) continue;
-        if (absl::Status st = shard->groups().Load(p); !st.ok()) {
-          spdlog::error("loading {}-{}: {}", kOffsetsTopic, p, st.ToString());
-        }
+  auto load = [this, offsets_partitions](Shard& shard) {
+    for (int32_t p = 0; p < offsets_partitions; ++p) {
+      if (&OwnerOf({std::string(kOffsetsTopic), p}) != &shard) continue;
+      if (absl::Status st = shard.groups().Load(p); !st.ok()) {
+        spdlog::error("loading {}-{}: {}", kOffsetsTopic, p, st.ToString());
       }
-      boost::asio::co_spawn(shard->context(), TickGroups(*shard), boost::asio::detached);
-      boost::asio::co_spawn(shard->context(), EnforceRetention(*this, *shard), boost::asio::detached);
-      boost::asio::co_spawn(shard->context(), FlushByTime(*this, *shard), boost::asio::detached);
-      done->set_value();
-    });
-  }
-  for (auto& f : loaded) f.wait();
+    }
+    boost::asio::co_spawn(shard.context(), TickGroups(shard), boost::asio::detached);
+    boost::asio::co_spawn(shard.context(), EnforceRetention(*this, shard), boost::asio::detached);
+    boost::asio::co_spawn(shard.context(), FlushByTime(*this, shard), boost::asio::detached);
+  };
+  for (auto& f : PostToEveryShard(shards_, load)) f.wait();
   spdlog::info("broker: {} shard(s)", shards_.size());
   return absl::OkStatus();
 }
