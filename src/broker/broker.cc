@@ -277,7 +277,7 @@ int64_t Broker::OpenClientConnections() {
 
 // Kafka closes its connections first, and what they had in flight goes unanswered.
 // Here a connection answers the requests it has read (an appended produce is
-// acknowledged, so a producer does not send it again) and reads no more.
+// acknowledged, so a producer need not send it again) and reads no more.
 void Broker::EndClientConnections() {
   const auto start = std::chrono::steady_clock::now();
   const int64_t open = OpenClientConnections();

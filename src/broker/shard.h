@@ -86,7 +86,6 @@ class Shard {
   using Connections = std::list<boost::asio::ip::tcp::socket*>;
   Connections::iterator AddConnection(boost::asio::ip::tcp::socket* socket);
   void RemoveConnection(Connections::iterator it);
-  size_t connection_count() const { return connections_.size(); }
   // A stop's first step: no connection reads another request (each answers what it has
   // read, then closes), new connections are closed at once, waiting fetches answer now
   // and waiting joins and syncs get NOT_COORDINATOR. Shard thread only.

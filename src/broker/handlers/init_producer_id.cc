@@ -12,12 +12,11 @@ namespace fjord::broker {
 // at once on it; librdkafka retries every 500 ms until init_transactions times out,
 // then reports "Failed to initialize Producer ID: Broker: Invalid request" (the codes
 // it would fail on at once name an authorization or a timeout that are not the cause).
-// A v3+ request (KIP-360) names a
-// producer id and epoch both or neither: one without the other is INVALID_REQUEST, as
-// Kafka's KafkaApis refuses it before its coordinator sees it. As Kafka, the pair is
-// otherwise ignored without a transactional id: taking it up would let a client claim
-// an id the controller never handed out, or bump the epoch of another producer's id
-// and fence it.
+// A v3+ request (KIP-360) names a producer id and epoch both or neither: one without
+// the other is INVALID_REQUEST, as Kafka's KafkaApis refuses it before its coordinator
+// sees it. As Kafka, the pair is otherwise ignored without a transactional id: taking
+// it up would let a client claim an id the controller never handed out, or bump the
+// epoch of another producer's id and fence it.
 boost::asio::awaitable<absl::Status> HandleInitProducerId(RequestContext& c) {
   protocol::InitProducerIdRequest req;
   if (absl::Status s = protocol::Decode(c.body, c.version, &req); !s.ok()) co_return s;
