@@ -111,14 +111,17 @@ def broker():
         b.stop()
 
 
-def call(broker, request, correlation_id=7):
-    """One request (a kafka-python protocol object) on a fresh socket, framed with a v1
-    request header; returns the decoded response."""
-    body = request.encode()
+def send_request(s, request, correlation_id):
+    """Sends a request (a kafka-python protocol object) framed with a v1 request header."""
     header = struct.pack(">hhih", request.API_KEY, request.API_VERSION, correlation_id, 4) + b"test"
+    payload = header + request.encode()
+    s.sendall(struct.pack(">i", len(payload)) + payload)
+
+
+def call(broker, request, correlation_id=7):
+    """One request on a fresh socket (see send_request); returns the decoded response."""
     with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as s:
-        payload = header + body
-        s.sendall(struct.pack(">i", len(payload)) + payload)
+        send_request(s, request, correlation_id)
         size = struct.unpack(">i", recv_exact(s, 4))[0]
         data = recv_exact(s, size)
     assert struct.unpack(">i", data[:4])[0] == correlation_id

@@ -14,7 +14,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka.protocol.fetch import FetchRequest
 from kafka.protocol.group import JoinGroupRequest
 
-from conftest import Broker, recv_exact
+from conftest import Broker, recv_exact, send_request
 
 PARTITIONS = 400
 
@@ -44,12 +44,6 @@ def test_shards_close_their_logs_at_once_and_say_so(tmp_path):
     assert "stopped cleanly" in text
 
 
-def send(s, request, correlation_id):
-    header = struct.pack(">hhih", request.API_KEY, request.API_VERSION, correlation_id, 4) + b"test"
-    payload = header + request.encode()
-    s.sendall(struct.pack(">i", len(payload)) + payload)
-
-
 def receive(s, request, correlation_id):
     """The response to `request`, then the end of the connection."""
     data = recv_exact(s, struct.unpack(">i", recv_exact(s, 4))[0])
@@ -69,9 +63,9 @@ def test_a_stop_answers_the_requests_it_has_read(tmp_path):
         # A fetch that would wait a minute for a byte, a join that would wait a minute
         # for more members.
         fetch = FetchRequest[4](-1, 60000, 1, 1 << 20, 0, [("quiet", [(0, 0, 1 << 20)])])
-        send(fetcher, fetch, 1)
+        send_request(fetcher, fetch, 1)
         join = JoinGroupRequest[2]("g", 30000, 60000, "", "consumer", [("range", b"")])
-        send(joiner, join, 2)
+        send_request(joiner, join, 2)
         time.sleep(1)  # both are waiting in the node
         start = time.monotonic()
         assert b.stop() == 0
@@ -109,7 +103,7 @@ def test_a_stop_closes_a_connection_that_does_not_read(tmp_path):
         reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         fetch = FetchRequest[4](-1, 0, 1, 8 << 20, 0, [("full", [(0, 0, 8 << 20)])])
         for i in range(40):
-            send(reader, fetch, i)
+            send_request(reader, fetch, i)
         time.sleep(1)
         start = time.monotonic()
         assert b.stop() == 0
