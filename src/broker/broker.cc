@@ -251,6 +251,7 @@ absl::Status Broker::Start() {
 
 void Broker::Shutdown() {
   if (!started_ || shards_.empty()) return;
+  if (config_.controlled_shutdown_enable) metadata_->AnnounceStop();
   EndClientConnections();
   CloseLogs();
   for (auto& s : shards_) s->Stop();

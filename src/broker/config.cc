@@ -56,7 +56,6 @@ const std::set<std::string> kKnownButIgnored = {
     "auto.leader.rebalance.enable",
     "leader.imbalance.check.interval.seconds",
     "leader.imbalance.per.broker.percentage",
-    "controlled.shutdown.enable",
 };
 
 absl::Status Bad(const std::string& key, const std::string& value, const std::string& why) {
@@ -269,6 +268,7 @@ absl::Status ApplyBrokerConfig(BrokerConfig& c, const std::string& key, const st
     return ParseInt<int64_t>(key, value, 1, &c.offsets_retention_check_interval_ms);
   if (key == "fetch.max.bytes") return ParseInt<int32_t>(key, value, 1024, &c.fetch_max_bytes);
   if (key == "delete.topic.enable") return ParseBool(key, value, &c.delete_topic_enable);
+  if (key == "controlled.shutdown.enable") return ParseBool(key, value, &c.controlled_shutdown_enable);
   if (key == "unclean.leader.election.enable")
     return ParseBool(key, value, &c.unclean_leader_election_enable);
   if (key == "log.cleaner.enable") return ParseBool(key, value, &c.log_cleaner_enable);

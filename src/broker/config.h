@@ -73,6 +73,7 @@ struct BrokerConfig {
   int64_t log_message_timestamp_difference_max_ms = INT64_MAX;  // log.message.timestamp.difference.max.ms
   bool log_cleaner_enable = true;                               // log.cleaner.enable: compaction runs
   bool delete_topic_enable = true;                              // delete.topic.enable
+  bool controlled_shutdown_enable = true;                       // controlled.shutdown.enable
   int32_t fetch_max_bytes = 57671680;                           // fetch.max.bytes: caps a Fetch answer
   bool unclean_leader_election_enable = false;                  // unclean.leader.election.enable
   double log_cleaner_min_cleanable_ratio = 0.5;                 // log.cleaner.min.cleanable.ratio

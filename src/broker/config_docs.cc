@@ -98,6 +98,9 @@ const Docs& BrokerOnlyDocs() {
        "Addresses Metadata gives clients for this node, when they differ from listeners."},
       {"auto.create.topics.enable",
        "Whether Metadata for an unknown topic creates it with the broker's defaults."},
+      {"controlled.shutdown.enable",
+       "Whether a clean stop first asks the controller quorum to fence this broker, so its "
+       "leaderships move at once rather than after broker.session.timeout.ms."},
       {"connections.max.idle.ms", "A connection with no request for this long is closed; 0 or less never."},
       {"default.replication.factor", "Replication factor of topics created without one."},
       {"delete.topic.enable",

@@ -12,6 +12,9 @@ namespace {
 namespace rpc = controller::rpc;
 constexpr absl::Duration kWriteTimeout = absl::Seconds(30);
 constexpr absl::Duration kCatchUpTimeout = absl::Seconds(15);
+// How long a stop waits for the quorum to fence it before it goes on (a quorum without
+// a leader fences it after the session timeout instead).
+constexpr absl::Duration kAnnounceStopTimeout = absl::Seconds(5);
 
 std::string RandomBytes(size_t n) {
   std::random_device rd;
@@ -111,15 +114,42 @@ absl::Status ControllerMetadataStore::Register(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
+void ControllerMetadataStore::AnnounceStop() {
+  if (stop_announced_.exchange(true)) return;
+  if (heartbeater_.joinable()) heartbeater_.join();
+  const auto start = std::chrono::steady_clock::now();
+  rpc::BrokerHeartbeatResponse resp;
+  grpc::Status st = client_.CallLeader(
+      [&](rpc::Controller::Stub& stub, grpc::ClientContext& ctx) {
+        rpc::BrokerHeartbeatRequest req;
+        req.set_broker_id(config_.node_id);
+        req.set_broker_epoch(broker_epoch_.load());
+        req.set_want_shut_down(true);
+        return stub.BrokerHeartbeat(&ctx, req, &resp);
+      },
+      kAnnounceStopTimeout);
+  if (!st.ok()) {
+    spdlog::warn(
+        "could not tell the controller quorum that this broker is stopping ({}); it fences it after "
+        "broker.session.timeout.ms",
+        st.error_message());
+    return;
+  }
+  spdlog::info("stop: the controller quorum fenced this broker (epoch {}) in {:.2f} s; its leaderships moved",
+               broker_epoch_.load(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
 void ControllerMetadataStore::HeartbeatLoop() {
   const auto interval = std::chrono::milliseconds(config_.broker_heartbeat_interval_ms);
   bool failing = false;
-  while (!stopping_.load()) {
-    for (auto slept = std::chrono::milliseconds(0); slept < interval && !stopping_.load();
+  auto quit = [this] { return stopping_.load() || stop_announced_.load(); };
+  while (!quit()) {
+    for (auto slept = std::chrono::milliseconds(0); slept < interval && !quit();
          slept += std::chrono::milliseconds(20)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (stopping_.load()) return;
+    if (quit()) return;
     rpc::BrokerHeartbeatResponse resp;
     grpc::Status st = client_.CallLeader(
         [&](rpc::Controller::Stub& stub, grpc::ClientContext& ctx) {

@@ -1,6 +1,7 @@
 // The broker's metadata when a controller quorum owns it (controller.quorum.voters set):
 // the broker registers with the quorum, heartbeats every broker.heartbeat.interval.ms
-// (registering again when the controller fenced it), and follows the committed metadata
+// (registering again when the controller fenced it; at a clean stop, AnnounceStop asks
+// to be fenced, Kafka's controlled shutdown), and follows the committed metadata
 // through WatchMetadata, replaying it with the controller's own state machine
 // (metadata::MetadataState) and publishing a MetadataImage after each batch. Writes
 // (CreateTopics, configs, producer ids, ...) are forwarded to the leader and answered once
@@ -41,6 +42,7 @@ class ControllerMetadataStore : public MetadataStore {
                                 std::map<std::string, std::string> configs) override;
   absl::StatusOr<int64_t> AllocateProducerIds(int32_t count) override;
   absl::StatusOr<QuorumDescription> DescribeQuorum() override;
+  void AnnounceStop() override;
 
  private:
   ControllerMetadataStore(const BrokerConfig& config, std::string cluster_id,
@@ -61,6 +63,7 @@ class ControllerMetadataStore : public MetadataStore {
   controller::ControllerClient client_;
   std::atomic<int64_t> broker_epoch_{-1};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> stop_announced_{false};  // no more heartbeats: they would register again
 
   mutable std::mutex mu_;
   std::condition_variable applied_;

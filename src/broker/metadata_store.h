@@ -121,6 +121,10 @@ class MetadataStore {
     return absl::FailedPreconditionError(
         "this broker has no controller quorum (controller.quorum.voters is unset)");
   }
+  // A clean stop's first step, as Kafka's controlled shutdown: with a controller quorum,
+  // the broker stops heartbeating and asks to be fenced at once, so its leaderships move
+  // now rather than after broker.session.timeout.ms. Later calls do nothing.
+  virtual void AnnounceStop() {}
 };
 
 // Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".

@@ -439,6 +439,7 @@ std::vector<std::pair<std::string, std::pair<std::string, ConfigType>>> BrokerCo
       {"advertised.listeners", {listeners(c.advertised_listeners), ConfigType::kString}},
       {"auto.create.topics.enable", {c.auto_create_topics_enable ? "true" : "false", ConfigType::kBoolean}},
       {"delete.topic.enable", {c.delete_topic_enable ? "true" : "false", ConfigType::kBoolean}},
+      {"controlled.shutdown.enable", {c.controlled_shutdown_enable ? "true" : "false", ConfigType::kBoolean}},
       {"fetch.max.bytes", {std::to_string(c.fetch_max_bytes), ConfigType::kInt}},
       {"connections.max.idle.ms", {std::to_string(c.connections_max_idle_ms), ConfigType::kLong}},
       {"max.connections", {std::to_string(c.max_connections), ConfigType::kInt}},

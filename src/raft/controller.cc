@@ -152,7 +152,20 @@ class ControllerServices final : public rpc::Controller::Service {
     });
     if (!seen.known || seen.must_register) {
       resp->set_fenced(true);
-      resp->set_register_again(true);
+      resp->set_register_again(!req->want_shut_down());
+      return grpc::Status::OK;
+    }
+    if (req->want_shut_down()) {
+      if (!seen.fenced) {
+        MetadataBatch batch;
+        batch.add_records()->mutable_fence_broker()->set_broker_id(req->broker_id());
+        batch.mutable_records(0)->mutable_fence_broker()->set_broker_epoch(req->broker_epoch());
+        auto committed = driver_.Propose(batch, kWriteTimeout);
+        if (!committed.ok()) return ToGrpc(committed.status());
+        spdlog::info("controller: broker {} (epoch {}) is stopping: fenced, its leaderships moved",
+                     req->broker_id(), req->broker_epoch());
+      }
+      resp->set_fenced(true);
       return grpc::Status::OK;
     }
     Touch(req->broker_id());

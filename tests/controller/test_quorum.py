@@ -133,6 +133,47 @@ def test_a_broker_stopped_past_its_session_is_fenced_and_comes_back(workdir):
         q.stop()
 
 
+def test_a_broker_stopping_cleanly_is_fenced_at_once(workdir):
+    """Kafka's controlled shutdown: a clean stop asks the quorum to fence the broker, so its
+    leaderships move now, not after broker.session.timeout.ms (30 s here)."""
+    q = Quorum(workdir, 3, overrides=["broker.session.timeout.ms=30000"]).start()
+    try:
+        q.wait_leader()
+        a, b = q.add_broker(11, ["broker.session.timeout.ms=30000"]), q.add_broker(12)
+        wait_until(lambda: len([x for x in brokers_in(q.metadata()).values() if not x["fenced"]]) == 2, 30,
+                   "both brokers to register and be unfenced")
+        r = q.tool("create-topic", "orders", "--partitions", "6", "--replication-factor", "2")
+        assert r.returncode == 0, r.stderr
+        assert [p for p in partitions_in(q.metadata()) if p["leader"] == 11], "broker 11 leads nothing"
+
+        start = time.time()
+        a.kill(signal.SIGTERM)  # returns once the process has exited
+        m = q.metadata()
+        print(f"stopped and fenced within {time.time() - start:.2f} s")
+        assert brokers_in(m)[11]["fenced"]
+        for p in partitions_in(m):
+            assert p["leader"] != 11, p
+            if len(p["replicas"]) > 1:
+                assert p["leader"] == 12 and 11 not in p["isr"], p
+        assert "stop: the controller quorum fenced this broker" in a.log_text()
+        assert "stopped cleanly" in a.log_text()
+
+        a.start()  # registers again and leads again what only it can lead
+        wait_until(lambda: not brokers_in(q.metadata())[11]["fenced"], 30, "broker 11 to be unfenced again")
+        assert all(p["leader"] == 11 for p in partitions_in(q.metadata()) if p["replicas"] == [11])
+
+        # As Kafka, controlled.shutdown.enable=false leaves it to the session timeout.
+        a.kill(signal.SIGTERM)
+        a.overrides.append("controlled.shutdown.enable=false")
+        a.start()
+        wait_until(lambda: not brokers_in(q.metadata())[11]["fenced"], 30, "broker 11 to be unfenced again")
+        a.kill(signal.SIGTERM)
+        assert not brokers_in(q.metadata())[11]["fenced"]
+        assert a.log_text().count("stop: the controller quorum fenced this broker") == 2
+    finally:
+        q.stop()
+
+
 def test_formatting_is_explicit_for_a_multi_voter_cluster(workdir):
     voters = "1@127.0.0.1:1,2@127.0.0.1:2,3@127.0.0.1:3"
     base = [FJORD, "--override", "node.id=1", "--override", "process.roles=controller",
