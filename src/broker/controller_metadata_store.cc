@@ -55,14 +55,7 @@ absl::StatusOr<std::unique_ptr<ControllerMetadataStore>> ControllerMetadataStore
   store->watcher_ = std::thread([raw = store.get()] { raw->WatchLoop(); });
   // The first heartbeat unfences us; then wait to see that in the metadata.
   rpc::BrokerHeartbeatResponse hb;
-  grpc::Status st = store->client_.CallLeader(
-      [&](rpc::Controller::Stub& stub, grpc::ClientContext& ctx) {
-        rpc::BrokerHeartbeatRequest req;
-        req.set_broker_id(config.node_id);
-        req.set_broker_epoch(store->broker_epoch_.load());
-        return stub.BrokerHeartbeat(&ctx, req, &hb);
-      },
-      deadline - absl::Now());
+  grpc::Status st = store->Heartbeat(false, deadline - absl::Now(), &hb);
   if (!st.ok()) return controller::FromGrpc(st);
   {
     std::unique_lock<std::mutex> lock(store->mu_);
@@ -114,21 +107,25 @@ absl::Status ControllerMetadataStore::Register(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
+grpc::Status ControllerMetadataStore::Heartbeat(bool want_shut_down, absl::Duration timeout,
+                                                rpc::BrokerHeartbeatResponse* resp) {
+  return client_.CallLeader(
+      [&](rpc::Controller::Stub& stub, grpc::ClientContext& ctx) {
+        rpc::BrokerHeartbeatRequest req;
+        req.set_broker_id(config_.node_id);
+        req.set_broker_epoch(broker_epoch_.load());
+        req.set_want_shut_down(want_shut_down);
+        return stub.BrokerHeartbeat(&ctx, req, resp);
+      },
+      timeout);
+}
+
 void ControllerMetadataStore::AnnounceStop() {
   if (stop_announced_.exchange(true)) return;
   if (heartbeater_.joinable()) heartbeater_.join();
   const auto start = std::chrono::steady_clock::now();
   rpc::BrokerHeartbeatResponse resp;
-  grpc::Status st = client_.CallLeader(
-      [&](rpc::Controller::Stub& stub, grpc::ClientContext& ctx) {
-        rpc::BrokerHeartbeatRequest req;
-        req.set_broker_id(config_.node_id);
-        req.set_broker_epoch(broker_epoch_.load());
-        req.set_want_shut_down(true);
-        return stub.BrokerHeartbeat(&ctx, req, &resp);
-      },
-      kAnnounceStopTimeout);
-  if (!st.ok()) {
+  if (grpc::Status st = Heartbeat(true, kAnnounceStopTimeout, &resp); !st.ok()) {
     spdlog::warn(
         "could not tell the controller quorum that this broker is stopping ({}); it fences it after "
         "broker.session.timeout.ms",
@@ -151,14 +148,7 @@ void ControllerMetadataStore::HeartbeatLoop() {
     }
     if (quit()) return;
     rpc::BrokerHeartbeatResponse resp;
-    grpc::Status st = client_.CallLeader(
-        [&](rpc::Controller::Stub& stub, grpc::ClientContext& ctx) {
-          rpc::BrokerHeartbeatRequest req;
-          req.set_broker_id(config_.node_id);
-          req.set_broker_epoch(broker_epoch_.load());
-          return stub.BrokerHeartbeat(&ctx, req, &resp);
-        },
-        absl::Milliseconds(config_.broker_session_timeout_ms / 2));
+    grpc::Status st = Heartbeat(false, absl::Milliseconds(config_.broker_session_timeout_ms / 2), &resp);
     if (!st.ok()) {
       if (!failing) spdlog::warn("heartbeat to the controller quorum failed: {}", st.error_message());
       failing = true;

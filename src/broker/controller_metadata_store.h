@@ -48,6 +48,9 @@ class ControllerMetadataStore : public MetadataStore {
   ControllerMetadataStore(const BrokerConfig& config, std::string cluster_id,
                           std::map<int32_t, controller::VoterAddress> voters);
   absl::Status Register(absl::Duration timeout);
+  // One BrokerHeartbeat to the quorum's leader for this broker's current epoch.
+  grpc::Status Heartbeat(bool want_shut_down, absl::Duration timeout,
+                         controller::rpc::BrokerHeartbeatResponse* resp);
   void HeartbeatLoop();
   void WatchLoop();
   void Publish() const;  // mu_ held
