@@ -50,6 +50,15 @@ const char* RoleName(raft::Role r) {
   return "?";
 }
 
+// The one-record batch that fences a broker (its session ran out, or it is stopping).
+MetadataBatch FenceBrokerBatch(int32_t broker_id, int64_t broker_epoch) {
+  MetadataBatch batch;
+  auto* fence = batch.add_records()->mutable_fence_broker();
+  fence->set_broker_id(broker_id);
+  fence->set_broker_epoch(broker_epoch);
+  return batch;
+}
+
 // Partition records for `replicas`, led by the first replica that is not fenced.
 void AddPartitions(const MetadataState& state, const std::string& topic_id, int32_t first,
                    const std::vector<std::vector<int32_t>>& replicas, MetadataBatch* batch) {
@@ -157,10 +166,8 @@ class ControllerServices final : public rpc::Controller::Service {
     }
     if (req->want_shut_down()) {
       if (!seen.fenced) {
-        MetadataBatch batch;
-        batch.add_records()->mutable_fence_broker()->set_broker_id(req->broker_id());
-        batch.mutable_records(0)->mutable_fence_broker()->set_broker_epoch(req->broker_epoch());
-        auto committed = driver_.Propose(batch, kWriteTimeout);
+        auto committed =
+            driver_.Propose(FenceBrokerBatch(req->broker_id(), req->broker_epoch()), kWriteTimeout);
         if (!committed.ok()) return ToGrpc(committed.status());
         spdlog::info("controller: broker {} (epoch {}) is stopping: fenced, its leaderships moved",
                      req->broker_id(), req->broker_epoch());
@@ -525,10 +532,7 @@ void Controller::LeaderChores() {
       return 0;
     });
     for (const auto& [id, epoch] : expired) {
-      MetadataBatch batch;
-      batch.add_records()->mutable_fence_broker()->set_broker_id(id);
-      batch.mutable_records(0)->mutable_fence_broker()->set_broker_epoch(epoch);
-      auto committed = driver_->Propose(batch, absl::Seconds(5));
+      auto committed = driver_->Propose(FenceBrokerBatch(id, epoch), absl::Seconds(5));
       if (committed.ok()) {
         spdlog::warn(
             "controller: broker {} (epoch {}) missed heartbeats for {} ms: fenced, its leaderships moved", id,
