@@ -17,6 +17,8 @@
 //     --mock-cpu CPU               runs the mock's threads on that CPU only (with the tool
 //                                  under `taskset` on another: one core each, as a broker
 //                                  on its own machine)
+//     --mock-rtt MS                the mock answers every request MS ms late (as a
+//                                  broker that waits for its disk before it answers)
 //
 // Prints a progress line each second on stderr and one JSON summary on stdout: records,
 // bytes, seconds, MB/s, CPU seconds of client and broker and the machine's idle share
@@ -67,6 +69,7 @@ struct Options {
   bool delete_topic = false;
   pid_t broker_pid = 0;  // 0: the mock's threads are the broker, or unknown
   int mock_cpu = -1;     // -1: the mock's threads run wherever the tool's may
+  int mock_rtt_ms = 0;
 };
 
 void PrintHelp(FILE* to) {
@@ -75,7 +78,7 @@ void PrintHelp(FILE* to) {
       "         [--partitions P] [--record-size BYTES] [--keys N] [--acks 0|1|all]\n"
       "         [--compression CODEC] [--idempotence] [--rate RECORDS_PER_S] [--count N]\n"
       "         [--duration S] [-X KEY=VALUE]... [--label NAME] [--delete-topic]\n"
-      "         [--broker-pid PID] [--mock-cpu CPU]\n",
+      "         [--broker-pid PID] [--mock-cpu CPU] [--mock-rtt MS]\n",
       to);
 }
 
@@ -136,6 +139,9 @@ Options Parse(int argc, char** argv) {
           std::atoi(v.c_str()) >= CPU_SETSIZE)
         Usage("--mock-cpu wants a CPU number, got " + v);
       o.mock_cpu = std::atoi(v.c_str());
+    } else if (a == "--mock-rtt") {
+      o.mock_rtt_ms = std::atoi(next().c_str());
+      if (o.mock_rtt_ms <= 0) Usage("--mock-rtt wants a positive number of ms");
     } else if (a == "--delete-topic") {
       o.delete_topic = true;
     } else if (a == "--label") {
@@ -146,6 +152,7 @@ Options Parse(int argc, char** argv) {
   }
   if (o.brokers.empty() && o.mock_brokers <= 0) Usage("give --brokers or --mock");
   if (o.mock_cpu >= 0 && o.mock_brokers <= 0) Usage("--mock-cpu needs --mock");
+  if (o.mock_rtt_ms > 0 && o.mock_brokers <= 0) Usage("--mock-rtt needs --mock");
   if (o.mode != "produce" && o.mode != "consume" && o.mode != "e2e")
     Usage("--mode is produce, consume or e2e");
   if (o.partitions < 1 || o.record_size < 0 || o.keys < 0 || o.count < 0 || o.duration <= 0)
@@ -434,6 +441,8 @@ int main(int argc, char** argv) {
     bootstrap = rd_kafka_mock_cluster_bootstraps(mock);
     rd_kafka_mock_topic_create(mock, o.topic.c_str(), o.partitions, 1);
     if (o.mock_cpu >= 0) PinMockThreads(o.mock_cpu);
+    for (int id = 1; id <= o.mock_brokers && o.mock_rtt_ms > 0; ++id)
+      rd_kafka_mock_broker_set_rtt(mock, id, o.mock_rtt_ms);
   } else if (o.mode != "consume") {
     EnsureTopic(o, bootstrap);
   }
