@@ -483,6 +483,7 @@ int main(int argc, char** argv) {
       static_cast<double>(outcome.records) / outcome.seconds, outcome.bytes / 1e6 / outcome.seconds);
   std::printf(",\"client_cpu_s\":%.2f,\"machine_idle\":%.3f", outcome.cpu.client_s, outcome.cpu.machine_idle);
   if (mock || o.broker_pid > 0) std::printf(",\"broker_cpu_s\":%.2f", outcome.cpu.broker_s);
+  if (o.mock_rtt_ms > 0) std::printf(",\"mock_rtt_ms\":%d", o.mock_rtt_ms);
   if (o.mode != "consume") std::printf("%s", st.ack.JsonFields("").c_str());
   if (o.mode == "e2e")
     std::printf(",\"consumed\":%ld%s", e2e.received.load(), e2e.latency.JsonFields("e2e_").c_str());

@@ -111,6 +111,13 @@ if [ "$(nproc)" -ge 2 ]; then
         2>/dev/null >> "$f" || true
       pinned_run pinned --topic p-$parts-$round "${common[@]}" --delete-topic >> "$f"
       pinned_run pinned_durable --label fjord-durable --topic p-$parts-$round "${common[@]}" --delete-topic >> "$f"
+      # The mock again, answering as late as the durable node's mean fsync round (whole
+      # ms, at least 1): what the wait alone, storing nothing, does to the load tool.
+      rtt=$(tail -1 "$f" | /usr/bin/python3 -c 'import json, sys
+r = json.loads(sys.stdin.read() or "{}")
+print(max(1, round(r.get("broker_fsync_round_ms") or 0)) if r.get("target") == "fjord-durable" else 0)') || rtt=0
+      [ "$rtt" -gt 0 ] && timeout 180 taskset -c 0 ./build/bin/fjord-bench --mock 1 --mock-cpu 1 --mock-rtt "$rtt" \
+        --label mock-late --topic p-$parts "${common[@]}" 2>/dev/null >> "$f" || true
     done
   done
   stop_node pinned
