@@ -42,11 +42,11 @@ def pick(runs, target, **kw):
     return next((r for r in runs if r["target"] == target and all(r.get(k) == v for k, v in kw.items())), None)
 
 
-def per_round(rounds, target, key="mb_per_s", **kw):
-    """Medians of target and mock over rounds, and the median of per-round ratios."""
+def per_round(rounds, target, key="mb_per_s", ref="mock", **kw):
+    """Medians of target and ref (the mock) over rounds, and the per-round ratios."""
     ours, mocks, ratios = [], [], []
     for runs in rounds:
-        f, m = pick(runs, target, **kw), pick(runs, "mock", **kw)
+        f, m = pick(runs, target, **kw), pick(runs, ref, **kw)
         if f:
             ours.append(f[key])
         if m:
@@ -322,8 +322,7 @@ def section_p(res):
                 client_busy=[busy(r, "client") for r in runs], broker_busy=[busy(r, "broker") for r in runs],
                 client_gb=meds(cpu_per_gb(r, "client") for r in runs), broker_gb=meds(cpu_per_gb(r, "broker") for r in runs),
                 answer=meds(r.get("broker_answer_ms") for r in runs),
-                fsync_round=meds(r.get("broker_fsync_round_ms") for r in runs), ack=meds(r["p50_ms"] for r in runs),
-                rtt=meds(r.get("mock_rtt_ms") for r in runs))
+                fsync_round=meds(r.get("broker_fsync_round_ms") for r in runs), ack=meds(r["p50_ms"] for r in runs))
             ms = lambda x: "n/a" if x != x else f"{x:.2f}"
             rows.append(
                 f"| {parts} | {name} | {c['mb']:.0f} | {'1' if target == 'mock' else ratio_cell(c['ratios'])} | "
@@ -352,11 +351,8 @@ def section_p(res):
     # Durable produce against the late mock, round by round.
     for parts, by_target in cells.items():
         if late[0] in by_target:
-            durable_mb = [r and r["mb_per_s"] for r in (pick(rs, "fjord-durable", mode="produce", partitions=parts, rate=0,
-                                                             record_size=1024) for rs in rounds)]
-            late_mb = [r and r["mb_per_s"] for r in (pick(rs, late[0], mode="produce", partitions=parts, rate=0,
-                                                          record_size=1024) for rs in rounds)]
-            by_target[late[0]]["durable_ratios"] = [d / m for d, m in zip(durable_mb, late_mb) if d and m]
+            by_target[late[0]]["durable_ratios"] = per_round(
+                rounds, "fjord-durable", ref=late[0], mode="produce", partitions=parts, rate=0, record_size=1024)[2]
     everything = [c for by_target in cells.values() for c in by_target.values()]
     client_busy = [x for c in everything for x in c["client_busy"] if x is not None]
     fjord_busy = [x for by_target in cells.values() for t, c in by_target.items() if t != "mock"
