@@ -348,11 +348,6 @@ def section_p(res):
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
     ]
-    # Durable produce against the late mock, round by round.
-    for parts, by_target in cells.items():
-        if late[0] in by_target:
-            by_target[late[0]]["durable_ratios"] = per_round(
-                rounds, "fjord-durable", ref=late[0], mode="produce", partitions=parts, rate=0, record_size=1024)[2]
     everything = [c for by_target in cells.values() for c in by_target.values()]
     client_busy = [x for c in everything for x in c["client_busy"] if x is not None]
     fjord_busy = [x for by_target in cells.values() for t, c in by_target.items() if t != "mock"
@@ -378,8 +373,9 @@ def section_p(res):
             f"{gb(many)} CPU s per GB against the same three. ")
     text += ("Durable produce / mock here: " + ", ".join(
         f"{ratio_cell(cells[p]['fjord-durable']['ratios'])} ({p} partition{'s' if p > 1 else ''})" for p in sorted(cells)) + ".")
-    against_late = {p: c[late[0]]["durable_ratios"] for p, c in cells.items()
-                    if late[0] in c and c[late[0]].get("durable_ratios")}
+    # Durable produce against the late mock, round by round.
+    against_late = {p: r for p in cells if late[0] in cells[p] for r in [per_round(
+        rounds, "fjord-durable", ref=late[0], mode="produce", partitions=p, rate=0, record_size=1024)[2]] if r}
     if against_late:
         parts_text = lambda f: ", ".join(f"{f(p)} ({p} partition{'s' if p > 1 else ''})" for p in sorted(against_late))
         text += (
